@@ -1,0 +1,44 @@
+"""One settings object for the whole product, built once and passed down.
+
+Every field can be overridden by an environment variable ``NEWSROOM_<FIELD>`` (or a ``.env`` file);
+command-line flags override both.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEWSROOM_", env_file=".env", extra="ignore")
+
+    # Where the index lives: Chroma (embedded) plus the article store and BM25 beside it.
+    index_dir: Path = Path("data/index")
+    # A Chroma server (``chroma run``) instead of the embedded one, e.g. http://127.0.0.1:8000.
+    chroma_url: str | None = None
+    collection: str = "articles"
+    articles_dir: Path = Path("data/articles")
+
+    # Embedding model.
+    embed_batch_size: int = Field(32, ge=1)
+    embed_threads: int = Field(0, ge=0, description="torch threads; 0 = all cores")
+    embed_dtype: str = Field("auto", pattern="^(auto|bf16|fp32)$")
+    # The model reads at most 256 word pieces; chunks are measured to fit, never truncated.
+    model_max_tokens: int = Field(256, ge=32, le=512)
+    chunk_target_tokens: int = Field(200, ge=16)
+    title_max_tokens: int = Field(40, ge=0)
+
+    # Near-duplicate detection (MinHash over word 5-shingles, confirmed by true Jaccard).
+    near_dup_threshold: float = Field(0.8, gt=0.0, le=1.0)
+
+    # Bad-input limits.
+    max_file_mb: float = Field(20.0, gt=0)
+    max_article_chars: int = Field(1_000_000, gt=0)
+
+    # Serving.
+    host: str = "127.0.0.1"
+    port: int = Field(7860, ge=1, le=65535)
+    log_level: str = "INFO"

@@ -1,0 +1,41 @@
+"""Text normalization for comparing text (never for what is stored or shown)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+_QUOTES = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u00b4": "'",
+        "`": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u2033": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2212": "-",
+    }
+)
+_SPACE = re.compile(r"\s+")
+
+
+def normalize_for_match(text: str) -> str:
+    """NFKC, casefolded, straight quotes and dashes, single spaces, stripped."""
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES).casefold()
+    return _SPACE.sub(" ", text).strip()
+
+
+def content_hash(text: str, length: int = 20) -> str:
+    """A stable id for a piece of text: equal after normalization means equal id."""
+    return hashlib.sha256(normalize_for_match(text).encode("utf-8")).hexdigest()[:length]

@@ -1,0 +1,33 @@
+"""Shared fixtures: every test runs with its paths under tmp_path and no network."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point every configurable path at tmp_path so no test touches the real index."""
+    monkeypatch.setenv("NEWSROOM_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("NEWSROOM_ARTICLES_DIR", str(tmp_path / "articles"))
+    monkeypatch.delenv("NEWSROOM_CHROMA_URL", raising=False)
+
+
+def shared_data(*parts: str) -> Path:
+    """A path under ../shared/data; the calling test is skipped when it is absent."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is not present")
+    return path
