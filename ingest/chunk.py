@@ -1,0 +1,147 @@
+"""Sentence-aware chunks whose embedded form fits the model window, measured with its tokenizer.
+
+A chunk is a run of whole sentences (it may cross paragraphs) whose ``title + text`` is at most
+``max_tokens`` word pieces. A single sentence longer than the window is the one thing that must be cut:
+it is split at word boundaries and logged, never silently truncated by the model.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+from assistant.types import Chunk
+from ingest.clean import Cleaned
+from ingest.normalize import content_hash
+from ingest.sentences import split_sentences
+
+log = logging.getLogger(__name__)
+
+TokenCounter = Callable[[Sequence[str]], list[int]]
+# [CLS] and [SEP]: counted once per embedded text, not once per sentence.
+SPECIAL_TOKENS = 2
+
+
+def embed_form(title: str, text: str) -> str:
+    """What the model sees for a chunk: the title gives every chunk its article's context."""
+    return f"{title}\n{text}" if title else text
+
+
+def _fit_title(title: str, count_tokens: TokenCounter, max_tokens: int) -> str:
+    if not title or max_tokens <= 0:
+        return ""
+    words = title.split()
+    while words and count_tokens([" ".join(words)])[0] - SPECIAL_TOKENS > max_tokens:
+        words = words[: max(1, int(len(words) * 0.8))] if len(words) > 1 else []
+    return " ".join(words)
+
+
+def _sentence_spans(cleaned: Cleaned) -> list[tuple[int, int, int]]:
+    """(start, end, paragraph index) of every sentence, in text order."""
+    text = cleaned.article.text
+    spans = []
+    for paragraph, (p_start, p_end) in enumerate(cleaned.paragraphs):
+        for s_start, s_end in split_sentences(text[p_start:p_end]):
+            spans.append((p_start + s_start, p_start + s_end, paragraph))
+    return spans
+
+
+def _split_long(text: str, start: int, end: int, budget: int, count_tokens: TokenCounter) -> list[tuple[int, int]]:
+    """Cut an overlong sentence at word boundaries into pieces of at most ``budget`` word pieces."""
+    words = [(start + m.start(), start + m.end()) for m in re.finditer(r"\S+", text[start:end])]
+    counts = count_tokens([text[a:b] for a, b in words])
+    pieces: list[tuple[int, int]] = []
+    piece_start, used = words[0][0], 0
+    previous_end = words[0][0]
+    for (a, b), n in zip(words, counts, strict=True):
+        n -= SPECIAL_TOKENS
+        if used and used + n > budget:
+            pieces.append((piece_start, previous_end))
+            piece_start, used = a, 0
+        used += n
+        previous_end = b
+    pieces.append((piece_start, previous_end))
+    return pieces
+
+
+def chunk(
+    cleaned: Cleaned,
+    *,
+    count_tokens: TokenCounter,
+    max_tokens: int = 256,
+    target_tokens: int = 200,
+    title_max_tokens: int = 40,
+) -> list[Chunk]:
+    article = cleaned.article
+    text = article.text
+    title = _fit_title(article.title, count_tokens, title_max_tokens)
+    title_tokens = count_tokens([title])[0] - SPECIAL_TOKENS if title else 0
+    # Room for sentences: the window, less [CLS]/[SEP], the title and the newline-joined title.
+    budget = max_tokens - SPECIAL_TOKENS - title_tokens
+    target = min(target_tokens - SPECIAL_TOKENS - title_tokens, budget)
+    if budget < 8:
+        raise ValueError(f"max_tokens={max_tokens} leaves no room for text after the title")
+
+    spans = _sentence_spans(cleaned)
+    counts = [n - SPECIAL_TOKENS for n in count_tokens([text[a:b] for a, b, _ in spans])] if spans else []
+    units: list[tuple[int, int, int, int]] = []  # start, end, paragraph, tokens
+    for (a, b, paragraph), n in zip(spans, counts, strict=True):
+        if n <= budget:
+            units.append((a, b, paragraph, n))
+            continue
+        log.info("article %s: a sentence of %d word pieces is split to fit the model window", article.id, n)
+        for pa, pb in _split_long(text, a, b, budget, count_tokens):
+            units.append((pa, pb, paragraph, count_tokens([text[pa:pb]])[0] - SPECIAL_TOKENS))
+
+    groups: list[list[tuple[int, int, int, int]]] = []
+    used = 0
+    for unit in units:
+        if groups and used + unit[3] <= target:
+            groups[-1].append(unit)
+            used += unit[3]
+        else:
+            groups.append([unit])
+            used = unit[3]
+
+    chunks = _make_chunks(article.id, text, title, groups)
+    return _enforce_window(chunks, title, text, count_tokens, max_tokens)
+
+
+def _make_chunks(article_id: str, text: str, title: str, groups: list[list[tuple[int, int, int, int]]]) -> list[Chunk]:
+    chunks = []
+    for seq, group in enumerate(groups):
+        start, end = group[0][0], group[-1][1]
+        body = text[start:end]
+        chunks.append(
+            Chunk(
+                id=content_hash(body),
+                article_id=article_id,
+                seq=seq,
+                text=body,
+                start=start,
+                end=end,
+                paragraph=group[0][2],
+                paragraph_end=group[-1][2],
+                embed_text=embed_form(title, body),
+                n_tokens=0,
+            )
+        )
+    return [
+        replace(c, prev_id=chunks[i - 1].id if i else None, next_id=chunks[i + 1].id if i + 1 < len(chunks) else None)
+        for i, c in enumerate(chunks)
+    ]
+
+
+def _enforce_window(
+    chunks: list[Chunk], title: str, text: str, count_tokens: TokenCounter, max_tokens: int
+) -> list[Chunk]:
+    """Measure each chunk as embedded; sentence counts add up in practice, but the measure is the truth."""
+    measured = count_tokens([c.embed_text for c in chunks]) if chunks else []
+    for c, n in zip(chunks, measured, strict=True):
+        if n > max_tokens:
+            raise AssertionError(
+                f"chunk {c.seq} of {c.article_id} has {n} word pieces > {max_tokens}; the chunker is wrong"
+            )
+    return [replace(c, n_tokens=n) for c, n in zip(chunks, measured, strict=True)]

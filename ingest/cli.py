@@ -1,0 +1,95 @@
+"""python -m ingest PATH... [--index DIR | --chroma-url URL] [--rebuild] [--json]"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m ingest",
+        description="Load, clean, chunk, deduplicate and embed articles into the index.",
+        epilog="Example: python -m ingest data/articles --index data/index",
+    )
+    parser.add_argument("paths", nargs="+", type=Path, help="files or folders (.txt .md .html .json .jsonl)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--index", type=Path, help="index folder (default: data/index, env NEWSROOM_INDEX_DIR)")
+    where.add_argument("--chroma-url", help="a Chroma server instead of the embedded one, e.g. http://127.0.0.1:8000")
+    parser.add_argument("--rebuild", action="store_true", help="drop the index and start over")
+    parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    return parser
+
+
+def _tqdm_progress(enabled: bool) -> Callable[[str, int], Callable[[int], None]]:
+    from tqdm import tqdm
+
+    bars: list[tqdm] = []
+
+    def stage(name: str, total: int) -> Callable[[int], None]:
+        for bar in bars:
+            bar.close()
+        bar = tqdm(total=total or None, desc=name, unit="chunk" if name == "embed" else "article",
+                   disable=not enabled, file=sys.stderr, leave=False)
+        bars.append(bar)
+        return bar.update
+
+    return stage
+
+
+def _print_summary(summary: dict) -> None:
+    print(
+        f"Indexed {summary['articles']} articles from {summary['files']} files "
+        f"({summary['changed_articles']} new or changed, {summary['unchanged_articles']} unchanged) "
+        f"in {summary['seconds']:.1f} s"
+    )
+    print(
+        f"  chunks {summary['chunks']}: embedded {summary['embedded']}, reused {summary['reused']}, "
+        f"deleted {summary['deleted']} stale ({summary['chunks_per_s']} chunks/s)"
+    )
+    print(
+        f"  duplicates: {summary['exact_duplicates']} exact ({summary['repeated_paragraphs']} repeated paragraphs, "
+        f"{summary['exact_duplicate_articles']} identical articles, {summary['duplicate_chunks']} identical passages), "
+        f"{summary['near_duplicate_articles']} near-duplicate articles"
+    )
+    print(f"  index now holds {summary['indexed_articles']} articles, {summary['indexed_chunks']} chunks")
+    for skipped in summary["skipped"]:
+        print(f"  skipped {skipped['path']}: {skipped['reason']}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from assistant.settings import Settings
+
+    overrides: dict = {}
+    if args.index:
+        overrides["index_dir"] = args.index
+    if args.chroma_url:
+        overrides["chroma_url"] = args.chroma_url
+    settings = Settings(**overrides)
+    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+
+    from ingest.pipeline import NothingToIngest, ingest
+    from vectorstore.chroma import VectorStoreError
+    from vectorstore.factory import open_index
+    from vectorstore.lock import IndexBusy
+
+    try:
+        index = open_index(settings)
+        summary = ingest(
+            args.paths, settings=settings, index=index, rebuild=args.rebuild,
+            progress=_tqdm_progress(not args.quiet and not args.json and sys.stderr.isatty()),
+        ).to_dict()
+    except (NothingToIngest, IndexBusy, VectorStoreError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        _print_summary(summary)
+    return 0

@@ -1,0 +1,192 @@
+"""Ingest: load → clean → chunk → deduplicate → embed into the index, incrementally and safely.
+
+Only new or changed articles are cleaned and chunked; ``Index.sync`` then embeds only chunks whose
+vectors are missing or stale. Everything runs under the index's writer lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assistant.settings import Settings
+from assistant.types import Article
+from ingest.chunk import chunk
+from ingest.clean import clean
+from ingest.dedupe import clusters, find_duplicate_pairs, signature
+from ingest.load import Skipped, load
+from ingest.normalize import normalize_for_match
+from vectorstore.index import Index
+from vectorstore.lock import writer_lock
+
+log = logging.getLogger(__name__)
+
+# Bump when cleaning or chunking changes, so that re-ingesting re-plans every article.
+PIPELINE_VERSION = "1"
+
+# stage name and total → a callable that advances by n
+ProgressFactory = Callable[[str, int], Callable[[int], None]]
+
+
+class NothingToIngest(RuntimeError):
+    """No article could be read from the given paths."""
+
+
+@dataclass
+class IngestSummary:
+    files: int = 0
+    articles: int = 0
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    chunks: int = 0
+    exact_duplicates: int = 0
+    near_duplicate_articles: int = 0
+    embedded: int = 0
+    reused: int = 0
+    deleted: int = 0
+    seconds: float = 0.0
+    chunks_per_s: float = 0.0
+    # Detail behind the counts above.
+    repeated_paragraphs: int = 0
+    exact_duplicate_articles: int = 0
+    duplicate_chunks: int = 0
+    changed_articles: int = 0
+    unchanged_articles: int = 0
+    indexed_articles: int = 0
+    indexed_chunks: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def article_fingerprint(article: Article, settings: Settings, model_id: str) -> str:
+    """Changes when the article or anything that shapes its chunks changes."""
+    payload = {
+        "article": asdict(article),
+        "pipeline": PIPELINE_VERSION,
+        "model": model_id,
+        "max_tokens": settings.model_max_tokens,
+        "target_tokens": settings.chunk_target_tokens,
+        "title_max_tokens": settings.title_max_tokens,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:24]
+
+
+def _no_progress(stage: str, total: int) -> Callable[[int], None]:
+    return lambda n: None
+
+
+def ingest(
+    paths: Sequence[str | Path],
+    *,
+    settings: Settings,
+    index: Index,
+    rebuild: bool = False,
+    progress: ProgressFactory = _no_progress,
+) -> IngestSummary:
+    started = time.perf_counter()
+    loaded = load(paths, max_file_bytes=int(settings.max_file_mb * 2**20), max_article_chars=settings.max_article_chars)
+    summary = IngestSummary(files=loaded.files, skipped=[asdict(s) for s in loaded.skipped])
+    if not loaded.articles:
+        reasons = "; ".join(f"{s.path}: {s.reason}" for s in loaded.skipped[:3]) or "no supported files found"
+        raise NothingToIngest(f"No article could be read from {', '.join(map(str, paths))} ({reasons})")
+
+    with writer_lock(index.dir):
+        if rebuild:
+            index.rebuild()
+        run_ids = _store_articles(loaded.articles, settings, index, summary, progress)
+        _deduplicate(index, settings)
+        advance = progress("embed", 0)
+        result = index.sync(progress=advance)
+
+    _count_duplicates(index, run_ids, summary)
+    summary.embedded, summary.reused, summary.deleted = result.embedded, result.reused, result.deleted
+    counts = index.store.counts()
+    summary.indexed_articles, summary.indexed_chunks = counts["indexed_articles"], counts["chunks"]
+    summary.seconds = round(time.perf_counter() - started, 3)
+    summary.chunks_per_s = round(summary.chunks / summary.seconds, 1) if summary.seconds else 0.0
+    return summary
+
+
+def _store_articles(
+    articles: list[Article], settings: Settings, index: Index, summary: IngestSummary, progress: ProgressFactory
+) -> list[str]:
+    """Clean, chunk and store the new or changed articles; returns the ids of every usable article."""
+    known = index.store.fingerprints()
+    count_tokens = index.embedder.count_tokens
+    advance = progress("clean+chunk", len(articles))
+    run_ids: list[str] = []
+    for article in articles:
+        advance(1)
+        fingerprint = article_fingerprint(article, settings, index.embedder.model_id)
+        if known.get(article.id) == fingerprint:
+            summary.unchanged_articles += 1
+            run_ids.append(article.id)
+            continue
+        cleaned = clean(article)
+        if not cleaned.article.text.strip():
+            summary.skipped.append(
+                asdict(Skipped(str(article.extra.get("path", article.id)), f"article {article.id!r} has no text after cleaning"))
+            )
+            continue
+        chunks = chunk(
+            cleaned,
+            count_tokens=count_tokens,
+            max_tokens=settings.model_max_tokens,
+            target_tokens=settings.chunk_target_tokens,
+            title_max_tokens=settings.title_max_tokens,
+        )
+        index.store.put(
+            cleaned.article,
+            fingerprint=fingerprint,
+            chunks=chunks,
+            repeated_paragraphs=cleaned.repeated_paragraphs,
+            signature=signature(cleaned.article.text),
+        )
+        summary.changed_articles += 1
+        run_ids.append(article.id)
+    summary.articles = len(run_ids)
+    return run_ids
+
+
+def _deduplicate(index: Index, settings: Settings) -> None:
+    """Cluster near-duplicate articles over the whole store; the longest copy of each is indexed."""
+    texts = index.store.texts()
+    pairs = find_duplicate_pairs(texts, threshold=settings.near_dup_threshold, signatures=index.store.signatures())
+    lengths = {article_id: len(text) for article_id, text in texts.items()}
+    index.store.set_canonical(clusters(pairs, rank=lambda article_id: (-lengths[article_id], article_id)))
+
+
+def _count_duplicates(index: Index, run_ids: list[str], summary: IngestSummary) -> None:
+    """Duplicate counts for this run's articles (the same on a re-run: they describe the content)."""
+    store = index.store
+    canonical = store.canonical()
+    texts = store.texts(run_ids)
+    indexed_chunk_ids = set(store.indexed_chunk_ids())
+    for article_id in run_ids:
+        record = store.article(article_id)
+        if record is None:
+            continue
+        summary.repeated_paragraphs += record["repeated_paragraphs"]
+        head = canonical.get(article_id, article_id)
+        if head != article_id:
+            head_text = store.texts([head]).get(head, "")
+            if normalize_for_match(head_text) == normalize_for_match(texts.get(article_id, "")):
+                summary.exact_duplicate_articles += 1
+            else:
+                summary.near_duplicate_articles += 1
+    owned = store.chunk_owners(run_ids)
+    summary.chunks = sum(len(chunk_ids) for chunk_ids in owned.values())
+    summary.duplicate_chunks = sum(
+        1
+        for article_id, chunk_ids in owned.items()
+        if canonical.get(article_id) == article_id
+        for chunk_id, owner in chunk_ids
+        if chunk_id in indexed_chunk_ids and owner != article_id
+    )
+    summary.exact_duplicates = summary.repeated_paragraphs + summary.exact_duplicate_articles + summary.duplicate_chunks

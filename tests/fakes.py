@@ -1,0 +1,50 @@
+"""Deterministic fakes that implement the real interfaces (no random vectors)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+import numpy as np
+
+from vectorstore.bm25 import tokenize
+from vectorstore.embeddings import WordPieceCounter
+
+DIMENSIONS = 384
+
+
+class HashingEmbedder:
+    """Bag-of-stems feature hashing: texts sharing words get similar vectors, always the same ones.
+
+    Counts tokens with the real model's tokenizer, so chunking is measured exactly as in production.
+    """
+
+    model_id = "test/hashing-embedder"
+
+    def __init__(self, fail_after_batches: int | None = None) -> None:
+        self.calls = 0
+        self.embedded = 0
+        self.fail_after_batches = fail_after_batches
+        self._counter = WordPieceCounter()
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return self._counter(texts)
+
+    def _vector(self, text: str) -> np.ndarray:
+        vector = np.zeros(DIMENSIONS, dtype=np.float32)
+        for token in tokenize(text) or ["<empty>"]:
+            digest = hashlib.blake2b(token.encode(), digest_size=8).digest()
+            slot = int.from_bytes(digest[:4], "little") % DIMENSIONS
+            vector[slot] += 1.0 if digest[4] % 2 else -1.0
+        norm = float(np.linalg.norm(vector))
+        return vector / norm if norm else vector
+
+    def embed_array(self, texts: Sequence[str]) -> np.ndarray:
+        if self.fail_after_batches is not None and self.calls >= self.fail_after_batches:
+            raise KeyboardInterrupt("simulated kill during embedding")
+        self.calls += 1
+        self.embedded += len(texts)
+        return np.stack([self._vector(t) for t in texts]) if texts else np.zeros((0, DIMENSIONS), np.float32)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._vector(text).tolist()

@@ -1,0 +1,75 @@
+from pathlib import Path
+
+import pytest
+
+from assistant.types import Article
+from ingest.chunk import chunk
+from ingest.clean import clean
+from ingest.load import load
+from vectorstore.embeddings import WordPieceCounter
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def count_tokens() -> WordPieceCounter:
+    return WordPieceCounter()
+
+
+def _chunks(text: str, count_tokens, title: str = "A title", **kwargs):
+    return chunk(clean(Article(id="a", text=text, title=title)), count_tokens=count_tokens, **kwargs)
+
+
+def test_seed_article_chunks_slice_the_cleaned_text_and_fit_the_window(count_tokens):
+    article = load([REPO / "data" / "articles"]).articles[0]
+    cleaned = clean(article)
+    chunks = chunk(cleaned, count_tokens=count_tokens)
+    assert chunks
+    for c in chunks:
+        assert cleaned.article.text[c.start : c.end] == c.text
+        assert c.n_tokens <= 256
+        assert count_tokens([c.embed_text])[0] == c.n_tokens
+        assert c.embed_text.startswith(cleaned.article.title)
+    # Every sentence is stored once: no chunk text repeats and the quote is in exactly one chunk.
+    quote = "It is true that we are in discussions with the United States"
+    assert sum(quote in c.text for c in chunks) == 1
+    assert len({c.id for c in chunks}) == len(chunks)
+
+
+def test_chunks_never_split_a_sentence(count_tokens):
+    sentences = [f"Sentence number {i} mentions Olivier J.P. Nduhungirehe and the U.S. State Department." for i in range(60)]
+    text = " ".join(sentences)
+    chunks = _chunks(text, count_tokens, max_tokens=128, target_tokens=100)
+    assert len(chunks) > 3
+    rebuilt = [s for c in chunks for s in c.text.split(". ") if s]
+    for c in chunks:
+        assert c.text.startswith("Sentence number") and c.text.endswith("Department.")
+        assert c.n_tokens <= 128
+    assert len(rebuilt) >= 60
+
+
+def test_neighbours_and_offsets_are_linked(count_tokens):
+    text = "\n\n".join(f"Paragraph {i} says something about budget item {i}." * 6 for i in range(12))
+    chunks = _chunks(text, count_tokens, max_tokens=96, target_tokens=80)
+    assert len(chunks) >= 3
+    assert chunks[0].prev_id is None and chunks[-1].next_id is None
+    for before, after in zip(chunks, chunks[1:], strict=False):
+        assert before.next_id == after.id and after.prev_id == before.id
+        assert before.end <= after.start
+        assert before.paragraph <= before.paragraph_end <= after.paragraph
+
+
+def test_an_overlong_sentence_is_split_not_truncated(count_tokens):
+    words = " ".join(f"word{i}" for i in range(400))
+    text = f"Short opener. {words} end."
+    chunks = _chunks(text, count_tokens)
+    covered = " ".join(c.text for c in chunks)
+    assert "word0 " in covered and "word399" in covered
+    assert all(c.n_tokens <= 256 for c in chunks)
+
+
+def test_a_long_title_is_trimmed_to_leave_room(count_tokens):
+    title = " ".join(["Extraordinarily"] * 200)
+    chunks = _chunks("One sentence here. Another one there.", count_tokens, title=title, title_max_tokens=40)
+    assert chunks[0].n_tokens <= 256
+    assert count_tokens([chunks[0].embed_text.split("\n")[0]])[0] - 2 <= 40

