@@ -48,7 +48,9 @@ def _sentence_spans(cleaned: Cleaned) -> list[tuple[int, int, int]]:
     return spans
 
 
-def _split_long(text: str, start: int, end: int, budget: int, count_tokens: TokenCounter) -> list[tuple[int, int]]:
+def _split_long(
+    text: str, start: int, end: int, budget: int, count_tokens: TokenCounter
+) -> list[tuple[int, int]]:
     """Cut an overlong sentence at word boundaries into pieces of at most ``budget`` word pieces."""
     words = [(start + m.start(), start + m.end()) for m in re.finditer(r"\S+", text[start:end])]
     counts = count_tokens([text[a:b] for a, b in words])
@@ -109,7 +111,9 @@ def chunk(
     return _enforce_window(chunks, title, text, count_tokens, max_tokens)
 
 
-def _make_chunks(article_id: str, text: str, title: str, groups: list[list[tuple[int, int, int, int]]]) -> list[Chunk]:
+def _make_chunks(
+    article_id: str, text: str, title: str, groups: list[list[tuple[int, int, int, int]]]
+) -> list[Chunk]:
     chunks = []
     for seq, group in enumerate(groups):
         start, end = group[0][0], group[-1][1]
@@ -129,7 +133,11 @@ def _make_chunks(article_id: str, text: str, title: str, groups: list[list[tuple
             )
         )
     return [
-        replace(c, prev_id=chunks[i - 1].id if i else None, next_id=chunks[i + 1].id if i + 1 < len(chunks) else None)
+        replace(
+            c,
+            prev_id=chunks[i - 1].id if i else None,
+            next_id=chunks[i + 1].id if i + 1 < len(chunks) else None,
+        )
         for i, c in enumerate(chunks)
     ]
 

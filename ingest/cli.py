@@ -18,8 +18,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("paths", nargs="+", type=Path, help="files or folders (.txt .md .html .json .jsonl)")
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--index", type=Path, help="index folder (default: data/index, env NEWSROOM_INDEX_DIR)")
-    where.add_argument("--chroma-url", help="a Chroma server instead of the embedded one, e.g. http://127.0.0.1:8000")
+    where.add_argument(
+        "--index", type=Path, help="index folder (default: data/index, env NEWSROOM_INDEX_DIR)"
+    )
+    where.add_argument(
+        "--chroma-url", help="a Chroma server instead of the embedded one, e.g. http://127.0.0.1:8000"
+    )
     parser.add_argument("--rebuild", action="store_true", help="drop the index and start over")
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
@@ -34,8 +38,14 @@ def _tqdm_progress(enabled: bool) -> Callable[[str, int], Callable[[int], None]]
     def stage(name: str, total: int) -> Callable[[int], None]:
         for bar in bars:
             bar.close()
-        bar = tqdm(total=total or None, desc=name, unit="chunk" if name == "embed" else "article",
-                   disable=not enabled, file=sys.stderr, leave=False)
+        bar = tqdm(
+            total=total or None,
+            desc=name,
+            unit="chunk" if name == "embed" else "article",
+            disable=not enabled,
+            file=sys.stderr,
+            leave=False,
+        )
         bars.append(bar)
         return bar.update
 
@@ -82,7 +92,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         index = open_index(settings)
         summary = ingest(
-            args.paths, settings=settings, index=index, rebuild=args.rebuild,
+            args.paths,
+            settings=settings,
+            index=index,
+            rebuild=args.rebuild,
             progress=_tqdm_progress(not args.quiet and not args.json and sys.stderr.isatty()),
         ).to_dict()
     except (NothingToIngest, IndexBusy, VectorStoreError) as exc:

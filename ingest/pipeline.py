@@ -90,7 +90,9 @@ def ingest(
     progress: ProgressFactory = _no_progress,
 ) -> IngestSummary:
     started = time.perf_counter()
-    loaded = load(paths, max_file_bytes=int(settings.max_file_mb * 2**20), max_article_chars=settings.max_article_chars)
+    loaded = load(
+        paths, max_file_bytes=int(settings.max_file_mb * 2**20), max_article_chars=settings.max_article_chars
+    )
     summary = IngestSummary(files=loaded.files, skipped=[asdict(s) for s in loaded.skipped])
     if not loaded.articles:
         reasons = "; ".join(f"{s.path}: {s.reason}" for s in loaded.skipped[:3]) or "no supported files found"
@@ -114,7 +116,11 @@ def ingest(
 
 
 def _store_articles(
-    articles: list[Article], settings: Settings, index: Index, summary: IngestSummary, progress: ProgressFactory
+    articles: list[Article],
+    settings: Settings,
+    index: Index,
+    summary: IngestSummary,
+    progress: ProgressFactory,
 ) -> list[str]:
     """Clean, chunk and store the new or changed articles; returns the ids of every usable article."""
     known = index.store.fingerprints()
@@ -131,7 +137,12 @@ def _store_articles(
         cleaned = clean(article)
         if not cleaned.article.text.strip():
             summary.skipped.append(
-                asdict(Skipped(str(article.extra.get("path", article.id)), f"article {article.id!r} has no text after cleaning"))
+                asdict(
+                    Skipped(
+                        str(article.extra.get("path", article.id)),
+                        f"article {article.id!r} has no text after cleaning",
+                    )
+                )
             )
             continue
         chunks = chunk(
@@ -157,7 +168,9 @@ def _store_articles(
 def _deduplicate(index: Index, settings: Settings) -> None:
     """Cluster near-duplicate articles over the whole store; the longest copy of each is indexed."""
     texts = index.store.texts()
-    pairs = find_duplicate_pairs(texts, threshold=settings.near_dup_threshold, signatures=index.store.signatures())
+    pairs = find_duplicate_pairs(
+        texts, threshold=settings.near_dup_threshold, signatures=index.store.signatures()
+    )
     lengths = {article_id: len(text) for article_id, text in texts.items()}
     index.store.set_canonical(clusters(pairs, rank=lambda article_id: (-lengths[article_id], article_id)))
 
@@ -189,4 +202,6 @@ def _count_duplicates(index: Index, run_ids: list[str], summary: IngestSummary) 
         for chunk_id, owner in chunk_ids
         if chunk_id in indexed_chunk_ids and owner != article_id
     )
-    summary.exact_duplicates = summary.repeated_paragraphs + summary.exact_duplicate_articles + summary.duplicate_chunks
+    summary.exact_duplicates = (
+        summary.repeated_paragraphs + summary.exact_duplicate_articles + summary.duplicate_chunks
+    )

@@ -1,3 +1,4 @@
+import itertools
 from pathlib import Path
 
 import pytest
@@ -37,7 +38,10 @@ def test_seed_article_chunks_slice_the_cleaned_text_and_fit_the_window(count_tok
 
 
 def test_chunks_never_split_a_sentence(count_tokens):
-    sentences = [f"Sentence number {i} mentions Olivier J.P. Nduhungirehe and the U.S. State Department." for i in range(60)]
+    sentences = [
+        f"Sentence number {i} mentions Olivier J.P. Nduhungirehe and the U.S. State Department."
+        for i in range(60)
+    ]
     text = " ".join(sentences)
     chunks = _chunks(text, count_tokens, max_tokens=128, target_tokens=100)
     assert len(chunks) > 3
@@ -53,7 +57,7 @@ def test_neighbours_and_offsets_are_linked(count_tokens):
     chunks = _chunks(text, count_tokens, max_tokens=96, target_tokens=80)
     assert len(chunks) >= 3
     assert chunks[0].prev_id is None and chunks[-1].next_id is None
-    for before, after in zip(chunks, chunks[1:], strict=False):
+    for before, after in itertools.pairwise(chunks):
         assert before.next_id == after.id and after.prev_id == before.id
         assert before.end <= after.start
         assert before.paragraph <= before.paragraph_end <= after.paragraph

@@ -85,7 +85,12 @@ def test_changed_article_replaces_its_stale_chunks(settings, tmp_path):
 def test_rebuild_starts_over(settings, tmp_path):
     index = open_index(settings)
     ingest([write(tmp_path / "in", "a.txt", "Budget\n\n" + STORY_A)], settings=settings, index=index)
-    summary = ingest([write(tmp_path / "in2", "b.txt", "Storm\n\n" + STORY_B)], settings=settings, index=index, rebuild=True)
+    summary = ingest(
+        [write(tmp_path / "in2", "b.txt", "Storm\n\n" + STORY_B)],
+        settings=settings,
+        index=index,
+        rebuild=True,
+    )
     assert index.store.counts()["articles"] == 1
     assert summary.embedded == index.vectors.count()
 
@@ -93,9 +98,20 @@ def test_rebuild_starts_over(settings, tmp_path):
 def test_near_duplicate_copy_is_indexed_once_with_also_in(settings, tmp_path):
     folder = tmp_path / "articles"
     records = [
-        {"id": "wire-1", "title": "Budget", "text": STORY_A, "source": "Wire", "url": "https://wire.example/1"},
-        {"id": "paper-7", "title": "Budget", "text": STORY_A.replace("on Tuesday", "on Tuesday evening"),
-         "source": "Daily Paper", "url": "https://paper.example/7"},
+        {
+            "id": "wire-1",
+            "title": "Budget",
+            "text": STORY_A,
+            "source": "Wire",
+            "url": "https://wire.example/1",
+        },
+        {
+            "id": "paper-7",
+            "title": "Budget",
+            "text": STORY_A.replace("on Tuesday", "on Tuesday evening"),
+            "source": "Daily Paper",
+            "url": "https://paper.example/7",
+        },
         {"id": "storm", "title": "Storm", "text": STORY_B},
     ]
     write(folder, "corpus.jsonl", "\n".join(json.dumps(r) for r in records))
@@ -108,17 +124,22 @@ def test_near_duplicate_copy_is_indexed_once_with_also_in(settings, tmp_path):
     assert set(budget[0].also_in) | {budget[0].chunk.article_id} == {"wire-1", "paper-7"}
 
 
-def test_identical_passages_across_articles_are_embedded_once(settings, tmp_path):
-    shared = "Follow our live coverage for updates through the night."
+def test_identical_passages_across_articles_are_embedded_once(tmp_path):
+    # One sentence a chunk, so the shared paragraph is a chunk of its own in both articles.
+    settings = Settings(index_dir=tmp_path / "index", chunk_target_tokens=25)
+    shared = "Follow our live coverage of the council vote and the storm for updates through the night."
     folder = tmp_path / "articles"
     write(folder, "a.txt", "Budget\n\n" + STORY_A + "\n\n" + shared)
     write(folder, "b.txt", "Storm\n\n" + STORY_B + "\n\n" + shared)
     embedder = HashingEmbedder()
     index = open_index(settings, embedder)
-    summary = ingest([folder], settings=settings, index=index, )
+    summary = ingest([folder], settings=settings, index=index)
+    assert summary.duplicate_chunks == 1
     texts = index.store.indexed_texts()[1]
-    assert len(texts) == len(set(texts))
-    assert embedder.embedded == index.vectors.count() == len(texts)
+    assert texts.count(shared) == 1
+    assert embedder.embedded == index.vectors.count() == len(texts) == summary.chunks - 1
+    stored = [s for s in index.store.get_chunks(index.store.indexed_chunk_ids()).values() if s.chunk.text == shared]
+    assert stored[0].also_in == ("b",)
 
 
 def test_bad_input_is_skipped_and_nothing_indexed_is_lost(settings, tmp_path):
@@ -140,15 +161,21 @@ def test_a_killed_run_leaves_an_answering_index_that_the_next_run_repairs(settin
     write(folder, "a.txt", "Budget\n\n" + STORY_A)
     index = open_index(settings)
     ingest([folder], settings=settings, index=index)
-    many = "\n\n".join(f"Report {i}: the river rose {i} centimetres near bridge {i} overnight." * 8 for i in range(400))
+    many = "\n\n".join(
+        f"Report {i}: the river rose {i} centimetres near bridge {i} overnight." * 8 for i in range(400)
+    )
     write(folder, "b.txt", "Flood log\n\n" + many)
     dying = open_index(settings, HashingEmbedder(fail_after_batches=1))
     with pytest.raises(KeyboardInterrupt):
         ingest([folder], settings=settings, index=dying)
     # The index still answers: the earlier article is found by both retrievers.
     survivor = open_index(settings)
-    assert any("Ana Ruiz" in s.chunk.text for s in survivor.store.get_chunks(
-        [cid for cid, _ in survivor.vectors.query(survivor.embedder.embed_query("Ana Ruiz budget"), 3)]).values())
+    assert any(
+        "Ana Ruiz" in s.chunk.text
+        for s in survivor.store.get_chunks(
+            [cid for cid, _ in survivor.vectors.query(survivor.embedder.embed_query("Ana Ruiz budget"), 3)]
+        ).values()
+    )
     assert survivor.bm25().search("Ana Ruiz", 3)
     # The next run embeds only what is missing and leaves Chroma, BM25 and the store in step.
     repaired = ingest([folder], settings=settings, index=survivor)

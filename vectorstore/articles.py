@@ -201,7 +201,10 @@ class ArticleStore:
         record["extra"] = json.loads(record["extra"])
         record["canonical_id"] = row[8]
         record["copies"] = [
-            i for (i,) in self._db.execute("SELECT id FROM articles WHERE canonical_id=? AND id<>?", (row[8], row[0]))
+            i
+            for (i,) in self._db.execute(
+                "SELECT id FROM articles WHERE canonical_id=? AND id<>?", (row[8], row[0])
+            )
         ]
         return record
 
@@ -229,7 +232,9 @@ class ArticleStore:
         return {
             article_id: [
                 (chunk_id, owner.get(chunk_id, ""))
-                for (chunk_id,) in self._db.execute("SELECT id FROM chunks WHERE article_id=? ORDER BY seq", (article_id,))
+                for (chunk_id,) in self._db.execute(
+                    "SELECT id FROM chunks WHERE article_id=? ORDER BY seq", (article_id,)
+                )
             ]
             for article_id in article_ids
         }
@@ -268,10 +273,17 @@ class ArticleStore:
             others = {r[0] for r in rows[1:]} | self._copies_of(owner[0])
             others.discard(owner[0])
             found[chunk_id] = StoredChunk(
-                chunk, owner[11] or "", owner[12] or "", owner[13] or "", owner[14] or "", tuple(sorted(others))
+                chunk,
+                owner[11] or "",
+                owner[12] or "",
+                owner[13] or "",
+                owner[14] or "",
+                tuple(sorted(others)),
             )
         return found
 
     def _copies_of(self, article_id: str) -> set[str]:
-        rows = self._db.execute("SELECT id FROM articles WHERE canonical_id=? AND id<>?", (article_id, article_id))
+        rows = self._db.execute(
+            "SELECT id FROM articles WHERE canonical_id=? AND id<>?", (article_id, article_id)
+        )
         return {r[0] for r in rows}

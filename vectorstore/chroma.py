@@ -24,7 +24,7 @@ class VectorStoreError(RuntimeError):
 class _NoEmbedding:
     """Chroma must never embed by itself; vectors always come from our model."""
 
-    def __call__(self, input: Any) -> Any:  # noqa: A002 - Chroma's protocol names it so
+    def __call__(self, input: Any) -> Any:
         raise VectorStoreError("internal error: Chroma was asked to embed text; vectors must be passed in")
 
     @staticmethod
@@ -114,13 +114,17 @@ class ChromaVectors:
 
     def update_metadata(self, ids: Sequence[str], metadatas: Sequence[dict[str, Any]]) -> None:
         for i in range(0, len(ids), self.max_batch):
-            self.collection.update(ids=list(ids[i : i + self.max_batch]), metadatas=list(metadatas[i : i + self.max_batch]))
+            self.collection.update(
+                ids=list(ids[i : i + self.max_batch]), metadatas=list(metadatas[i : i + self.max_batch])
+            )
 
     def delete(self, ids: Sequence[str]) -> None:
         for i in range(0, len(ids), self.max_batch):
             self.collection.delete(ids=list(ids[i : i + self.max_batch]))
 
-    def query(self, vector: Sequence[float], k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
+    def query(
+        self, vector: Sequence[float], k: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[str, float]]:
         """Nearest chunk ids with cosine similarity (1 - distance), best first."""
         if k <= 0 or self.count() == 0:
             return []

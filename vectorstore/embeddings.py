@@ -117,7 +117,10 @@ class LocalEmbeddings(Embeddings):
             self.max_tokens = int(self._loaded.max_seq_length)
             self.dtype = self._choose_dtype(self.wanted_dtype)
             log.info(
-                "embedding model %s loaded (%s, %d torch threads)", MODEL_NAME, self.dtype, torch.get_num_threads()
+                "embedding model %s loaded (%s, %d torch threads)",
+                MODEL_NAME,
+                self.dtype,
+                torch.get_num_threads(),
             )
         return self._loaded
 

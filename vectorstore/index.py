@@ -53,7 +53,14 @@ def embed_key(embed_text: str, model_id: str) -> str:
 
 
 class Index:
-    def __init__(self, index_dir: Path, embedder: Embedder, *, chroma_url: str | None = None, collection: str = "articles") -> None:
+    def __init__(
+        self,
+        index_dir: Path,
+        embedder: Embedder,
+        *,
+        chroma_url: str | None = None,
+        collection: str = "articles",
+    ) -> None:
         self.dir = index_dir
         self.embedder = embedder
         self.store = ArticleStore(index_dir / "articles.sqlite")

@@ -1,0 +1,262 @@
+"""Near-duplicate articles: exact copies by hash, near copies by MinHash LSH confirmed by true Jaccard.
+
+Two texts are
+
+* **exact** duplicates when their :func:`~ingest.normalize.normalize_for_match` forms are identical
+  (whitespace, quotes, dashes, case and Unicode forms do not matter);
+* **near** duplicates when the Jaccard similarity of their word 5-shingle sets is at least
+  ``threshold`` (0.8 by default): a wire copy with a changed byline or sentence, not a different story
+  on the same topic.
+
+MinHash LSH only *gathers candidates*; every candidate is confirmed with the true Jaccard of the
+shingle sets, so the LSH can never merge two stories on its own. LSH misses pairs near its own
+threshold, so its bands are chosen so that a pair exactly at ``threshold`` becomes a candidate with
+probability >= ``_LSH_MIN_RECALL`` (for 0.8: 25 bands of 5 rows, i.e. candidates from about Jaccard 0.5).
+
+Signatures are datasketch ``MinHash`` hash values (scheme ``affine64``, seed ``SEED``, SHA-1 of each
+shingle) as a ``uint64`` array of ``NUM_PERM`` values: the same in every process, storable with
+``sig.tobytes()`` and read back with :func:`signature_from_bytes`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ingest.normalize import normalize_for_match
+
+if TYPE_CHECKING:  # datasketch pulls in scipy (~0.5 s): imported on first use, not at import
+    from datasketch import MinHash
+
+log = logging.getLogger(__name__)
+
+NUM_PERM = 128
+SHINGLE_SIZE = 5
+SEED = 1
+SCHEME = "affine64"  # 64-bit hash values (uint64); datasketch's default affine32 would give uint32
+# A pair exactly at the confirmation threshold becomes an LSH candidate at least this often.
+_LSH_MIN_RECALL = 0.999
+
+_WORD = re.compile(r"\w+")
+
+
+def _words(normalized: str) -> list[str]:
+    return _WORD.findall(normalized)
+
+
+def _shingles_of_words(words: list[str], k: int) -> set[str]:
+    if not words:
+        return set()
+    if len(words) < k:
+        return {" ".join(words)}
+    return {" ".join(words[i : i + k]) for i in range(len(words) - k + 1)}
+
+
+def shingles(text: str, k: int = SHINGLE_SIZE) -> set[str]:
+    """Word k-shingles (space-joined) of ``normalize_for_match(text)``; words are ``\\w+`` tokens.
+
+    A text shorter than ``k`` words gives one shingle of all its words; a text without words gives
+    the empty set.
+    """
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}")
+    return _shingles_of_words(_words(normalize_for_match(text)), k)
+
+
+def jaccard(a: set[str], b: set[str]) -> float:
+    """True Jaccard similarity of two shingle sets (0.0 when both are empty)."""
+    if not a and not b:
+        return 0.0
+    inter = len(a & b)
+    return inter / (len(a) + len(b) - inter)
+
+
+@cache
+def _template() -> MinHash:
+    from datasketch import MinHash
+
+    return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
+
+
+def _signature_of_shingles(shingle_set: set[str]) -> np.ndarray:
+    m = _template().copy()
+    m.update_batch([s.encode("utf-8") for s in shingle_set])
+    return np.asarray(m.hashvalues, dtype=np.uint64)
+
+
+def signature(text: str) -> np.ndarray:
+    """MinHash signature of the text's word 5-shingles: ``uint64[NUM_PERM]``, same in every process."""
+    return _signature_of_shingles(shingles(text))
+
+
+def signature_from_bytes(data: bytes) -> np.ndarray:
+    """Read back a signature stored with ``signature(text).tobytes()``."""
+    sig = np.frombuffer(data, dtype=np.uint64)
+    if sig.shape != (NUM_PERM,):
+        raise ValueError(f"a stored signature has {NUM_PERM} uint64 values, got {len(data)} bytes")
+    return sig.copy()
+
+
+def _as_minhash(sig: np.ndarray) -> MinHash:
+    from datasketch import MinHash
+
+    sig = np.asarray(sig)
+    if sig.shape != (NUM_PERM,) or sig.dtype != np.uint64:
+        raise ValueError(f"a signature is a uint64 array of {NUM_PERM} values, got {sig.dtype}{sig.shape}")
+    t = _template()
+    return MinHash(seed=SEED, hashvalues=sig, permutations=t.permutations, scheme=SCHEME)
+
+
+def _lsh_params(threshold: float, num_perm: int = NUM_PERM) -> tuple[int, int]:
+    """(bands, rows): the most rows per band such that a pair at ``threshold`` is still a candidate
+    with probability >= ``_LSH_MIN_RECALL``; more rows means fewer dissimilar candidates."""
+    for rows in range(num_perm // 2, 0, -1):
+        bands = num_perm // rows
+        if 1.0 - (1.0 - threshold**rows) ** bands >= _LSH_MIN_RECALL:
+            return bands, rows
+    return num_perm, 1
+
+
+@dataclass(frozen=True)
+class DuplicatePair:
+    """Two articles that are copies of one story; ``a`` comes before ``b`` in the input order."""
+
+    a: str
+    b: str
+    jaccard: float  # true Jaccard of the 5-shingle sets (1.0 for exact copies)
+    exact: bool  # identical normalized text
+
+
+def find_duplicate_pairs(
+    texts: Mapping[str, str],
+    *,
+    threshold: float = 0.8,
+    signatures: Mapping[str, np.ndarray] | None = None,
+) -> list[DuplicatePair]:
+    """All pairs of exact and near-duplicate texts, ordered by the input order of ``a`` then ``b``.
+
+    ``texts`` maps an id to its (cleaned) text. ``signatures`` may hold stored signatures (from
+    :func:`signature` of the same text) of some or all ids; missing ones are computed. A near pair
+    needs a true 5-shingle Jaccard >= ``threshold``. Texts without any word are ignored.
+    """
+    if not 0.0 < threshold <= 1.0:
+        raise ValueError(f"threshold must be in (0, 1], got {threshold}")
+    signatures = signatures or {}
+
+    # Exact copies: group by normalized text; one representative per group goes on to MinHash.
+    order: dict[str, int] = {}
+    groups: dict[str, list[str]] = {}
+    for i, (doc_id, text) in enumerate(texts.items()):
+        order[doc_id] = i
+        normalized = normalize_for_match(text)
+        if _WORD.search(normalized) is None:
+            log.debug("dedupe: %s has no words, ignored", doc_id)
+            continue
+        groups.setdefault(normalized, []).append(doc_id)
+
+    pairs: list[DuplicatePair] = []
+    members: dict[str, list[str]] = {}
+    normalized_of: dict[str, str] = {}
+    for normalized, group in groups.items():
+        members[group[0]] = group
+        normalized_of[group[0]] = normalized
+        for i, a in enumerate(group):
+            pairs.extend(DuplicatePair(a, b, 1.0, True) for b in group[i + 1 :])
+    n_exact = len(pairs)
+
+    shingle_cache: dict[str, set[str]] = {}
+
+    def shingles_of(rep: str) -> set[str]:
+        s = shingle_cache.get(rep)
+        if s is None:
+            s = shingle_cache[rep] = _shingles_of_words(_words(normalized_of[rep]), SHINGLE_SIZE)
+        return s
+
+    # Near copies: LSH candidates among representatives, confirmed by the true Jaccard.
+    from datasketch import MinHashLSH
+
+    bands, rows = _lsh_params(threshold)
+    lsh = MinHashLSH(num_perm=NUM_PERM, params=(bands, rows))
+    candidates: set[tuple[str, str]] = set()
+    n_stored = 0
+    for rep, group in members.items():
+        stored = next((signatures[x] for x in group if x in signatures), None)
+        if stored is not None:
+            n_stored += 1
+            m = _as_minhash(stored)
+        else:
+            m = _as_minhash(_signature_of_shingles(shingles_of(rep)))
+        for other in lsh.query(m):
+            candidates.add(_ordered(other, rep, order))
+        lsh.insert(rep, m, check_duplication=False)
+
+    n_near = 0
+    for a, b in candidates:
+        j = jaccard(shingles_of(a), shingles_of(b))
+        if j < threshold:
+            continue
+        n_near += 1
+        for x in members[a]:
+            for y in members[b]:
+                pairs.append(DuplicatePair(*_ordered(x, y, order), jaccard=j, exact=False))
+
+    pairs.sort(key=lambda p: (order[p.a], order[p.b]))
+    log.info(
+        "dedupe: %d texts, %d distinct (%d with a stored signature); LSH %d bands x %d rows gave "
+        "%d candidates, %d confirmed; %d exact and %d near pairs",
+        len(texts),
+        len(members),
+        n_stored,
+        bands,
+        rows,
+        len(candidates),
+        n_near,
+        n_exact,
+        len(pairs) - n_exact,
+    )
+    return pairs
+
+
+def _ordered(x: str, y: str, order: Mapping[str, int]) -> tuple[str, str]:
+    return (x, y) if order[x] < order[y] else (y, x)
+
+
+def clusters(pairs: Iterable[DuplicatePair], rank: Callable[[str], Any]) -> dict[str, str]:
+    """Article id -> canonical id of its duplicate cluster, for every id in a pair.
+
+    Clusters are the connected components of the pairs (so copies chain: a~b and b~c put a, b, c
+    together). The canonical member has the smallest ``rank(id)``; ties go to the smaller id.
+    """
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        root = x
+        while parent[root] != root:
+            root = parent[root]
+        while parent[x] != root:  # path compression
+            parent[x], x = root, parent[x]
+        return root
+
+    for pair in pairs:
+        for x in (pair.a, pair.b):
+            parent.setdefault(x, x)
+        ra, rb = find(pair.a), find(pair.b)
+        if ra != rb:
+            parent[rb] = ra
+
+    by_root: dict[str, list[str]] = defaultdict(list)
+    for x in parent:
+        by_root[find(x)].append(x)
+    canonical: dict[str, str] = {}
+    for group in by_root.values():
+        best = min(group, key=lambda x: (rank(x), x))
+        for x in group:
+            canonical[x] = best
+    return canonical
