@@ -138,7 +138,9 @@ def test_identical_passages_across_articles_are_embedded_once(tmp_path):
     texts = index.store.indexed_texts()[1]
     assert texts.count(shared) == 1
     assert embedder.embedded == index.vectors.count() == len(texts) == summary.chunks - 1
-    stored = [s for s in index.store.get_chunks(index.store.indexed_chunk_ids()).values() if s.chunk.text == shared]
+    stored = [
+        s for s in index.store.get_chunks(index.store.indexed_chunk_ids()).values() if s.chunk.text == shared
+    ]
     assert stored[0].also_in == ("b",)
 
 

@@ -81,7 +81,7 @@ class ChromaVectors:
             name,
             configuration={"hnsw": {"space": "cosine"}},
             metadata={"model": model_id},
-            embedding_function=_NoEmbedding(),  # type: ignore[arg-type]
+            embedding_function=_NoEmbedding(),
         )
         stored_model = (self.collection.metadata or {}).get("model")
         if stored_model and stored_model != model_id:
@@ -141,5 +141,5 @@ class ChromaVectors:
             name,
             configuration={"hnsw": {"space": "cosine"}},
             metadata=metadata,
-            embedding_function=_NoEmbedding(),  # type: ignore[arg-type]
+            embedding_function=_NoEmbedding(),
         )
