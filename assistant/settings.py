@@ -34,6 +34,17 @@ class Settings(BaseSettings):
     # Near-duplicate detection (MinHash over word 5-shingles, confirmed by true Jaccard).
     near_dup_threshold: float = Field(0.8, gt=0.0, le=1.0)
 
+    # Retrieval (assistant/retrieve.py): dense + BM25 candidates fused by reciprocal rank.
+    retrieve_mode: str = Field("hybrid", pattern="^(hybrid|dense|bm25)$")
+    retrieve_k: int = Field(10, ge=1, description="passages handed to the answerer")
+    retrieve_candidates: int = Field(50, ge=1, description="hits taken from each retriever before fusion")
+    fusion: str = Field("rrf", pattern="^(rrf|weighted)$")
+    rrf_k: float = Field(60.0, gt=0)
+    dense_weight: float = Field(0.5, ge=0.0, le=1.0, description="dense share of the fused score")
+    # A mild prior for passages published shortly before ``as_of`` (only when a query has an as_of).
+    recency_weight: float = Field(0.2, ge=0.0, lt=1.0, description="0 = no recency prior")
+    recency_half_life_days: float = Field(30.0, gt=0)
+
     # Bad-input limits.
     max_file_mb: float = Field(20.0, gt=0)
     max_article_chars: int = Field(1_000_000, gt=0)
@@ -42,3 +53,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=1, le=65535)
     log_level: str = "INFO"
+
+    # Answers.
+    answer_max_sentences: int = Field(3, ge=1, le=10)
+    # Share (rarity-weighted) of the question's content words the best sentence's passage must hold.
+    answer_min_support: float = Field(0.5, ge=0.0, le=1.0)
+    max_question_chars: int = Field(1000, ge=10)

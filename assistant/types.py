@@ -40,3 +40,82 @@ class Chunk:
     n_tokens: int  # word pieces of embed_text, special tokens included
     prev_id: str | None = None
     next_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One retrieved chunk with its article's metadata, ready to be cited."""
+
+    chunk_id: str
+    article_id: str  # the indexed (canonical) copy; ``also_in`` lists the others
+    text: str  # == cleaned article text[start:end]
+    start: int
+    end: int
+    title: str
+    url: str
+    source: str
+    published: str
+    score: float  # the retriever's score in the mode used (fused, cosine or BM25); higher is better
+    also_in: tuple[str, ...] = ()
+    dense_rank: int | None = None  # 1-based rank among the dense candidates, None if not among them
+    bm25_rank: int | None = None
+    paragraph: int = 0
+    prev_id: str | None = None
+    next_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A passage an answer cites, with the exact sentence(s) it used and where they sit in the article."""
+
+    n: int
+    article_id: str
+    chunk_id: str
+    title: str
+    source: str
+    url: str
+    published: str
+    quote: str  # exact sentence(s) used, verbatim from the passage
+    start: int  # offsets of ``quote`` in the article's cleaned text
+    end: int
+    passage: str  # the whole retrieved passage
+    also_in: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "article_id": self.article_id,
+            "chunk_id": self.chunk_id,
+            "title": self.title,
+            "source": self.source,
+            "url": self.url,
+            "published": self.published,
+            "quote": self.quote,
+            "start": self.start,
+            "end": self.end,
+            "passage": self.passage,
+            "also_in": list(self.also_in),
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What every interface returns: the REST body and ``--json`` output are ``to_dict()``."""
+
+    answer: str  # text with inline [n] markers pointing at ``citations``
+    refused: bool
+    citations: tuple[Citation, ...] = ()
+    retrieved: tuple[Passage, ...] = ()
+    # Not part of the wire schema: how the answer was made, for logs, evals and the UI.
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "answer": self.answer,
+            "refused": self.refused,
+            "citations": [c.to_dict() for c in self.citations],
+            "retrieved": [
+                {"article_id": p.article_id, "chunk_id": p.chunk_id, "score": round(p.score, 6)}
+                for p in self.retrieved
+            ],
+        }

@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     PRIMARY KEY (article_id, seq)
 );
 CREATE INDEX IF NOT EXISTS chunks_by_id ON chunks(id);
+CREATE INDEX IF NOT EXISTS articles_by_canonical ON articles(canonical_id);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
@@ -254,6 +255,28 @@ class ArticleStore:
     def indexed_texts(self) -> tuple[list[str], list[str]]:
         rows = self._indexed_rows("c.id, c.text")
         return [r[0] for r in rows], [r[1] for r in rows]
+
+    def indexed_metadata(self) -> dict[str, tuple[str, str, int]]:
+        """chunk id → (owning article id, source, published_ts) for every indexed chunk, in one query."""
+        rows = self._indexed_rows("c.id, c.article_id, a.source, a.published")
+        return {
+            cid: (aid, source or "", published_ts(published or "")) for cid, aid, source, published in rows
+        }
+
+    def chunk_ids_of(self, article_ids: Iterable[str]) -> set[str]:
+        """Ids of the chunks of these articles and of their indexed (canonical) copies."""
+        wanted = list(dict.fromkeys(article_ids))
+        found: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            part = wanted[start : start + 500]
+            marks = ",".join("?" * len(part))
+            rows = self._db.execute(
+                f"SELECT c.id FROM chunks c WHERE c.article_id IN ({marks}) OR c.article_id IN"
+                f" (SELECT canonical_id FROM articles WHERE id IN ({marks}))",
+                (*part, *part),
+            )
+            found.update(r[0] for r in rows)
+        return found
 
     def get_chunks(self, ids: Sequence[str]) -> dict[str, StoredChunk]:
         """The indexed form of each chunk id that is still indexed (unknown ids are left out)."""

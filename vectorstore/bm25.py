@@ -182,6 +182,10 @@ class BM25Index:
         self.model = model
         self.fingerprint = fingerprint(ids)
         self._vocab: dict[str, int] = model.vocab_dict if model is not None else {}
+        # Column pointers of the token-by-chunk score matrix: a token's column length is its document frequency.
+        self._indptr = (
+            np.asarray(model.scores["indptr"]) if model is not None else np.zeros(1, dtype=np.int64)
+        )
 
     @classmethod
     def build(cls, ids: list[str], texts: Sequence[str]) -> BM25Index:
@@ -192,6 +196,14 @@ class BM25Index:
         model = bm25s.BM25()
         model.index([tokenize(t) or [""] for t in texts], show_progress=False)
         return cls(list(ids), model)
+
+    def idf(self, token: str) -> float:
+        """Inverse document frequency of a (tokenized) term. An unseen term weighs as much as the rarest
+        seen one: in a small index, "never seen" says little more than "seen once"."""
+        n = len(self.ids)
+        index = self._vocab.get(token)
+        df = 1 if index is None else max(1, int(self._indptr[index + 1] - self._indptr[index]))
+        return float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
         """Top-k (chunk id, score) with a positive score; ``mask`` (0/1 per row) filters rows."""

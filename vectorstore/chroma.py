@@ -16,6 +16,10 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
+# Cosine space (fixed at creation). A wider HNSW search than Chroma's default: with many near-identical
+# vectors (wire copies, boilerplate) the default missed the true nearest neighbour at small k.
+HNSW_CONFIG = {"space": "cosine", "ef_construction": 200, "ef_search": 200, "max_neighbors": 32}
+
 
 class VectorStoreError(RuntimeError):
     """Chroma cannot be reached or used."""
@@ -79,7 +83,7 @@ class ChromaVectors:
         self._client = client
         self.collection = client.get_or_create_collection(
             name,
-            configuration={"hnsw": {"space": "cosine"}},
+            configuration={"hnsw": HNSW_CONFIG},
             metadata={"model": model_id},
             embedding_function=_NoEmbedding(),
         )
@@ -139,7 +143,7 @@ class ChromaVectors:
         self._client.delete_collection(name)
         self.collection = self._client.get_or_create_collection(
             name,
-            configuration={"hnsw": {"space": "cosine"}},
+            configuration={"hnsw": HNSW_CONFIG},
             metadata=metadata,
             embedding_function=_NoEmbedding(),
         )

@@ -108,7 +108,9 @@ class LocalEmbeddings(Embeddings):
         if self._loaded is None:
             import torch
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as transformers_logging
 
+            transformers_logging.disable_progress_bar()  # no "Loading weights" bar on every start
             if self.threads > 0:
                 torch.set_num_threads(self.threads)
             path = model_path()

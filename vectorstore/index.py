@@ -148,7 +148,9 @@ class Index:
         if self._bm25 is not None and self._bm25.fingerprint == saved:
             return self._bm25
         loaded = BM25Index.load(self.bm25_dir)
-        if loaded is None or loaded.fingerprint != saved:
+        if saved is None:  # never synced: an empty index
+            loaded = BM25Index.build(*self.store.indexed_texts())
+        elif loaded is None or loaded.fingerprint != saved:
             log.warning("BM25 index missing or out of step with the article store; rebuilding it in memory")
             loaded = BM25Index.build(*self.store.indexed_texts())
         self._bm25 = loaded

@@ -1,0 +1,92 @@
+"""python -m assistant ask "QUESTION" [--index DIR] [--json]"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m assistant", description="Ask the articles a question.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    ask = commands.add_parser(
+        "ask",
+        help="answer one question from the indexed articles, with citations",
+        epilog='Example: python -m assistant ask "What did Nduhungirehe say?"',
+    )
+    ask.add_argument("question")
+    where = ask.add_mutually_exclusive_group()
+    where.add_argument(
+        "--index", type=Path, help="index folder (default: data/index, env NEWSROOM_INDEX_DIR)"
+    )
+    where.add_argument("--chroma-url", help="a Chroma server instead of the embedded one")
+    ask.add_argument(
+        "--retriever", choices=("hybrid", "dense", "bm25"), help="retrieval mode (default: hybrid)"
+    )
+    ask.add_argument("--k", type=int, help="passages to retrieve (default: 10)")
+    ask.add_argument("--source", action="append", default=[], help="only this source (repeatable)")
+    ask.add_argument("--article", action="append", default=[], help="only this article id (repeatable)")
+    ask.add_argument("--from", dest="published_from", help="only articles published on or after YYYY-MM-DD")
+    ask.add_argument("--to", dest="published_to", help="only articles published on or before YYYY-MM-DD")
+    ask.add_argument("--as-of", help="answer as of this date: leave out articles published after it")
+    ask.add_argument("--json", action="store_true", help="print the Answer as JSON")
+    return parser
+
+
+def _print_answer(answer: dict) -> None:
+    print(answer["answer"])
+    if answer["citations"]:
+        print()
+        heading = "Related reading:" if answer["refused"] else "Sources:"
+        print(heading)
+    for c in answer["citations"]:
+        where = ", ".join(x for x in (c["source"], c["published"][:10]) if x)
+        print(f"[{c['n']}] {c['title'] or c['article_id']}" + (f" ({where})" if where else ""))
+        print(f"    “{' '.join(c['quote'].split())}”")
+        if c["url"]:
+            print(f"    {c['url']}")
+        if c["also_in"]:
+            print(f"    also reported in: {', '.join(c['also_in'])}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from assistant.settings import Settings
+
+    overrides: dict = {}
+    if args.index:
+        overrides["index_dir"] = args.index
+    if args.chroma_url:
+        overrides["chroma_url"] = args.chroma_url
+    if args.retriever:
+        overrides["retrieve_mode"] = args.retriever
+    if args.k:
+        overrides["retrieve_k"] = args.k
+    settings = Settings(**overrides)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+    from assistant.assistant import Assistant, AssistantError
+    from assistant.retrieve import FilterError, Filters
+    from vectorstore.chroma import VectorStoreError
+
+    filters = Filters(
+        sources=tuple(args.source),
+        article_ids=tuple(args.article),
+        published_from=args.published_from,
+        published_to=args.published_to,
+    )
+    try:
+        answer = Assistant.from_settings(settings).ask(args.question, filters=filters, as_of=args.as_of)
+    except (AssistantError, FilterError, VectorStoreError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    payload = answer.to_dict()
+    if args.json:
+        print(json.dumps(payload, ensure_ascii=False))
+    else:
+        _print_answer(payload)
+    return 0

@@ -1,0 +1,75 @@
+"""Turn chosen sentences into an Answer: verbatim sentences with [n] markers and exact citations."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from assistant.evidence import Sentence, sentences_of
+from assistant.types import Answer, Citation, Passage
+
+REFUSAL = "The articles don't say."
+RELATED_LEAD = "The closest passages are listed as related reading, not as an answer."
+MAX_RELATED = 3
+
+
+def _runs(sentences: Sequence[Sentence]) -> list[list[Sentence]]:
+    """Consecutive sentences of one passage form one run: one citation, one quote."""
+    runs: list[list[Sentence]] = []
+    for sentence in sentences:
+        last = runs[-1][-1] if runs else None
+        if last is not None and last.passage == sentence.passage and last.position + 1 == sentence.position:
+            runs[-1].append(sentence)
+        else:
+            runs.append([sentence])
+    return runs
+
+
+def citation(n: int, passage: Passage, start: int, end: int) -> Citation:
+    """Cite ``passage`` for the article text between ``start`` and ``end`` (article offsets)."""
+    quote = passage.text[start - passage.start : end - passage.start]
+    return Citation(
+        n=n,
+        article_id=passage.article_id,
+        chunk_id=passage.chunk_id,
+        title=passage.title,
+        source=passage.source,
+        url=passage.url,
+        published=passage.published,
+        quote=quote,
+        start=start,
+        end=end,
+        passage=passage.text,
+        also_in=passage.also_in,
+    )
+
+
+def compose(sentences: Sequence[Sentence], passages: Sequence[Passage], *, lead: str = "") -> Answer:
+    citations: list[Citation] = []
+    parts: list[str] = [lead] if lead else []
+    for n, run in enumerate(_runs(sentences), start=1):
+        passage = passages[run[0].passage]
+        cited = citation(n, passage, run[0].start, run[-1].end)
+        citations.append(cited)
+        parts.append(f"{' '.join(cited.quote.split())} [{n}]")
+    return Answer(
+        answer=" ".join(parts), refused=False, citations=tuple(citations), retrieved=tuple(passages)
+    )
+
+
+def refuse(reason: str, passages: Sequence[Passage], related: Sequence[Sentence] = ()) -> Answer:
+    """A plain refusal; the closest passages come as related reading (cited, but not as an answer)."""
+    picks = list(related) or [s for s in sentences_of(passages[:MAX_RELATED]) if s.position == 0]
+    citations: list[Citation] = []
+    seen: set[str] = set()
+    for sentence in picks:
+        passage = passages[sentence.passage]
+        if passage.chunk_id in seen or len(citations) >= MAX_RELATED:
+            continue
+        seen.add(passage.chunk_id)
+        citations.append(citation(len(citations) + 1, passage, sentence.start, sentence.end))
+    text = f"{REFUSAL[:-1]} — {reason}." if reason else REFUSAL
+    if citations:
+        text += " " + RELATED_LEAD
+    return Answer(
+        answer=text, refused=True, citations=tuple(citations), retrieved=tuple(passages), notes=(reason,)
+    )

@@ -1,0 +1,130 @@
+"""Sentences of retrieved passages as evidence: where they sit, and who is speaking in them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from assistant.question import SAY_VERBS, Question, is_role
+from assistant.types import Passage
+from ingest.sentences import split_sentences
+from vectorstore.bm25 import tokenize
+
+# Case-sensitive: "State" in "Secretary of State" is not the verb "state".
+_SAY = re.compile(rf"\b(?:{SAY_VERBS}|[Aa]ccording to|statements?|interview|spokes(?:man|woman|person))\b")
+_QUOTE = re.compile(r"[“”\"]")
+_PRONOUN_START = re.compile(
+    r"^(?:[“\"]?\s*)?(?:He|She|They|The\s+(?:minister|president|official|spokesperson|spokesman|spokeswoman|secretary|governor|senator))\b"
+)
+# A run of capitalised words (with initials such as J.P.) — a person's name in news copy.
+_NAME = re.compile(
+    r"\b(?:[A-Z][a-z’'\-]+|[A-Z]\.(?:[A-Z]\.)*)(?:\s+(?:[A-Z][a-z’'\-]+|[A-Z]\.(?:[A-Z]\.)*))+"
+)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    passage: int  # index into the passages
+    start: int  # offsets in the article's cleaned text
+    end: int
+    text: str
+    position: int  # index of the sentence within its passage
+    stems: frozenset[str]
+
+
+def sentences_of(passages: Sequence[Passage]) -> list[Sentence]:
+    found = []
+    for p_index, passage in enumerate(passages):
+        for position, (a, b) in enumerate(split_sentences(passage.text)):
+            text = passage.text[a:b]
+            found.append(
+                Sentence(
+                    p_index, passage.start + a, passage.start + b, text, position, frozenset(tokenize(text))
+                )
+            )
+    return found
+
+
+def reports_speech(text: str) -> bool:
+    return bool(_SAY.search(text) or _QUOTE.search(text))
+
+
+def speaker_aliases(question: Question, sentences: Sequence[Sentence]) -> list[str]:
+    """Ways the articles name the speaker asked about: the name, the surname, or the role's holder.
+
+    "Rwanda's foreign minister" is resolved to the name next to it in the text
+    ("Olivier J.P. Nduhungirehe, Rwanda’s foreign minister, ..."), so later sentences that use only
+    the surname count too.
+    """
+    speaker = question.speaker or ""
+    if not speaker or speaker.lower() in {"he", "she", "they", "him", "her", "it"}:
+        return []
+    aliases = [speaker]
+    if not is_role(speaker):
+        words = speaker.split()
+        if len(words) > 1:
+            aliases.append(words[-1])
+        return aliases
+    wanted = set(tokenize(speaker))
+    for sentence in sentences:
+        if not wanted <= sentence.stems:
+            continue
+        for match in _NAME.finditer(sentence.text):
+            name = match.group(0)
+            if set(tokenize(name)) & wanted:
+                continue  # the role itself ("Foreign Minister"), not a name
+            if len(name.split()) >= 2 and _near(sentence.text, match, wanted):
+                aliases += [name, name.split()[-1]]
+                return aliases
+    return aliases
+
+
+def _near(text: str, match: re.Match[str], wanted: set[str]) -> bool:
+    """The name stands right beside the role: "Name, role," or "role Name"."""
+    before = text[max(0, match.start() - 60) : match.start()]
+    after = text[match.end() : match.end() + 60]
+    return bool(wanted & set(tokenize(after.split(".")[0]))) or bool(
+        wanted & set(tokenize(before.split(".")[-1]))
+    )
+
+
+def mentions(sentence: Sentence, aliases: Sequence[str]) -> bool:
+    for alias in aliases:
+        stems = set(tokenize(alias))
+        if stems and stems <= sentence.stems:
+            return True
+    return False
+
+
+def attributed_to(aliases: Sequence[str], sentences: Sequence[Sentence]) -> list[Sentence]:
+    """Sentences in which the speaker speaks: named with a reporting verb or a quote, and the sentences
+    right after them where the same speaker goes on ("He emphasized that ...", a bare quotation)."""
+    if not aliases:
+        return []
+    chosen: list[Sentence] = []
+    previous: Sentence | None = None
+    speaking = False
+    for sentence in sentences:
+        same_run = (
+            previous is not None
+            and previous.passage == sentence.passage
+            and previous.position + 1 == sentence.position
+        )
+        if (mentions(sentence, aliases) and reports_speech(sentence.text)) or (
+            speaking and same_run and _continues(sentence.text)
+        ):
+            speaking = True
+        else:
+            speaking = False
+        if speaking:
+            chosen.append(sentence)
+        previous = sentence
+    return chosen
+
+
+def _continues(text: str) -> bool:
+    if _PRONOUN_START.match(text) and reports_speech(text):
+        return True
+    stripped = text.lstrip()
+    return stripped[:1] in {"“", '"'} and not _NAME.search(stripped.split("”")[-1] if "”" in stripped else "")
