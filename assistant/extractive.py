@@ -37,6 +37,8 @@ _CAUSE = re.compile(
 )
 _PROPER = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+")
 _NEEDS = {"when": _DATE, "how_many": _NUMBER, "why": _CAUSE}
+# Weight of a quiz question's opening-context words against the asking sentence's (1.0 = no difference).
+CONTEXT_WEIGHT = 0.8
 _STRICT_NEEDS = {"when": (_DATE, "a date"), "how_many": (_NUMBER, "a number")}
 
 
@@ -98,10 +100,13 @@ class ExtractiveAnswerer:
         return Draft(tuple(spoken[: self.max_speaker_sentences]), support=1.0)
 
     # --- everything else -----------------------------------------------------------------------------
-    def coverage(self, terms: Sequence[str], stems: Collection[str]) -> float:
-        """Share of the question's content words (weighted by rarity) that ``stems`` holds."""
-        total = sum(self.idf(t) for t in terms)
-        return sum(self.idf(t) for t in terms if t in stems) / total if total else 0.0
+    def coverage(self, terms: Sequence[str], stems: Collection[str], core: Collection[str] = ()) -> float:
+        """Share of the question's content words (weighted by rarity) that ``stems`` holds.
+
+        Words of the asking sentence count double against words of a question's opening context."""
+        weights = {t: self.idf(t) * (1.0 if not core or t in core else CONTEXT_WEIGHT) for t in terms}
+        total = sum(weights.values())
+        return sum(w for t, w in weights.items() if t in stems) / total if total else 0.0
 
     def score(self, question: Question, sentence: Sentence, passage: Passage, rank: int) -> float:
         context = sentence.stems | _stems_of(passage)
@@ -111,8 +116,8 @@ class ExtractiveAnswerer:
         needed = _NEEDS.get(question.kind)
         if needed is not None:
             score += 0.15 if needed.search(sentence.text) else -0.15
-        if question.kind in {"who", "what"} and _PROPER.search(sentence.text):
-            score += 0.05
+        if question.kind in {"who", "what", "where"} and _new_names(sentence.text, question.text):
+            score += 0.05  # a name the question does not already give: likely the answer
         return score / (1.0 + 0.05 * rank)
 
     def _best(self, question: Question, sentences: list[Sentence], passages: Sequence[Passage]) -> Draft:
@@ -130,8 +135,9 @@ class ExtractiveAnswerer:
         )
         best_score, best = scored[0]
         # The sentence itself must hold part of what is asked; its passage may hold the rest.
-        support = 0.6 * self.coverage(question.terms, best.stems) + 0.4 * self.coverage(
-            question.terms, best.stems | _stems_of(passages[best.passage])
+        terms, core = question.terms, question.core
+        support = 0.6 * self.coverage(terms, best.stems, core) + 0.4 * self.coverage(
+            terms, best.stems | _stems_of(passages[best.passage]), core
         )
         if support < self.min_support:
             return Draft((), "they don't cover what the question asks", support=support)
@@ -141,6 +147,11 @@ class ExtractiveAnswerer:
                 break
             chosen.append(sentence)
         return Draft(tuple(_unique(chosen)), support=support)
+
+
+def _new_names(sentence: str, question: str) -> bool:
+    asked = {word.casefold() for word in re.findall(r"\w+", question)}
+    return any(match.group(0).casefold() not in asked for match in _PROPER.finditer(sentence))
 
 
 def _unique(sentences: Sequence[Sentence]) -> list[Sentence]:

@@ -117,6 +117,8 @@ class Question:
     kind: str  # "say", "who", "when", "where", "how_many", "why" or "what"
     speaker: str | None  # for "say": the person, organisation or role asked about
     terms: tuple[str, ...]  # stemmed content words, without question words and the speaker's
+    # The terms of the sentence that asks (quiz questions open with context: "X happened this week. Which …?").
+    core: frozenset[str] = frozenset()
 
     @property
     def speaker_terms(self) -> tuple[str, ...]:
@@ -149,7 +151,20 @@ def analyze(text: str) -> Question:
     terms = tuple(
         dict.fromkeys(t for t in tokenize(stripped) if t not in question_stems and t not in speaker_tokens)
     )
-    return Question(text=stripped, kind=kind, speaker=speaker, terms=terms)
+    return Question(text=stripped, kind=kind, speaker=speaker, terms=terms, core=_core_terms(stripped, terms))
+
+
+_WH = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how)\b", re.I)
+
+
+def _core_terms(text: str, terms: tuple[str, ...]) -> frozenset[str]:
+    from ingest.sentences import split_sentences
+
+    sentences = [text[a:b] for a, b in split_sentences(text)]
+    if len(sentences) < 2:
+        return frozenset(terms)
+    asking = [s for s in sentences if s.rstrip().endswith("?") or _WH.search(s)] or sentences[-1:]
+    return frozenset(t for t in tokenize(asking[-1]) if t in terms)
 
 
 def is_role(speaker: str) -> bool:

@@ -2,7 +2,8 @@
 
 Each subcommand is registered by an ``_add_<name>(subparsers)`` function that sets ``handler`` on
 its parser; handlers import their heavy modules themselves, so ``--help`` stays instant. A handler
-returns the exit code: 0 done, 2 bad input (a missing or invalid file), with a one-line message.
+returns the exit code: 0 done, 1 a quality floor missed (``run --fail-under``), 2 bad input (a missing
+or invalid file or option), with a one-line message.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 EXIT_OK = 0
+EXIT_FAILED_FLOOR = 1
 EXIT_BAD_INPUT = 2
 
 
@@ -30,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress (INFO) to stderr")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_dedup(subparsers)
+    _add_run(subparsers)
     return parser
 
 
@@ -105,3 +108,118 @@ def _run_dedup(args: argparse.Namespace) -> int:
     else:
         print(format_report(report))
     return EXIT_OK
+
+
+# --- run -----------------------------------------------------------------------------------------
+
+RETRIEVERS = ("hybrid", "dense", "bm25")
+
+
+def _add_run(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "run",
+        help="ask a question set through the assistant and score answers, citations and refusals",
+        description=(
+            "Ingest the corpus (real pipeline, cached by content and settings under evals/out/cache), "
+            "ask every question through the Assistant (or a running server with --url), and write "
+            "summary.json, results.jsonl, index.json, report.md and SVG plots to --out."
+        ),
+        epilog=(
+            "--fail-under METRIC=VALUE (repeatable) exits 1 when the first retriever misses it; for "
+            "false_refusal_rate, dup_citations, latency_p50_ms and latency_p95_ms the value is a "
+            "ceiling (fails when above). A metric that could not be measured fails too."
+        ),
+    )
+    p.add_argument("--corpus", required=True, type=Path, help="corpus file (JSONL, ...) or folder")
+    p.add_argument(
+        "--questions",
+        required=True,
+        type=Path,
+        help='JSONL of {"id", "question", "answers", "gold_article_ids", "answerable"[, "asked_on", "history"]}',
+    )
+    p.add_argument("--index", type=Path, help="index folder (default: evals/out/cache/<corpus+settings key>)")
+    p.add_argument(
+        "--out", type=Path, help="output folder (default: evals/out/<corpus-stem>-<questions-stem>)"
+    )
+    p.add_argument("--k", type=int, default=10, help="passages retrieved per question (default 10)")
+    p.add_argument(
+        "--retriever",
+        dest="retrievers",
+        action="extend",
+        nargs="+",
+        choices=RETRIEVERS,
+        metavar="{hybrid,dense,bm25}",
+        help="retriever mode(s) to compare side by side, repeatable (default: hybrid)",
+    )
+    p.add_argument(
+        "--answerer", help="answerer to use (default: the settings'; only 'extractive' exists now)"
+    )
+    p.add_argument("--url", help="ask a running server (POST URL/api/ask) instead of an in-process Assistant")
+    p.add_argument(
+        "--fail-under",
+        action="append",
+        default=[],
+        metavar="METRIC=VALUE",
+        help="exit 1 when METRIC of the first retriever is below VALUE (a ceiling for lower-is-better metrics)",
+    )
+    p.add_argument("--json", action="store_true", help="print summary.json instead of a table")
+    p.set_defaults(handler=_run_run)
+
+
+def _run_run(args: argparse.Namespace) -> int:
+    from evals.report import format_table
+    from evals.run import (
+        EvalInputError,
+        RunOptions,
+        check_floors,
+        default_out_dir,
+        parse_floors,
+        run_eval,
+        write_outputs,
+    )
+
+    if not args.verbose:
+        # load warns once per skipped file or record; run logs one summary line instead.
+        logging.getLogger("ingest.load").setLevel(logging.ERROR)
+    # Some libraries (bm25s) set their own loggers to DEBUG: the handler level keeps stderr to -v's choice.
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(logging.INFO if args.verbose else logging.WARNING)
+    try:
+        floors = parse_floors(args.fail_under)
+        if args.url and (args.retrievers or args.index or args.answerer):
+            raise EvalInputError(
+                "--retriever, --index and --answerer do not apply with --url: the server answers with its own"
+            )
+        retrievers = list(dict.fromkeys(args.retrievers or ["hybrid"]))
+        result = run_eval(
+            RunOptions(
+                corpus=args.corpus,
+                questions=args.questions,
+                index_dir=args.index,
+                k=args.k,
+                retrievers=retrievers,
+                answerer=args.answerer,
+                url=args.url,
+                progress=True,
+            )
+        )
+    except EvalInputError as exc:
+        raise InputError(str(exc)) from None
+    out_dir = args.out or default_out_dir(args.corpus, args.questions)
+    paths = write_outputs(result, out_dir)
+    summary = result.summary()
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False))
+    else:
+        info = result.index
+        if info.url:
+            print(f"server {info.url}; {info.articles} corpus articles")
+        else:
+            how = "reused" if info.reused else f"ingested ({info.embedded} chunks embedded)"
+            print(f"index {info.index_dir}: {how}; {info.articles} articles, {info.chunks} chunks")
+        print(format_table(result))
+        print(f"report: {paths['report']}")
+    failures = check_floors(result.runs[0].summary, floors, result.runs[0].label)
+    for line in failures:
+        print(line, file=sys.stderr)
+    return EXIT_FAILED_FLOOR if failures else EXIT_OK

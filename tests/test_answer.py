@@ -20,8 +20,15 @@ OTHER = "The storm closed schools in three districts on Friday. Crews restored p
 
 def passage(text: str, article_id: str, chunk_id: str, offset: int = 0) -> Passage:
     return Passage(
-        chunk_id=chunk_id, article_id=article_id, text=text, start=offset, end=offset + len(text),
-        title=article_id.title(), url=f"https://example.org/{article_id}", source="Example", published="2025-05-01",
+        chunk_id=chunk_id,
+        article_id=article_id,
+        text=text,
+        start=offset,
+        end=offset + len(text),
+        title=article_id.title(),
+        url=f"https://example.org/{article_id}",
+        source="Example",
+        published="2025-05-01",
         score=1.0,
     )
 
@@ -32,7 +39,11 @@ answerer = ExtractiveAnswerer(idf=lambda term: 1.0)
 
 def answer(question: str, passages=PASSAGES, exclude=()):
     draft = answerer.draft(analyze(question), passages, exclude=exclude)
-    return verify(compose(draft.sentences, passages)) if draft.sentences else refuse(draft.refusal_reason, passages)
+    return (
+        verify(compose(draft.sentences, passages))
+        if draft.sentences
+        else refuse(draft.refusal_reason, passages)
+    )
 
 
 def test_what_did_x_say_gives_his_statements_and_the_continuation_verbatim():
@@ -79,7 +90,10 @@ def test_sentences_already_given_are_left_out():
     from ingest.normalize import normalize_for_match
     from ingest.sentences import split_sentences
 
-    exclude = {normalize_for_match(first.citations[0].quote[a:b]) for a, b in split_sentences(first.citations[0].quote)}
+    exclude = {
+        normalize_for_match(first.citations[0].quote[a:b])
+        for a, b in split_sentences(first.citations[0].quote)
+    }
     again = answer("What did Nduhungirehe say?", exclude=exclude)
     assert given and again.refused and "nothing else" in again.answer
 
@@ -94,9 +108,18 @@ def test_each_passage_text_is_cited_once_even_when_retrieved_twice():
 def test_verify_drops_a_citation_whose_quote_is_not_in_its_passage_and_renumbers():
     good = compose(answerer.draft(analyze("What did Nduhungirehe say?"), PASSAGES).sentences, PASSAGES)
     storm = answerer.draft(analyze("How many homes got power back after the storm?"), PASSAGES)
-    both = compose((*storm.sentences, *answerer.draft(analyze("What did Nduhungirehe say?"), PASSAGES).sentences), PASSAGES)
+    both = compose(
+        (*storm.sentences, *answerer.draft(analyze("What did Nduhungirehe say?"), PASSAGES).sentences),
+        PASSAGES,
+    )
     assert [c.n for c in both.citations] == [1, 2]
-    tampered = replace(both, citations=(replace(both.citations[0], quote="Crews restored power to a million homes."), both.citations[1]))
+    tampered = replace(
+        both,
+        citations=(
+            replace(both.citations[0], quote="Crews restored power to a million homes."),
+            both.citations[1],
+        ),
+    )
     checked = verify(tampered)
     assert [c.n for c in checked.citations] == [1]
     assert "4,000" not in checked.answer and checked.answer.endswith("[1]")

@@ -13,7 +13,9 @@ from vectorstore.factory import open_index
 
 pytestmark = pytest.mark.model
 REPO = Path(__file__).resolve().parents[1]
-SEED_QUESTIONS = [json.loads(line) for line in (REPO / "evals" / "datasets" / "seed.jsonl").read_text().splitlines()]
+SEED_QUESTIONS = [
+    json.loads(line) for line in (REPO / "evals" / "datasets" / "seed.jsonl").read_text().splitlines()
+]
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,11 @@ from assistant.question import analyze
         ("What did Rwanda's foreign minister say about the talks?", "say", "Rwanda's foreign minister"),
         ("What did the State Department say?", "say", "State Department"),  # "State" is not the verb
         ("How did the U.S. State Department respond?", "say", "U.S. State Department"),
-        ("According to Fiji’s minister of defense, what is the biggest threat?", "say", "Fiji’s minister of defense"),
+        (
+            "According to Fiji’s minister of defense, what is the biggest threat?",
+            "say",
+            "Fiji’s minister of defense",
+        ),
         ("When did Rubio revoke visas?", "when", None),
         ("How many migrants will Rwanda accept?", "how_many", None),
         ("What percentage of adults disapprove?", "how_many", None),
@@ -35,7 +39,10 @@ def test_terms_leave_out_question_words_and_the_speaker():
 
 
 ANSWER = "Olivier J.P. Nduhungirehe confirmed the talks. “It is true,” said Nduhungirehe. [1]"
-HISTORY = [{"role": "user", "content": "What did Nduhungirehe say?"}, {"role": "assistant", "content": ANSWER}]
+HISTORY = [
+    {"role": "user", "content": "What did Nduhungirehe say?"},
+    {"role": "assistant", "content": ANSWER},
+]
 
 
 def test_what_else_did_he_say_resolves_the_speaker_and_leaves_out_what_was_said():
