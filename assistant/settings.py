@@ -6,10 +6,12 @@ command-line flags override both.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -25,6 +27,7 @@ class Settings(BaseSettings):
     # Embedding model.
     embed_batch_size: int = Field(32, ge=1)
     embed_threads: int = Field(0, ge=0, description="torch threads; 0 = all cores")
+    query_threads: int = Field(1, ge=0, description="torch threads for one query embedding; 0 = as embed_threads")
     embed_dtype: str = Field("auto", pattern="^(auto|bf16|fp32)$")
     # The model reads at most 256 word pieces; chunks are measured to fit, never truncated.
     model_max_tokens: int = Field(256, ge=32, le=512)
@@ -59,3 +62,34 @@ class Settings(BaseSettings):
     # Share (rarity-weighted) of the question's content words the best sentence's passage must hold.
     answer_min_support: float = Field(0.5, ge=0.0, le=1.0)
     max_question_chars: int = Field(1000, ge=10)
+
+    # Web app (app.py, web/): who may embed it, who may call it, where it writes feedback.
+    # Origins allowed to call the API and embed the widget (CORS and CSP frame-ancestors), comma-separated.
+    allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # When set, /api/* needs "Authorization: Bearer <token>".
+    api_token: SecretStr | None = None
+    # When both are set, the full chat UI asks for this login (the widget stays open to allowed origins).
+    ui_user: str | None = None
+    ui_password: SecretStr | None = None
+    # Needed to upload articles in the UI's Articles tab when any auth is on (else uploads are off).
+    admin_token: SecretStr | None = None
+    # Public path prefix when served behind a reverse proxy, e.g. /newsroom.
+    root_path: str = ""
+    feedback_path: Path = Path("data/feedback/feedback.jsonl")
+    # Questions answered at once (REST and UI together); the rest wait in line.
+    web_concurrency: int = Field(4, ge=1, le=64)
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            if value.strip().startswith("["):
+                return json.loads(value)
+            return [part.strip().rstrip("/") for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("root_path")
+    @classmethod
+    def _clean_root_path(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        return value if not value or value.startswith("/") else "/" + value

@@ -93,9 +93,11 @@ class WordPieceCounter:
 class LocalEmbeddings(Embeddings):
     """all-MiniLM-L6-v2 on the CPU: normalized 384-d vectors, batched, never silently truncating."""
 
-    def __init__(self, *, batch_size: int = 32, threads: int = 0, dtype: str = "auto") -> None:
+    def __init__(self, *, batch_size: int = 32, threads: int = 0, query_threads: int = 1, dtype: str = "auto") -> None:
         self.batch_size = batch_size
         self.threads = threads
+        # One short query gains little from more threads, and on a busy machine extra threads stall it.
+        self.query_threads = query_threads
         self.wanted_dtype = dtype
         self.dtype = "not loaded"
         self.max_tokens = 256
@@ -181,4 +183,13 @@ class LocalEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         # A query longer than the window is cut by the tokenizer; only its head matters for retrieval.
-        return self._encode([text])[0].tolist()
+        import torch
+
+        model = self._model
+        previous = torch.get_num_threads()
+        if self.query_threads > 0:
+            torch.set_num_threads(self.query_threads)
+        try:
+            return _unit(np.asarray(model.encode([text], batch_size=1, show_progress_bar=False)))[0].tolist()
+        finally:
+            torch.set_num_threads(previous)
