@@ -61,7 +61,7 @@ class ExtractiveAnswerer:
         max_sentences: int = 3,
         max_speaker_sentences: int = 6,
         min_support: float = 0.5,
-        keep_ratio: float = 0.8,
+        keep_ratio: float = 0.7,
     ) -> None:
         self.idf = idf
         self.max_sentences = max_sentences

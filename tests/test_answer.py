@@ -106,24 +106,15 @@ def test_each_passage_text_is_cited_once_even_when_retrieved_twice():
 
 
 def test_verify_drops_a_citation_whose_quote_is_not_in_its_passage_and_renumbers():
-    good = compose(answerer.draft(analyze("What did Nduhungirehe say?"), PASSAGES).sentences, PASSAGES)
-    storm = answerer.draft(analyze("How many homes got power back after the storm?"), PASSAGES)
-    both = compose(
-        (*storm.sentences, *answerer.draft(analyze("What did Nduhungirehe say?"), PASSAGES).sentences),
-        PASSAGES,
-    )
+    storm = answerer.draft(analyze("How many homes got power back after the storm?"), PASSAGES).sentences[:1]
+    said = answerer.draft(analyze("What did Nduhungirehe say?"), PASSAGES).sentences
+    both = compose((*storm, *said), PASSAGES)
     assert [c.n for c in both.citations] == [1, 2]
-    tampered = replace(
-        both,
-        citations=(
-            replace(both.citations[0], quote="Crews restored power to a million homes."),
-            both.citations[1],
-        ),
-    )
-    checked = verify(tampered)
+    forged = replace(both.citations[0], quote="Crews restored power to a million homes.")
+    checked = verify(replace(both, citations=(forged, both.citations[1])))
     assert [c.n for c in checked.citations] == [1]
     assert "4,000" not in checked.answer and checked.answer.endswith("[1]")
-    assert checked.citations[0].quote == good.citations[0].quote
+    assert checked.citations[0].quote == both.citations[1].quote
 
 
 def test_verify_drops_a_claim_that_is_not_in_the_cited_passage():
