@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -101,8 +102,14 @@ def ingest(
     with writer_lock(index.dir):
         if rebuild:
             index.rebuild()
-        run_ids = _store_articles(loaded.articles, settings, index, summary, progress)
+        fingerprints = {a.id: article_fingerprint(a, settings, index.embedder.model_id) for a in loaded.articles}
+        known = index.store.fingerprints()
+        changed = any(known.get(article_id) != value for article_id, value in fingerprints.items())
+        warm_up = _load_model_in_background(index) if changed else None
+        run_ids = _store_articles(loaded.articles, fingerprints, known, settings, index, summary, progress)
         _deduplicate(index, settings)
+        if warm_up is not None:
+            warm_up.join()
         advance = progress("embed", 0)
         result = index.sync(progress=advance)
 
@@ -115,21 +122,32 @@ def ingest(
     return summary
 
 
+def _load_model_in_background(index: Index) -> threading.Thread | None:
+    """Load the embedding model while new articles are cleaned and chunked (it takes seconds)."""
+    load = getattr(index.embedder, "load", None)
+    if load is None:
+        return None
+    thread = threading.Thread(target=load, name="embedding-model-load", daemon=True)
+    thread.start()
+    return thread
+
+
 def _store_articles(
     articles: list[Article],
+    fingerprints: dict[str, str],
+    known: dict[str, str],
     settings: Settings,
     index: Index,
     summary: IngestSummary,
     progress: ProgressFactory,
 ) -> list[str]:
     """Clean, chunk and store the new or changed articles; returns the ids of every usable article."""
-    known = index.store.fingerprints()
     count_tokens = index.embedder.count_tokens
     advance = progress("clean+chunk", len(articles))
     run_ids: list[str] = []
     for article in articles:
         advance(1)
-        fingerprint = article_fingerprint(article, settings, index.embedder.model_id)
+        fingerprint = fingerprints[article.id]
         if known.get(article.id) == fingerprint:
             summary.unchanged_articles += 1
             run_ids.append(article.id)
