@@ -13,13 +13,16 @@ shingle sets, so the LSH can never merge two stories on its own. LSH misses pair
 threshold, so its bands are chosen so that a pair exactly at ``threshold`` becomes a candidate with
 probability >= ``_LSH_MIN_RECALL`` (for 0.8: 25 bands of 5 rows, i.e. candidates from about Jaccard 0.5).
 
-Signatures are datasketch ``MinHash`` hash values (scheme ``affine64``, seed ``SEED``, SHA-1 of each
-shingle) as a ``uint64`` array of ``NUM_PERM`` values: the same in every process, storable with
-``sig.tobytes()`` and read back with :func:`signature_from_bytes`.
+Signatures are MinHash values computed with numpy: each word is hashed once (BLAKE2b, 64 bits), a
+shingle's hash is a polynomial of its words' hashes, and each of the ``NUM_PERM`` hash functions is a
+seeded affine map followed by a 64-bit mixer. The result is a ``uint64`` array of ``NUM_PERM`` values,
+the same in every process, storable with ``sig.tobytes()`` and read back with
+:func:`signature_from_bytes`; datasketch's LSH indexes them (it only reads the values).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections import defaultdict
@@ -85,15 +88,53 @@ def _template() -> MinHash:
     return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
 
 
-def _signature_of_shingles(shingle_set: set[str]) -> np.ndarray:
-    m = _template().copy()
-    m.update_batch([s.encode("utf-8") for s in shingle_set])
-    return np.asarray(m.hashvalues, dtype=np.uint64)
+_SHINGLE_BASE = np.uint64(0x100000001B3)  # polynomial base for combining word hashes
+_MIX = np.uint64(0xBF58476D1CE4E5B9)
+
+
+@cache
+def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(SEED)
+    a = rng.integers(1, 2**63, NUM_PERM, dtype=np.uint64) | np.uint64(1)
+    b = rng.integers(0, 2**63, NUM_PERM, dtype=np.uint64)
+    return a, b
+
+
+def _word_hashes(words: list[str]) -> np.ndarray:
+    table = {
+        w: int.from_bytes(hashlib.blake2b(w.encode("utf-8"), digest_size=8).digest(), "little")
+        for w in set(words)
+    }
+    return np.fromiter((table[w] for w in words), dtype=np.uint64, count=len(words))
+
+
+def _shingle_hashes(words: list[str], k: int = SHINGLE_SIZE) -> np.ndarray:
+    """Distinct hashes of the word k-shingles (a text shorter than k words is one shingle)."""
+    hashes = _word_hashes(words)
+    span = min(k, len(hashes))
+    if span == 0:
+        return hashes
+    combined = np.zeros(len(hashes) - span + 1, dtype=np.uint64)
+    for offset in range(span):  # uint64 arithmetic wraps: a polynomial hash mod 2**64
+        combined = combined * _SHINGLE_BASE + hashes[offset : offset + len(combined)]
+    return np.unique(combined)
+
+
+def _signature_of_words(words: list[str]) -> np.ndarray:
+    shingle_hashes = _shingle_hashes(words)
+    if not len(shingle_hashes):
+        return np.full(NUM_PERM, np.iinfo(np.uint64).max, dtype=np.uint64)
+    a, b = _permutations()
+    values = shingle_hashes[:, None] * a[None, :] + b[None, :]
+    values ^= values >> np.uint64(31)
+    values *= _MIX
+    values ^= values >> np.uint64(29)
+    return values.min(axis=0)
 
 
 def signature(text: str) -> np.ndarray:
     """MinHash signature of the text's word 5-shingles: ``uint64[NUM_PERM]``, same in every process."""
-    return _signature_of_shingles(shingles(text))
+    return _signature_of_words(_words(normalize_for_match(text)))
 
 
 def signature_from_bytes(data: bytes) -> np.ndarray:
@@ -192,7 +233,7 @@ def find_duplicate_pairs(
             n_stored += 1
             m = _as_minhash(stored)
         else:
-            m = _as_minhash(_signature_of_shingles(shingles_of(rep)))
+            m = _as_minhash(_signature_of_words(_words(normalized_of[rep])))
         for other in lsh.query(m):
             candidates.add(_ordered(other, rep, order))
         lsh.insert(rep, m, check_duplication=False)

@@ -29,7 +29,7 @@ from vectorstore.lock import writer_lock
 log = logging.getLogger(__name__)
 
 # Bump when cleaning or chunking changes, so that re-ingesting re-plans every article.
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"
 
 # stage name and total → a callable that advances by n
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
@@ -102,7 +102,9 @@ def ingest(
     with writer_lock(index.dir):
         if rebuild:
             index.rebuild()
-        fingerprints = {a.id: article_fingerprint(a, settings, index.embedder.model_id) for a in loaded.articles}
+        fingerprints = {
+            a.id: article_fingerprint(a, settings, index.embedder.model_id) for a in loaded.articles
+        }
         known = index.store.fingerprints()
         changed = any(known.get(article_id) != value for article_id, value in fingerprints.items())
         warm_up = _load_model_in_background(index) if changed else None

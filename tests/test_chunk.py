@@ -77,3 +77,16 @@ def test_a_long_title_is_trimmed_to_leave_room(count_tokens):
     chunks = _chunks("One sentence here. Another one there.", count_tokens, title=title, title_max_tokens=40)
     assert chunks[0].n_tokens <= 256
     assert count_tokens([chunks[0].embed_text.split("\n")[0]])[0] - 2 <= 40
+
+
+def test_token_counts_add_up_exactly_on_a_real_corpus(count_tokens):
+    """The chunker sums sentence counts; the model's tokenizer must agree on every chunk as embedded."""
+    corpus = REPO.parent / "shared" / "data" / "realtimeqa" / "corpus.jsonl"
+    if not corpus.exists():
+        pytest.skip(f"{corpus} is not present")
+    loaded = load([corpus]).articles[:120]
+    chunks = [c for article in loaded for c in chunk(clean(article), count_tokens=count_tokens)]
+    assert len(chunks) > 500
+    measured = count_tokens([c.embed_text for c in chunks])
+    assert [c.n_tokens for c in chunks] == measured
+    assert max(measured) <= 256

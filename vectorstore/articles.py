@@ -79,6 +79,9 @@ class ArticleStore:
         self.path = path
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
+        # WAL + NORMAL: a crash never corrupts the store; at worst the last commits are lost, and the
+        # next ingest redoes them. FULL would fsync on every article.
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(_SCHEMA)
 
