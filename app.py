@@ -1,0 +1,96 @@
+"""python app.py [--host HOST] [--port PORT] [--index DIR]
+
+Wiring only: settings → Assistant → web app (REST API, chat UI, widget) → uvicorn. Ingests
+``settings.articles_dir`` first when the index is empty.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Nothing calls home: set before anything imports gradio or the Hugging Face libraries.
+for _key, _value in {
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "HF_HUB_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "ANONYMIZED_TELEMETRY": "False",
+    "NO_PROXY": "localhost,127.0.0.1",
+}.items():
+    os.environ.setdefault(_key, _value)
+
+import argparse  # noqa: E402
+import logging  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+log = logging.getLogger("app")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python app.py",
+        description="Serve the newsroom assistant: chat UI at /, widget at /widget, REST API at /api, docs at /docs.",
+    )
+    parser.add_argument("--host", help="interface to listen on (default 127.0.0.1, env NEWSROOM_HOST)")
+    parser.add_argument("--port", type=int, help="port (default 7860, env NEWSROOM_PORT)")
+    parser.add_argument(
+        "--index", type=Path, help="index folder (default data/index, env NEWSROOM_INDEX_DIR)"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+
+    from assistant.settings import Settings
+
+    overrides = {
+        k: v for k, v in {"host": args.host, "port": args.port, "index_dir": args.index}.items() if v
+    }
+    settings = Settings(**overrides)
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+    import uvicorn
+
+    from assistant.assistant import Assistant
+    from ingest.pipeline import NothingToIngest, ingest
+    from web import create_app
+    from web.service import ChatService
+
+    assistant = Assistant.from_settings(settings)
+    if not assistant.index.store.counts()["chunks"]:
+        log.info("the index in %s is empty: ingesting %s", settings.index_dir, settings.articles_dir)
+        try:
+            summary = ingest([settings.articles_dir], settings=settings, index=assistant.index)
+            log.info(
+                "ingested %d articles (%d chunks) in %.1f s",
+                summary.articles,
+                summary.indexed_chunks,
+                summary.seconds,
+            )
+        except NothingToIngest as exc:
+            log.warning("%s — serving an empty index; add articles in the Articles tab", exc)
+    service = ChatService(settings, assistant)
+    service.warm_up()
+    app = create_app(service)
+
+    shown_host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
+    address = f"http://{shown_host}:{settings.port}{settings.root_path}"
+    print(f"Newsroom assistant on {address}/  (widget {address}/widget, API docs {address}/docs)", flush=True)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        root_path=settings.root_path,
+        log_level=settings.log_level.lower(),
+        proxy_headers=True,
+        forwarded_allow_ips="127.0.0.1",
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

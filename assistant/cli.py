@@ -28,6 +28,11 @@ def _parser() -> argparse.ArgumentParser:
         "--retriever", choices=("hybrid", "dense", "bm25"), help="retrieval mode (default: hybrid)"
     )
     ask.add_argument("--k", type=int, help="passages to retrieve (default: 10)")
+    ask.add_argument(
+        "--answerer",
+        metavar="NAME[:MODE]",
+        help="extractive (default), or local, openai, ollama with an optional :rewrite or :rag",
+    )
     ask.add_argument("--source", action="append", default=[], help="only this source (repeatable)")
     ask.add_argument("--article", action="append", default=[], help="only this article id (repeatable)")
     ask.add_argument("--from", dest="published_from", help="only articles published on or after YYYY-MM-DD")
@@ -66,7 +71,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         overrides["retrieve_mode"] = args.retriever
     if args.k:
         overrides["retrieve_k"] = args.k
-    settings = Settings(**overrides)
+    if args.answerer:
+        name, _, mode = args.answerer.partition(":")
+        overrides["answerer"] = name
+        if mode:
+            overrides["llm_mode"] = mode
+    from pydantic import ValidationError
+
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        print(f"error: {'.'.join(map(str, first.get('loc', ())))}: {first.get('msg')}", file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
     from assistant.assistant import Assistant, AssistantError

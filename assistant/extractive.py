@@ -149,6 +149,12 @@ class ExtractiveAnswerer:
         return Draft(tuple(_unique(chosen)), support=support)
 
 
+def missing_need(question: Question, text: str) -> str | None:
+    """What ``text`` lacks that the question's kind requires ("a date" for when, "a number" for how many)."""
+    needed = _STRICT_NEEDS.get(question.kind)
+    return needed[1] if needed is not None and not needed[0].search(text) else None
+
+
 def _new_names(sentence: str, question: str) -> bool:
     asked = {word.casefold() for word in re.findall(r"\w+", question)}
     return any(match.group(0).casefold() not in asked for match in _PROPER.finditer(sentence))

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -27,7 +27,9 @@ class Settings(BaseSettings):
     # Embedding model.
     embed_batch_size: int = Field(32, ge=1)
     embed_threads: int = Field(0, ge=0, description="torch threads; 0 = all cores")
-    query_threads: int = Field(1, ge=0, description="torch threads for one query embedding; 0 = as embed_threads")
+    query_threads: int = Field(
+        1, ge=0, description="torch threads for one query embedding; 0 = as embed_threads"
+    )
     embed_dtype: str = Field("auto", pattern="^(auto|bf16|fp32)$")
     # The model reads at most 256 word pieces; chunks are measured to fit, never truncated.
     model_max_tokens: int = Field(256, ge=32, le=512)
@@ -62,6 +64,28 @@ class Settings(BaseSettings):
     # Share (rarity-weighted) of the question's content words the best sentence's passage must hold.
     answer_min_support: float = Field(0.5, ge=0.0, le=1.0)
     max_question_chars: int = Field(1000, ge=10)
+
+    # Language-model answers (optional; README "Language-model answers"). extractive = no model.
+    answerer: str = Field("extractive", pattern="^(extractive|openai|ollama|local)$")
+    # rewrite: the model rewords the verified extracted sentences; rag: it reads the top passages and answers.
+    llm_mode: str = Field("rewrite", pattern="^(rewrite|rag)$")
+    # openai: the server's /v1 URL (unset = OpenAI); ollama: default http://127.0.0.1:11434.
+    llm_base_url: str | None = None
+    # Default: gpt-4o-mini (openai), llama3.2 (ollama), the bundled SmolLM2-135M-Instruct (local).
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("llm_api_key", "NEWSROOM_LLM_API_KEY", "OPENAI_API_KEY")
+    )
+    llm_timeout_s: float = Field(30.0, gt=0, description="the whole model call; slower falls back")
+    llm_max_tokens: int = Field(256, ge=16)
+    llm_threads: int = Field(0, ge=0, description="local model CPU threads; 0 = all cores")
+    llm_passages: int = Field(3, ge=1, le=10, description="rag: top passages the model reads")
+    # A generated sentence is kept when this share of its content words is in the passages it cites.
+    llm_min_overlap: float = Field(0.9, ge=0.0, le=1.0)
+    # Below this share of generated sentences kept, the extractive answer is shown instead.
+    llm_min_kept: float = Field(0.5, ge=0.0, le=1.0)
+    # Let the model rewrite a follow-up into a standalone question (the rules still resolve the rest).
+    llm_condense: bool = True
 
     # Web app (app.py, web/): who may embed it, who may call it, where it writes feedback.
     # Origins allowed to call the API and embed the widget (CORS and CSP frame-ancestors), comma-separated.

@@ -152,7 +152,13 @@ def _add_run(subparsers: argparse._SubParsersAction) -> None:
         help="retriever mode(s) to compare side by side, repeatable (default: hybrid)",
     )
     p.add_argument(
-        "--answerer", help="answerer to use (default: the settings'; only 'extractive' exists now)"
+        "--answerer",
+        dest="answerers",
+        action="extend",
+        nargs="+",
+        metavar="NAME[:MODE]",
+        help="answerer(s) to compare side by side: extractive, or local, openai, ollama with an optional "
+        ":rewrite or :rag (default: the settings')",
     )
     p.add_argument("--url", help="ask a running server (POST URL/api/ask) instead of an in-process Assistant")
     p.add_argument(
@@ -186,7 +192,7 @@ def _run_run(args: argparse.Namespace) -> int:
         handler.setLevel(logging.INFO if args.verbose else logging.WARNING)
     try:
         floors = parse_floors(args.fail_under)
-        if args.url and (args.retrievers or args.index or args.answerer):
+        if args.url and (args.retrievers or args.index or args.answerers):
             raise EvalInputError(
                 "--retriever, --index and --answerer do not apply with --url: the server answers with its own"
             )
@@ -198,7 +204,8 @@ def _run_run(args: argparse.Namespace) -> int:
                 index_dir=args.index,
                 k=args.k,
                 retrievers=retrievers,
-                answerer=args.answerer,
+                answerer=args.answerers[0] if args.answerers else None,
+                answerers=list(dict.fromkeys(args.answerers or [])),
                 url=args.url,
                 progress=True,
             )

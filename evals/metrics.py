@@ -71,11 +71,34 @@ _END_PUNCT = ".,;:!?'\"()[]{}<>…-‐/\\ "
 
 
 def answer_record(answer: Answer) -> dict[str, Any]:
-    """The wire schema of ``answer``, with each retrieved passage's ``also_in`` kept (it is not on the wire)."""
+    """The wire schema of ``answer``, with each retrieved passage's ``also_in`` and the answer's ``notes``
+    kept (neither is on the wire)."""
     record = answer.to_dict()
     for entry, passage in zip(record["retrieved"], answer.retrieved, strict=True):
         entry["also_in"] = list(passage.also_in)
+    record["notes"] = list(answer.notes)
     return record
+
+
+_DROPPED_NOTE = re.compile(r"^grounding dropped (\d+) of (\d+) generated sentence")
+_FALLBACK_NOTE = "fallback to the extractive answer:"
+_ANSWERER_NOTE = "answerer: "
+
+
+def generation_stats(notes_per_answer: Iterable[Sequence[str]]) -> dict[str, int] | None:
+    """What a language-model answerer did, from the answers' notes (``assistant.generate``): answers it
+    was asked for, its generated sentences, those the grounding checks dropped, and fallbacks to the
+    extractive answer. ``None`` when no answer came from a language model."""
+    stats = {"llm_answers": 0, "generated_sentences": 0, "dropped_sentences": 0, "fallbacks": 0}
+    for notes in notes_per_answer:
+        stats["llm_answers"] += any(n.startswith(_ANSWERER_NOTE) for n in notes)
+        for note in notes:
+            dropped = _DROPPED_NOTE.match(note)
+            if dropped:
+                stats["dropped_sentences"] += int(dropped.group(1))
+                stats["generated_sentences"] += int(dropped.group(2))
+            stats["fallbacks"] += note.startswith(_FALLBACK_NOTE)
+    return stats if stats["llm_answers"] else None
 
 
 def as_record(answer: Answer | Mapping[str, Any]) -> Mapping[str, Any]:

@@ -59,6 +59,10 @@ def format_table(result: EvalRun) -> str:
     rows = [header]
     for key in metrics.METRIC_KEYS:
         rows.append([key, *(_cell(e[key], key) for e in ests), str(ests[0][key].n)])
+    stats = [r.generation for r in result.runs]
+    if any(stats):
+        for key in ("generated_sentences", "dropped_sentences", "fallbacks"):
+            rows.append([key, *(str(s[key]) if s else "-" for s in stats), ""])
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     first = result.runs[0].summary
@@ -134,6 +138,18 @@ def report_markdown(result: EvalRun, curves: Mapping[str, Sequence[float | None]
     for key in metrics.METRIC_KEYS:
         cells = " | ".join(_cell(e[key], key) for e in ests)
         lines.append(f"| {_LABELS[key]} (`{key}`) | {cells} | {ests[0][key].n} |")
+    stats = [r.generation for r in result.runs]
+    if any(stats):
+        lines += [
+            "",
+            "Language-model answers: sentences generated, dropped by the grounding checks, and answers that "
+            "fell back to the extractive one.",
+            "",
+            "| | " + " | ".join(r.label for r in result.runs) + " |",
+            "|---" * (len(result.runs) + 1) + "|",
+        ]
+        for key in ("llm_answers", "generated_sentences", "dropped_sentences", "fallbacks"):
+            lines.append(f"| {key} | " + " | ".join(str(s[key]) if s else "-" for s in stats) + " |")
     lines += ["", "| k | " + " | ".join(curves) + " |", "|---" * (len(curves) + 1) + "|"]
     for k in range(1, metrics.CURVE_K + 1):
         lines.append(f"| {k} | " + " | ".join(_fmt(c[k - 1], "hit") for c in curves.values()) + " |")

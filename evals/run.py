@@ -35,7 +35,10 @@ log = logging.getLogger(__name__)
 DEFAULT_OUT = Path("evals/out")
 DEFAULT_CACHE = DEFAULT_OUT / "cache"
 CACHE_MARKER = "evals-cache.json"
-ANSWERERS = ("extractive",)  # what exists when Settings has no ``answerer`` field
+# --answerer NAME[:MODE]: an answerer of assistant.settings (``answerer``) and, for a language model, its
+# ``llm_mode`` (rewrite or rag; default: the settings').
+ANSWERERS = ("extractive", "local", "openai", "ollama")
+LLM_MODES = ("rewrite", "rag")
 SERVER_LABEL = "server"
 WARM_UP_QUESTION = "What happened?"
 HTTP_TIMEOUT_S = 120.0
@@ -405,16 +408,23 @@ def check_server(asker: HttpAsker) -> None:
         log.warning("warm-up request failed: %s", exc)
 
 
-def local_askers(index: Index, settings: Settings, modes: Sequence[str]) -> list[LocalAsker]:
-    """One Assistant per retriever mode, all sharing ``index``; each warmed up once (model, BM25, caches)."""
-    from assistant.assistant import Assistant
+def local_askers(
+    index: Index, settings: Settings, modes: Sequence[str], *, suffix: str = ""
+) -> list[LocalAsker]:
+    """One Assistant per retriever mode, all sharing ``index``; each warmed up once (model, BM25, caches).
+    Each is labelled by its mode, and ``suffix`` (the answerer, when several are compared)."""
+    from assistant.assistant import Assistant, AssistantError
     from assistant.retrieve import HybridRetriever
 
     askers = []
     for mode in modes:
         mode_settings = settings.model_copy(update={"retrieve_mode": mode})
         retriever = HybridRetriever.from_settings(index, mode_settings)
-        assistant = Assistant(mode_settings, index, retriever=retriever)
+        try:
+            assistant = Assistant(mode_settings, index, retriever=retriever)
+        except AssistantError as exc:  # e.g. a language model that is not installed
+            raise EvalInputError(str(exc)) from None
+        mode = f"{mode}/{suffix}" if suffix and len(modes) > 1 else suffix or mode
         try:
             assistant.ask(WARM_UP_QUESTION)
         except Exception as exc:  # a warm-up failure shows again, per question, where it is recorded
@@ -440,6 +450,11 @@ class RetrieverRun:
     def summary(self) -> dict[str, Any]:
         return metrics.summarize(self.scores)
 
+    @property
+    def generation(self) -> dict[str, int] | None:
+        """What a language-model answerer did (from ``Answer.notes``), or None when none answered."""
+        return metrics.generation_stats(row.get("notes") or [] for row in self.rows)
+
 
 @dataclass
 class EvalRun:
@@ -454,9 +469,11 @@ class EvalRun:
 
     def summary(self) -> dict[str, Any]:
         first = self.runs[0].summary
+        generation = {r.label: r.generation for r in self.runs if r.generation is not None}
         if len(self.runs) == 1:
-            return first
-        return {**first, "by_retriever": {r.label: r.summary for r in self.runs}}
+            return {**first, "generation": generation[self.runs[0].label]} if generation else first
+        out = {**first, "by_retriever": {r.label: r.summary for r in self.runs}}
+        return {**out, "generation": generation} if generation else out
 
 
 def ask_all(
@@ -523,6 +540,7 @@ def _row(
         ],
         "latency_ms": round(score.latency_ms, 2),
         "error": score.error,
+        "notes": list(record.get("notes") or []),
         "metrics": {
             k: v for k, v in outcome.items() if k not in ("latency_ms", "error", "answerable", "refused")
         },
@@ -537,24 +555,31 @@ class RunOptions:
     k: int = 10
     retrievers: Sequence[str] = ("hybrid",)
     answerer: str | None = None
+    # Several answerers side by side (``NAME[:MODE]``); ``answerer`` alone when empty.
+    answerers: Sequence[str] = ()
     url: str | None = None
     progress: bool = True
 
 
-def build_settings(options: RunOptions) -> Settings:
-    """Settings from the environment, with the run's ``k`` and answerer; a bad answerer is an input error."""
+def build_settings(options: RunOptions, answerer: str | None = None) -> Settings:
+    """Settings from the environment, with the run's ``k`` and answerer (``NAME[:MODE]``, default
+    ``options.answerer``); a bad answerer is an input error."""
     from pydantic import ValidationError
 
     from assistant.settings import Settings
 
     overrides: dict[str, Any] = {"retrieve_k": options.k}
-    if options.answerer is not None:
-        if "answerer" in Settings.model_fields:
-            overrides["answerer"] = options.answerer
-        elif options.answerer not in ANSWERERS:
+    spec = answerer if answerer is not None else options.answerer
+    if spec is not None:
+        name, _, mode = spec.partition(":")
+        if name not in ANSWERERS or (mode and mode not in LLM_MODES) or (mode and name == "extractive"):
             raise EvalInputError(
-                f"--answerer {options.answerer!r} does not exist; available: {', '.join(ANSWERERS)}"
+                f"--answerer {spec!r} does not exist; available: extractive, "
+                + ", ".join(f"{n}[:{'|'.join(LLM_MODES)}]" for n in ANSWERERS[1:])
             )
+        overrides["answerer"] = name
+        if mode:
+            overrides["llm_mode"] = mode
     try:
         return Settings(**overrides)
     except ValidationError as exc:
@@ -572,6 +597,8 @@ def run_eval(options: RunOptions) -> EvalRun:
     if options.k < 1:
         raise EvalInputError(f"--k must be at least 1, got {options.k}")
     settings = build_settings(options)
+    for spec in options.answerers:
+        build_settings(options, spec)  # every answerer named is checked before any work
 
     askers: list[Asker]
     if options.url:
@@ -585,7 +612,13 @@ def run_eval(options: RunOptions) -> EvalRun:
             options.corpus, settings, index_dir=options.index_dir, progress=options.progress
         )
         canonical = index.store.canonical()
-        askers = list(local_askers(index, settings, options.retrievers))
+        specs = list(dict.fromkeys(options.answerers))
+        if len(specs) > 1:
+            askers = []
+            for spec in specs:
+                askers += local_askers(index, build_settings(options, spec), options.retrievers, suffix=spec)
+        else:
+            askers = list(local_askers(index, settings, options.retrievers))
 
     gold_ids = {g for q in questions for g in q["gold_article_ids"]}
     unknown = sorted(gold_ids - set(canonical))
@@ -602,7 +635,7 @@ def run_eval(options: RunOptions) -> EvalRun:
         corpus=str(options.corpus),
         questions_file=str(options.questions),
         k=options.k,
-        answerer=options.answerer,
+        answerer=", ".join(dict.fromkeys(options.answerers)) or options.answerer,
         index=info,
         runs=runs,
         seconds=_since(started),

@@ -1,0 +1,232 @@
+"""The chat UI and the embedded widget in a real browser (Debian Chromium driven by Playwright).
+
+Skipped when /usr/bin/chromium or the playwright package is missing (CI installs both: .ci/run). Every
+request the pages make is recorded and must stay on 127.0.0.1. Screenshots go to the test's tmp folder,
+and to docs/ when SAVE_SCREENSHOTS=1.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from assistant.assistant import Assistant
+from assistant.settings import Settings
+from ingest.pipeline import ingest
+from tests.servers import free_port
+from tests.test_web_api import serve
+from vectorstore.factory import open_index
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists():
+    pytest.skip(
+        f"{CHROMIUM} is absent: install Debian's chromium (apt-get install chromium) to run browser tests",
+        allow_module_level=True,
+    )
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="playwright is not installed (pip install -e '.[dev]')"
+)
+
+pytestmark = [
+    pytest.mark.model,
+    pytest.mark.server,
+    pytest.mark.browser,
+    pytest.mark.filterwarnings("ignore:.*no_silent_downcasting:Warning", "ignore:The copy keyword:Warning"),
+]
+REPO = Path(__file__).resolve().parents[1]
+QUOTE = "It is true that we are in discussions with the United States"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+TIMEOUT_MS = 30_000
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def intranet() -> Iterator[str]:
+    """A plain static server for examples/ on its own port: a second origin, like an intranet host."""
+    handler = functools.partial(_QuietHandler, directory=str(REPO / "examples"))
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def feedback_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("feedback") / "feedback.jsonl"
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory, intranet: str, feedback_path: Path) -> Iterator[str]:
+    settings = Settings(
+        index_dir=tmp_path_factory.mktemp("browser") / "index",
+        embed_threads=1,
+        allowed_origins=[intranet],
+        feedback_path=feedback_path,
+    )
+    index = open_index(settings)
+    ingest([REPO / "data" / "articles"], settings=settings, index=index)
+    from web import create_app
+    from web.service import ChatService
+
+    service = ChatService(settings, Assistant(settings, index))
+    service.warm_up()
+    with serve(create_app(service)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def requests_made() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def page(browser: Any, requests_made: list[str]) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    context.on("request", lambda request: requests_made.append(request.url))
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+    outside = sorted(
+        {u for u in requests_made if urlsplit(u).scheme in ("http", "https", "ws", "wss")
+         and urlsplit(u).hostname != "127.0.0.1"}
+    )  # fmt: skip
+    assert requests_made and not outside, f"requests that left 127.0.0.1: {outside}"
+
+
+@pytest.fixture(scope="module")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("screenshots")
+
+
+def save(page: Any, folder: Path, name: str) -> Path:
+    path = folder / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    if os.environ.get("SAVE_SCREENSHOTS") == "1":
+        docs = REPO / "docs"
+        docs.mkdir(exist_ok=True)
+        shutil.copyfile(path, docs / f"screenshot-{name}.png")
+    return path
+
+
+def ask(page: Any, box_selector: str, question: str) -> None:
+    box = page.locator(box_selector).first
+    box.fill(question)
+    box.press("Enter")
+
+
+def test_the_chat_answers_with_a_highlighted_source(
+    page: Any, app_url: str, screenshots: Path, feedback_path: Path
+) -> None:
+    page.goto(f"{app_url}/")
+    ask(page, "#na-question textarea", "What did Nduhungirehe say?")
+    chat = page.locator("#na-chat")
+    chat.get_by_text(QUOTE, exact=False).first.wait_for()
+    sync_api.expect(chat.locator(".na-answer").last).to_contain_text("[1]")
+
+    source = page.locator("#na-sources details.na-cite").first
+    source.locator("summary").click()
+    mark = source.locator("mark").first
+    sync_api.expect(mark).to_be_visible()
+    sync_api.expect(mark).to_contain_text(QUOTE)
+    sync_api.expect(source).to_contain_text("Rwanda Engages in Initial Discussions")
+    save(page, screenshots, "chat")
+
+    chat.get_by_role("button", name="Like").last.click()
+    deadline = time.monotonic() + 10
+    while not feedback_path.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    record = json.loads(feedback_path.read_text(encoding="utf-8").splitlines()[-1])
+    assert record["rating"] == "up" and record["question"] == "What did Nduhungirehe say?"
+    assert QUOTE in record["answer"] and record["citations"]
+
+    # A follow-up uses the conversation.
+    ask(page, "#na-question textarea", "Where did he say it?")
+    sync_api.expect(chat.locator(".na-answer")).to_have_count(2)
+    sync_api.expect(chat.locator(".na-answer").last).to_contain_text("Rwanda TV")
+    panel_mark = page.locator("#na-sources mark").first
+    sync_api.expect(panel_mark).not_to_contain_text("He emphasized")  # the follow-up's own quote
+    chat.locator(".na-answer").first.click()  # an earlier answer brings back its sources
+    sync_api.expect(panel_mark).to_contain_text("He emphasized that negotiations")
+
+    page.locator("#na-new-chat").click()
+    sync_api.expect(chat.locator(".na-answer")).to_have_count(0)
+
+
+def test_markup_in_a_question_is_shown_not_run(page: Any, app_url: str) -> None:
+    page.goto(f"{app_url}/")
+    evil = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script> What did Nduhungirehe say?'
+    ask(page, "#na-question textarea", evil)
+    chat = page.locator("#na-chat")
+    chat.locator(".na-answer, .na-refusal").first.wait_for()
+    sync_api.expect(chat.locator(".na-question").first).to_contain_text(
+        '<img src=x onerror="window.__xss=1">'
+    )
+    assert page.evaluate("window.__xss") is None
+
+
+def test_a_refusal_looks_different(page: Any, app_url: str) -> None:
+    page.goto(f"{app_url}/")
+    ask(page, "#na-question textarea", "Who won the 2024 Olympic marathon?")
+    refusal = page.locator("#na-chat .na-refusal").first
+    sync_api.expect(refusal).to_contain_text("The articles don't say")
+    sync_api.expect(refusal).to_have_css("font-style", "italic")
+
+
+def test_the_widget_on_an_intranet_page(page: Any, app_url: str, intranet: str, screenshots: Path) -> None:
+    page.goto(f"{intranet}/intranet.html?app={app_url}")
+    component = page.locator("gradio-app")
+    ask(component, "textarea", "Who revoked visas for South Sudanese nationals?")
+    component.get_by_text("Marco Rubio", exact=False).first.wait_for()
+    sources = component.locator(".na-wsources").first
+    sync_api.expect(sources).to_contain_text("Rwanda Engages in Initial Discussions")
+    sync_api.expect(sources.locator("mark")).to_contain_text("Marco Rubio revoked visas")
+
+    frame = page.frame_locator("iframe")
+    ask(frame, "textarea", "What did the State Department say?")
+    frame.get_by_text("has not issued any statements", exact=False).first.wait_for()
+    sync_api.expect(frame.locator(".na-wsources mark").first).to_be_visible()
+    save(page, screenshots, "widget")
+
+
+def test_the_api_docs_render_offline(page: Any, app_url: str) -> None:
+    page.goto(f"{app_url}/docs")
+    sync_api.expect(page.get_by_text("/api/ask").first).to_be_visible()

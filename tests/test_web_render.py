@@ -1,0 +1,156 @@
+"""Fast checks of the web layer's pure parts: escaping, highlights, history, filters, settings, feedback."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.settings import Settings
+from assistant.types import Answer, Citation
+from web import render
+from web.security import frame_ancestors
+from web.service import ArticleRow, ReadWriteLock, make_filters
+
+EVIL = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
+
+
+def citation(**overrides: object) -> Citation:
+    passage = f"Before {EVIL}. The minister said “yes” & left. After."
+    quote = "The minister said “yes” & left."
+    fields: dict = {
+        "n": 1,
+        "article_id": "a1",
+        "chunk_id": "c1",
+        "title": f"Title {EVIL}",
+        "source": "Wire <b>",
+        "url": "javascript:alert(1)",
+        "published": "2025-05-04T10:00:00",
+        "quote": quote,
+        "start": 10,
+        "end": 10 + len(quote),
+        "passage": passage,
+        "also_in": ("a2",),
+    }
+    fields.update(overrides)
+    return Citation(**fields)
+
+
+def describe(ids):
+    return [
+        ArticleRow(i, f"Copy {EVIL}", "Other <i>", "2025-05-05", "https://example.org/a?x=1&y=2", "a1")
+        for i in ids
+    ]
+
+
+def test_the_sources_panel_escapes_everything_and_marks_the_quote():
+    answer = Answer(answer="The minister said “yes” & left. [1]", refused=False, citations=(citation(),))
+    html = render.sources_panel(answer, describe)
+    assert "<script>" not in html and "<img" not in html and "<i>" not in html and "<b>Wire" not in html
+    assert "&lt;script&gt;" in html
+    assert "<mark>The minister said “yes” &amp; left.</mark>" in html
+    assert "javascript:" not in html  # only http(s) links are made
+    assert 'href="https://example.org/a?x=1&amp;y=2"' in html
+    assert "Also reported by" in html and "Copy &lt;script&gt;" in html
+    assert "2025-05-04" in html and "T10:00" not in html
+
+
+def test_a_refusal_lists_related_passages_under_its_own_heading():
+    answer = Answer(answer="The articles don't say.", refused=True, citations=(citation(also_in=()),))
+    assert "Related passages — not an answer" in render.sources_panel(answer, describe)
+    message = render.answer_message(answer)["content"]
+    assert message.startswith('<div class="na-refusal">')
+    compact = render.compact_sources(answer, describe)
+    assert compact.startswith('<div class="na-wsources">Related passages:')
+
+
+def test_compact_sources_escape_and_shorten():
+    long_quote = "word " * 100
+    c = citation(quote=long_quote.strip(), passage=long_quote.strip(), url="https://example.org/")
+    html = render.compact_sources(Answer(answer="x [1]", refused=False, citations=(c,)), describe)
+    assert "…</mark>" in html and "<script>" not in html
+    assert "also reported by Other &lt;i&gt;" in html
+
+
+def test_chat_messages_escape_and_read_back_as_plain_history():
+    question = f"What did {EVIL} say?"
+    answer = Answer(answer="He said “yes” & <left>. [1]", refused=False, citations=(citation(),))
+    history = [
+        render.question_message(question),
+        render.answer_message(answer, extra=render.compact_sources(answer, describe)),
+        render.question_message("too long"),
+        render.notice_message("The question is too long"),
+        # As the browser sends it back: content blocks.
+        {
+            "role": "user",
+            "content": [{"type": "text", "text": '<div class="na-question">And &lt;then&gt;?</div>'}],
+        },
+        {"role": "assistant", "content": "plain text from a script [1]"},
+    ]
+    assert "<script>" not in history[0]["content"]
+    assert render.plain_history(history) == [
+        {"role": "user", "content": question},
+        {"role": "assistant", "content": "He said “yes” & <left>. [1]"},
+        {"role": "user", "content": "And <then>?"},
+        {"role": "assistant", "content": "plain text from a script [1]"},
+    ]
+
+
+def test_stream_steps_grow_to_the_whole_answer():
+    text = "one two three four five six seven eight nine ten [1]"
+    steps = render.stream_steps(text, 4)
+    assert steps[-1] == text and len(steps) <= 5
+    assert all(text.startswith(s) for s in steps)
+    assert all(len(a) < len(b) for a, b in itertools.pairwise(steps))
+    assert render.stream_steps("word") == ["word"]
+
+
+def test_make_filters():
+    assert make_filters([], [], "", None) is None
+    f = make_filters([" BBC ", ""], ["a"], " 2025-01-01 ", "")
+    assert f is not None and f.sources == ("BBC",) and f.article_ids == ("a",)
+    assert f.published_from == "2025-01-01" and f.published_to is None
+
+
+def test_web_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    monkeypatch.setenv("NEWSROOM_ALLOWED_ORIGINS", "https://intranet.example/, https://cms.example")
+    monkeypatch.setenv("NEWSROOM_API_TOKEN", "s3cret")
+    monkeypatch.setenv("NEWSROOM_ROOT_PATH", "newsroom/")
+    monkeypatch.setenv("NEWSROOM_FEEDBACK_PATH", str(tmp_path / "fb.jsonl"))
+    settings = Settings()
+    assert settings.allowed_origins == ["https://intranet.example", "https://cms.example"]
+    assert settings.api_token is not None and settings.api_token.get_secret_value() == "s3cret"
+    assert "s3cret" not in repr(settings)
+    assert settings.root_path == "/newsroom"
+    assert frame_ancestors(settings.allowed_origins) == (
+        "frame-ancestors 'self' https://intranet.example https://cms.example"
+    )
+    monkeypatch.setenv("NEWSROOM_ALLOWED_ORIGINS", '["https://a.example"]')
+    assert Settings().allowed_origins == ["https://a.example"]
+
+
+def test_the_read_write_lock_lets_readers_share_and_a_writer_wait():
+    import threading
+
+    lock = ReadWriteLock()
+    events: list[str] = []
+    with lock.read(), lock.read():  # readers share
+        writer = threading.Thread(target=lambda: lock.write().__enter__() or events.append("w"))
+        writer.start()
+        writer.join(0.2)
+        assert events == []  # the writer waits for readers
+    writer.join(2)
+    assert events == ["w"]
+
+
+def test_feedback_is_appended_as_json_lines(tmp_path: Path):
+    from web.service import ChatService
+
+    settings = Settings(index_dir=tmp_path / "index", feedback_path=tmp_path / "fb" / "feedback.jsonl")
+    service = ChatService(settings, assistant=None)  # type: ignore[arg-type]
+    service.record_feedback({"rating": "up", "question": "q"})
+    service.record_feedback({"rating": "down", "question": "é"})
+    lines = [json.loads(x) for x in settings.feedback_path.read_text(encoding="utf-8").splitlines()]
+    assert [x["rating"] for x in lines] == ["up", "down"] and lines[1]["question"] == "é" and lines[0]["time"]

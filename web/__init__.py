@@ -1,0 +1,8 @@
+"""The web side: REST API, Gradio chat UI and widget, on one FastAPI app (see ``web.factory.create_app``).
+
+Gradio is imported only when an app is built, so ``python app.py --help`` stays instant.
+"""
+
+from web.factory import OFFLINE_ENV, create_app
+
+__all__ = ["OFFLINE_ENV", "create_app"]

@@ -1,0 +1,244 @@
+"""The REST API: ``POST /api/ask``, ``GET /api/health``, ``GET /api/articles/{id}``.
+
+Errors are JSON ``{"error": "..."}`` with a 4xx/5xx status: an empty or too long question or a bad filter
+date → 400, a malformed body → 422, a missing or wrong token → 401, an unknown article → 404, an empty
+index → 503. ``Assistant.ask`` is synchronous and CPU-bound: it runs in worker threads, at most
+``settings.web_concurrency`` at a time.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from typing import Annotated, Any, Literal
+
+import anyio
+from fastapi import APIRouter, Depends, FastAPI, Request, Security
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from assistant.assistant import AssistantError, EmptyIndex
+from assistant.retrieve import FilterError
+from web.service import ChatService, make_filters
+
+log = logging.getLogger(__name__)
+
+MAX_HISTORY_TURNS = 50
+MAX_TURN_CHARS = 20_000
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers
+
+
+class Turn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    role: Literal["user", "assistant"]
+    content: str = Field(max_length=MAX_TURN_CHARS)
+
+
+class FilterModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sources: list[str] = Field(default_factory=list, description="keep articles from these sources")
+    article_ids: list[str] = Field(default_factory=list, description="keep these articles (or their copies)")
+    published_from: str | None = Field(None, description="ISO date, e.g. 2025-05-01 (inclusive)")
+    published_to: str | None = Field(None, description="ISO date, e.g. 2025-05-31 (inclusive)")
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"question": "What did Nduhungirehe say?"},
+                {
+                    "question": "And the State Department?",
+                    "history": [
+                        {"role": "user", "content": "What did Nduhungirehe say?"},
+                        {"role": "assistant", "content": "… [1]"},
+                    ],
+                    "filters": {"published_from": "2025-01-01"},
+                },
+            ]
+        },
+    )
+
+    question: str
+    history: list[Turn] = Field(default_factory=list, max_length=MAX_HISTORY_TURNS)
+    filters: FilterModel | None = None
+    as_of: str | None = Field(None, description="answer as of this ISO date: later articles are left out")
+
+
+class CitationModel(BaseModel):
+    n: int
+    article_id: str
+    chunk_id: str
+    title: str
+    source: str
+    url: str
+    published: str
+    quote: str
+    start: int
+    end: int
+    passage: str
+    also_in: list[str]
+
+
+class RetrievedModel(BaseModel):
+    article_id: str
+    chunk_id: str
+    score: float
+
+
+class AnswerModel(BaseModel):
+    answer: str
+    refused: bool
+    citations: list[CitationModel]
+    retrieved: list[RetrievedModel]
+
+
+class HealthModel(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    status: Literal["ok", "empty"]
+    articles: int
+    indexed_articles: int
+    chunks: int
+    embedding_model: str
+    version: str
+
+
+class ArticleModel(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    title: str | None
+    url: str | None
+    source: str | None
+    published: str | None
+    text: str
+    canonical_id: str | None
+    copies: list[str]
+
+
+class ErrorModel(BaseModel):
+    error: str
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorModel} for code in (400, 401, 404, 413, 422, 503)
+}
+
+
+def service_of(request: Request) -> ChatService:
+    return request.app.state.service
+
+
+bearer = HTTPBearer(auto_error=False, description="Needed when the server sets NEWSROOM_API_TOKEN")
+
+
+def require_token(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
+) -> None:
+    token = service_of(request).settings.api_token
+    if token is None:
+        return
+    given = credentials.credentials.strip() if credentials else ""
+    if not given or not hmac.compare_digest(given.encode(), token.get_secret_value().encode()):
+        raise ApiError(
+            401,
+            "Missing or wrong API token: send 'Authorization: Bearer <token>'",
+            {"WWW-Authenticate": "Bearer"},
+        )
+
+
+router = APIRouter(prefix="/api", dependencies=[Depends(require_token)], responses=ERRORS)
+
+
+@router.post(
+    "/ask", response_model=AnswerModel, summary="Answer a question from the articles, with citations"
+)
+async def ask(body: AskRequest, request: Request) -> dict[str, Any]:
+    service = service_of(request)
+    filters = make_filters(**body.filters.model_dump()) if body.filters else None
+    history = [turn.model_dump() for turn in body.history]
+    limiter: anyio.CapacityLimiter = request.app.state.ask_limiter
+
+    def run() -> dict[str, Any]:
+        return service.ask(body.question, history, filters, as_of=body.as_of).to_dict()
+
+    return await anyio.to_thread.run_sync(run, limiter=limiter)
+
+
+@router.get("/health", response_model=HealthModel, summary="Status, counts, embedding model and version")
+async def health(request: Request) -> dict[str, Any]:
+    return await anyio.to_thread.run_sync(service_of(request).health)
+
+
+@router.get(
+    "/articles/{article_id:path}",
+    response_model=ArticleModel,
+    summary="One article: metadata and cleaned text",
+)
+async def article(article_id: str, request: Request) -> dict[str, Any]:
+    record = await anyio.to_thread.run_sync(service_of(request).article, article_id)
+    if record is None:
+        raise ApiError(404, f"No article with id {article_id!r}")
+    return record
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
+        parts.append(f"{where}: {err.get('msg', 'invalid')}")
+    return "Bad request — " + "; ".join(parts)
+
+
+def install(app: FastAPI) -> None:
+    """Add the /api routes and the handlers that turn errors into JSON bodies."""
+    app.include_router(router)
+
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return _error(exc.status, exc.message, exc.headers)
+
+    @app.exception_handler(EmptyIndex)
+    async def _empty(request: Request, exc: EmptyIndex) -> JSONResponse:
+        return _error(503, str(exc))
+
+    @app.exception_handler(AssistantError)
+    async def _bad_question(request: Request, exc: AssistantError) -> JSONResponse:
+        return _error(400, str(exc))
+
+    @app.exception_handler(FilterError)
+    async def _bad_filter(request: Request, exc: FilterError) -> JSONResponse:
+        return _error(400, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        body = {"error": _validation_message(exc), "detail": jsonable_encoder(exc.errors())}
+        return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _error(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return _error(500, "Internal error while answering; it has been logged")

@@ -1,0 +1,127 @@
+"""Builds the FastAPI app: /api (REST), /docs (OpenAPI), /widget and / (Gradio), /static/gradio.js."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import anyio
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.cors import CORSMiddleware
+
+from web.security import ApiBodyLimit, SecurityHeaders
+from web.service import ChatService, version
+
+# Gradio and the Hugging Face hub must not call home; set before gradio is imported.
+OFFLINE_ENV = {
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "HF_HUB_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "ANONYMIZED_TELEMETRY": "False",
+    "NO_PROXY": "localhost,127.0.0.1",
+}
+
+WIDGET_PATH = "/widget"
+
+
+def _frontend_dir() -> Path:
+    import gradio
+
+    return Path(gradio.__file__).parent / "templates" / "frontend"
+
+
+def _install_docs(app: FastAPI) -> None:
+    """/docs with the Swagger UI files shipped in the swagger-ui-py package (no CDN)."""
+    import swagger_ui
+
+    assets = Path(swagger_ui.__file__).parent / "static"
+    app.mount("/docs-assets", StaticFiles(directory=assets), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "").rstrip("/")
+        return get_swagger_ui_html(
+            openapi_url=f"{root}{app.openapi_url}",
+            title=f"{app.title} — API",
+            swagger_js_url=f"{root}/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}/docs-assets/swagger-ui.css",
+            swagger_favicon_url=f"{root}/docs-assets/favicon-32x32.png",
+        )
+
+
+def create_app(service: ChatService) -> FastAPI:
+    for key, value in OFFLINE_ENV.items():
+        os.environ.setdefault(key, value)
+    import gradio as gr
+
+    from web import api, render, ui
+
+    settings = service.settings
+    app = FastAPI(
+        title="Newsroom assistant",
+        version=version(),
+        description="Answers questions only from the newsroom's articles, citing the exact passages.",
+        root_path=settings.root_path,
+        docs_url=None,  # served below from local files: FastAPI's default page loads Swagger UI from a CDN
+        redoc_url=None,
+    )
+    app.state.service = service
+    app.state.ask_limiter = anyio.CapacityLimiter(settings.web_concurrency)
+    api.install(app)
+
+    _install_docs(app)
+
+    # The web-component loader, served by the app itself (no CDN): gradio.js imports ./assets/*.
+    frontend = _frontend_dir()
+
+    @app.api_route("/static/gradio.js", methods=["GET", "HEAD"], include_in_schema=False)
+    def gradio_js() -> FileResponse:
+        return FileResponse(frontend / "gradio.js", media_type="text/javascript")
+
+    app.mount("/static/assets", StaticFiles(directory=frontend / "assets"), name="gradio-assets")
+
+    # Gradio defers to this CORSMiddleware when the parent app has one.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(settings.allowed_origins),
+        allow_credentials=True,
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["*"],
+    )
+    app.add_middleware(SecurityHeaders, allowed_origins=settings.allowed_origins)
+    app.add_middleware(ApiBodyLimit)
+
+    common = {
+        "css": render.CSS,
+        "show_error": False,
+        "footer_links": ["api"],
+        "run_history": False,
+        "max_file_size": f"{int(settings.max_file_mb)}mb",
+        "theme": gr.themes.Default(),
+    }
+    widget = ui.build_widget(service).queue(default_concurrency_limit=settings.web_concurrency)
+    gr.mount_gradio_app(
+        app,
+        widget,
+        path=WIDGET_PATH,
+        root_path=f"{settings.root_path}{WIDGET_PATH}",
+        **common,
+    )
+    chat = ui.build_chat(service).queue(default_concurrency_limit=settings.web_concurrency)
+    auth = None
+    if settings.ui_user and settings.ui_password is not None:
+        auth = (settings.ui_user, settings.ui_password.get_secret_value())
+    gr.mount_gradio_app(
+        app,
+        chat,
+        path="/",
+        root_path=settings.root_path or None,
+        auth=auth,
+        auth_message="Newsroom assistant: sign in with the newsroom login.",
+        **common,
+    )
+    return app

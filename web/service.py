@@ -1,0 +1,245 @@
+"""What the web app needs of the assistant, safe to call from many threads at once.
+
+``ChatService`` wraps one ``Assistant`` (and its shared ``Index``) for the REST API and the Gradio UIs:
+
+- ``ask`` runs at most ``settings.web_concurrency`` questions at a time (REST and UI together) and never
+  while an upload is being ingested (a readers-writer lock: asks share it, ingest takes it alone);
+- catalogue reads (article list, sources, counts) use their own read-only SQLite connection, so they do
+  not wait for asks or ingests;
+- feedback is appended to a JSONL file under a lock, one object a line.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from assistant.assistant import Assistant
+from assistant.retrieve import Filters
+from assistant.settings import Settings
+from assistant.types import Answer
+
+log = logging.getLogger(__name__)
+
+MAX_CATALOG_ROWS = 2000  # articles listed in the UI's Articles tab
+
+
+def version() -> str:
+    try:
+        return metadata.version("newsroom-assistant")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "0+unknown"
+
+
+class ReadWriteLock:
+    """Many readers or one writer; a waiting writer goes before new readers."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writer = False
+        self._writers_waiting = 0
+
+    @contextmanager
+    def read(self) -> Iterator[None]:
+        with self._cond:
+            while self._writer or self._writers_waiting:
+                self._cond.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                if not self._readers:
+                    self._cond.notify_all()
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        with self._cond:
+            self._writers_waiting += 1
+            try:
+                while self._writer or self._readers:
+                    self._cond.wait()
+            finally:
+                self._writers_waiting -= 1
+            self._writer = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writer = False
+                self._cond.notify_all()
+
+
+@dataclass(frozen=True)
+class ArticleRow:
+    """One article as listed in the catalogue (no text)."""
+
+    id: str
+    title: str
+    source: str
+    published: str
+    url: str
+    canonical_id: str  # the copy indexed for its near-duplicate cluster (itself when alone)
+
+
+def make_filters(
+    sources: Sequence[str] | None = None,
+    article_ids: Sequence[str] | None = None,
+    published_from: str | None = None,
+    published_to: str | None = None,
+) -> Filters | None:
+    """``Filters`` from loose form/JSON values; None when nothing is filtered. Dates are checked on use."""
+    filters = Filters(
+        sources=tuple(s.strip() for s in sources or () if s and s.strip()),
+        article_ids=tuple(a.strip() for a in article_ids or () if a and a.strip()),
+        published_from=(published_from or "").strip() or None,
+        published_to=(published_to or "").strip() or None,
+    )
+    return None if filters.empty else filters
+
+
+class ChatService:
+    def __init__(self, settings: Settings, assistant: Assistant) -> None:
+        self.settings = settings
+        self.assistant = assistant
+        self._rw = ReadWriteLock()
+        self._slots = threading.BoundedSemaphore(settings.web_concurrency)
+        self._feedback_lock = threading.Lock()
+
+    @property
+    def index(self) -> Any:
+        return self.assistant.index
+
+    def warm_up(self) -> None:
+        """Load the embedding model now, once, rather than inside the first (and any concurrent) request."""
+        started = time.perf_counter()
+        self.index.embedder.embed_query("warm up")
+        log.info("embedding model ready in %.1f s", time.perf_counter() - started)
+
+    # --- questions --------------------------------------------------------------------------------
+    def ask(
+        self,
+        question: str,
+        history: Sequence[Mapping[str, Any]] = (),
+        filters: Filters | None = None,
+        *,
+        as_of: str | None = None,
+    ) -> Answer:
+        """``Assistant.ask`` with bounded concurrency; raises what it raises (AssistantError, FilterError)."""
+        with self._slots, self._rw.read():
+            return self.assistant.ask(question, history, filters, as_of=as_of)
+
+    # --- the index --------------------------------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        counts = dict(self.index.store.counts())
+        counts["duplicate_copies"] = counts["articles"] - counts["indexed_articles"]
+        return counts
+
+    def health(self) -> dict[str, Any]:
+        counts = self.counts()
+        ready = counts["chunks"] > 0
+        body: dict[str, Any] = {
+            "status": "ok" if ready else "empty",
+            "articles": counts["articles"],
+            "indexed_articles": counts["indexed_articles"],
+            "chunks": counts["chunks"],
+            "embedding_model": self.index.embedder.model_id,
+            "version": version(),
+        }
+        if not ready:
+            body["message"] = (
+                f"No articles indexed in {self.settings.index_dir} — run: python -m ingest "
+                f"{self.settings.articles_dir}"
+            )
+        return body
+
+    def article(self, article_id: str) -> dict[str, Any] | None:
+        return self.index.store.article(article_id)
+
+    @contextmanager
+    def _catalog_db(self) -> Iterator[sqlite3.Connection]:
+        path = Path(self.index.store.path).resolve()
+        db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+        try:
+            yield db
+        finally:
+            db.close()
+
+    def catalog(self, limit: int = MAX_CATALOG_ROWS) -> list[ArticleRow]:
+        """Articles grouped by duplicate cluster: each indexed copy followed by its near-duplicates."""
+        with self._catalog_db() as db:
+            rows = db.execute(
+                "SELECT id, title, url, source, published, coalesce(canonical_id, id) AS canonical"
+                " FROM articles ORDER BY canonical, canonical_id <> id, id LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [
+            ArticleRow(
+                id=r[0],
+                title=r[1] or "",
+                url=r[2] or "",
+                source=r[3] or "",
+                published=r[4] or "",
+                canonical_id=r[5],
+            )
+            for r in rows
+        ]
+
+    def sources(self) -> list[str]:
+        with self._catalog_db() as db:
+            rows = db.execute(
+                "SELECT DISTINCT source FROM articles WHERE coalesce(source, '') <> '' ORDER BY source"
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    def describe(self, article_ids: Sequence[str]) -> list[ArticleRow]:
+        """Title, source and date of each known article (for "also reported by")."""
+        found = []
+        for article_id in article_ids:
+            record = self.article(article_id)
+            if record is None:
+                found.append(ArticleRow(article_id, "", "", "", "", article_id))
+                continue
+            found.append(
+                ArticleRow(
+                    id=article_id,
+                    title=record.get("title") or "",
+                    source=record.get("source") or "",
+                    published=record.get("published") or "",
+                    url=record.get("url") or "",
+                    canonical_id=record.get("canonical_id") or article_id,
+                )
+            )
+        return found
+
+    def ingest_paths(self, paths: Sequence[Path]) -> dict[str, Any]:
+        """Ingest files into the shared index, with no question being answered meanwhile."""
+        from ingest.pipeline import ingest
+
+        with self._rw.write():
+            summary = ingest(list(paths), settings=self.settings, index=self.index)
+        return summary.to_dict()
+
+    # --- feedback ---------------------------------------------------------------------------------
+    def record_feedback(self, record: Mapping[str, Any]) -> Path:
+        path = self.settings.feedback_path
+        line = json.dumps(
+            {"time": datetime.now(UTC).isoformat(timespec="seconds"), **record}, ensure_ascii=False
+        )
+        with self._feedback_lock:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8") as f:
+                f.write(line + "\n")
+        return path
