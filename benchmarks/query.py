@@ -32,13 +32,21 @@ def _questions() -> list[dict]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--index", type=Path, default=REPO / "benchmarks" / "out" / "index-query")
-    parser.add_argument("--chunk-target", type=int, default=150, help="chunk size in word pieces for this index")
+    parser.add_argument(
+        "--chunk-target", type=int, default=150, help="chunk size in word pieces for this index"
+    )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    corpora = [SHARED / "realtimeqa" / "corpus.jsonl", SHARED / "bbc" / "corpus.jsonl", REPO / "data" / "articles"]
+    corpora = [
+        SHARED / "realtimeqa" / "corpus.jsonl",
+        SHARED / "bbc" / "corpus.jsonl",
+        REPO / "data" / "articles",
+    ]
     if not all(path.exists() for path in corpora[:2]):
         print(f"error: needs {corpora[0]} and {corpora[1]}", file=sys.stderr)
         return 2
@@ -53,7 +61,10 @@ def main() -> int:
     summary = ingest(corpora, settings=settings, index=index)
     chunks = index.vectors.count()
     if chunks < MIN_CHUNKS:
-        print(f"error: the index holds {chunks} chunks (< {MIN_CHUNKS}); use a smaller --chunk-target", file=sys.stderr)
+        print(
+            f"error: the index holds {chunks} chunks (< {MIN_CHUNKS}); use a smaller --chunk-target",
+            file=sys.stderr,
+        )
         return 2
 
     assistant = Assistant(settings, index)

@@ -93,7 +93,9 @@ class WordPieceCounter:
 class LocalEmbeddings(Embeddings):
     """all-MiniLM-L6-v2 on the CPU: normalized 384-d vectors, batched, never silently truncating."""
 
-    def __init__(self, *, batch_size: int = 32, threads: int = 0, query_threads: int = 1, dtype: str = "auto") -> None:
+    def __init__(
+        self, *, batch_size: int = 32, threads: int = 0, query_threads: int = 1, dtype: str = "auto"
+    ) -> None:
         self.batch_size = batch_size
         self.threads = threads
         # One short query gains little from more threads, and on a busy machine extra threads stall it.

@@ -9,6 +9,9 @@ from vectorstore.index import Index
 
 def open_index(settings: Settings) -> Index:
     embedder = LocalEmbeddings(
-        batch_size=settings.embed_batch_size, threads=settings.embed_threads, query_threads=settings.query_threads, dtype=settings.embed_dtype
+        batch_size=settings.embed_batch_size,
+        threads=settings.embed_threads,
+        query_threads=settings.query_threads,
+        dtype=settings.embed_dtype,
     )
     return Index(settings.index_dir, embedder, chroma_url=settings.chroma_url, collection=settings.collection)
