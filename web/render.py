@@ -156,6 +156,11 @@ def answer_message(answer: Answer, text: str | None = None, extra: str = "") -> 
     return {"role": "assistant", "content": f'<div class="na-{kind}">{esc(shown)}</div>{extra}'}
 
 
+def partial_message(text: str) -> dict[str, Any]:
+    """An answer still being written by a language model (pieces already checked against the passages)."""
+    return {"role": "assistant", "content": f'<div class="na-answer">{esc(text)}</div>'}
+
+
 def notice_message(text: str) -> dict[str, Any]:
     return {"role": "assistant", "content": f'<div class="na-notice">⚠ {esc(text)}</div>'}
 

@@ -141,6 +141,19 @@ class ChatService:
         with self._slots, self._rw.read():
             return self.assistant.ask(question, history, filters, as_of=as_of)
 
+    def ask_stream(
+        self,
+        question: str,
+        history: Sequence[Mapping[str, Any]] = (),
+        filters: Filters | None = None,
+        *,
+        as_of: str | None = None,
+    ) -> Iterator[str | Answer]:
+        """``Assistant.ask_stream`` under the same limits: text pieces as a language model writes them,
+        then the final verified Answer."""
+        with self._slots, self._rw.read():
+            yield from self.assistant.ask_stream(question, history, filters, as_of=as_of)
+
     # --- the index --------------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
         counts = dict(self.index.store.counts())

@@ -81,16 +81,32 @@ class Conversation:
         panel = render.sources_panel(None, self.service.describe)
         asked = [*history, render.question_message(question)]
         yield "", [*asked, render.pending_message()], panel, turns
+        pieces: list[str] = []
+        answer: Answer | None = None
         try:
             filters = make_filters(sources, (), published_from, published_to)
-            answer = self.service.ask(question, render.plain_history(history), filters)
+            for item in self.service.ask_stream(question, render.plain_history(history), filters):
+                if isinstance(item, Answer):
+                    answer = item
+                elif self.service.assistant.generator is not None:
+                    # A language model is writing: show each checked sentence as it arrives.
+                    pieces.append(item)
+                    yield "", [*asked, render.partial_message(" ".join(pieces))], panel, turns
         except Exception as exc:  # every failure becomes a message, never a stack trace
             yield "", [*asked, render.notice_message(self._error_text(exc))], panel, turns
             return
-
-        for partial in render.stream_steps(answer.answer, STREAM_STEPS)[:-1]:
-            yield "", [*asked, render.answer_message(answer, partial)], panel, turns
-            time.sleep(STREAM_DELAY_S)
+        if answer is None:
+            yield (
+                "",
+                [*asked, render.notice_message(self._error_text(RuntimeError("no answer")))],
+                panel,
+                turns,
+            )
+            return
+        if not pieces:  # an extractive answer is ready at once: reveal it in a few steps
+            for partial in render.stream_steps(answer.answer, STREAM_STEPS)[:-1]:
+                yield "", [*asked, render.answer_message(answer, partial)], panel, turns
+                time.sleep(STREAM_DELAY_S)
         extra = render.compact_sources(answer, self.service.describe) if self.compact else ""
         turns[len(asked)] = {"question": question, "answer": answer}
         panel = render.sources_panel(answer, self.service.describe)
