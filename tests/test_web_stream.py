@@ -9,9 +9,9 @@ from web.ui import Conversation
 class StreamingService:
     """Implements the part of ChatService the chat handler uses, with a scripted stream."""
 
-    def __init__(self, items, generator=object()):
+    def __init__(self, items):
         self.items = items
-        self.assistant = SimpleNamespace(generator=generator)
+        self.assistant = SimpleNamespace(generator="a language model")
         self.settings = SimpleNamespace(articles_dir="data/articles")
 
     def ask_stream(self, question, history, filters):
