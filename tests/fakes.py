@@ -39,7 +39,7 @@ class HashingEmbedder:
         norm = float(np.linalg.norm(vector))
         return vector / norm if norm else vector
 
-    def embed_array(self, texts: Sequence[str]) -> np.ndarray:
+    def embed_array(self, texts: Sequence[str], *, token_counts: Sequence[int] | None = None) -> np.ndarray:
         if self.fail_after_batches is not None and self.calls >= self.fail_after_batches:
             raise KeyboardInterrupt("simulated kill during embedding")
         self.calls += 1

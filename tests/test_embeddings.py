@@ -55,3 +55,9 @@ def test_weights_with_another_hash_are_refused(tmp_path: Path):
     with pytest.raises(ModelError, match="refusing to load"):
         verify_weights(tmp_path)
     verify_weights(model_path())  # the installed package passes
+
+
+def test_measured_counts_are_checked_without_tokenizing_again(model: LocalEmbeddings):
+    with pytest.raises(ValueError, match="exceed"):
+        model.embed_array(["a short text"], token_counts=[300])
+    assert model.embed_array(["a short text"], token_counts=[5]).shape == (1, DIMENSIONS)

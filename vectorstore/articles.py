@@ -243,16 +243,18 @@ class ArticleStore:
             for article_id in article_ids
         }
 
-    def indexed_for_embedding(self) -> list[tuple[str, str, dict[str, Any]]]:
-        """(chunk id, text to embed, Chroma metadata) for everything that should be in the vector index."""
-        rows = self._indexed_rows("c.id, c.embed_text, c.article_id, a.source, a.published")
+    def indexed_for_embedding(self) -> list[tuple[str, str, int, dict[str, Any]]]:
+        """(chunk id, text to embed, its word pieces, Chroma metadata) for everything that should be in
+        the vector index."""
+        rows = self._indexed_rows("c.id, c.embed_text, c.n_tokens, c.article_id, a.source, a.published")
         return [
             (
                 cid,
                 embed_text,
+                n_tokens,
                 {"article_id": aid, "source": source or "", "published_ts": published_ts(published or "")},
             )
-            for cid, embed_text, aid, source, published in rows
+            for cid, embed_text, n_tokens, aid, source, published in rows
         ]
 
     def indexed_texts(self) -> tuple[list[str], list[str]]:

@@ -144,9 +144,9 @@ class LocalEmbeddings(Embeddings):
 
         if wanted == "fp32" or (wanted == "auto" and not cpu_has_native_bf16()):
             return "fp32"
-        reference = self._encode(list(_PROBE_TEXTS))
+        reference = self.encode(list(_PROBE_TEXTS))
         self._model.to(torch.bfloat16)
-        candidate = self._encode(list(_PROBE_TEXTS))
+        candidate = self.encode(list(_PROBE_TEXTS))
         worst = float((reference * candidate).sum(axis=1).min())
         if worst >= BF16_MIN_COSINE:
             return "bf16"
@@ -154,7 +154,8 @@ class LocalEmbeddings(Embeddings):
         self._model.to(torch.float32)
         return "fp32"
 
-    def _encode(self, texts: list[str]) -> np.ndarray:
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """The model alone on these texts (it truncates what is too long: use embed_array)."""
         if not texts:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
         raw = self._model.encode(
@@ -169,16 +170,20 @@ class LocalEmbeddings(Embeddings):
             self._tokenizer = WordPieceCounter()
         return self._tokenizer(texts)
 
-    def embed_array(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed texts that must fit the model window; an overlong text is an error, not a truncation."""
+    def embed_array(self, texts: Sequence[str], *, token_counts: Sequence[int] | None = None) -> np.ndarray:
+        """Embed texts that must fit the model window; an overlong text is an error, not a truncation.
+
+        ``token_counts``: the texts' word pieces as already measured with this tokenizer (the chunker
+        does), so they are not tokenized twice."""
         texts = list(texts)
-        too_long = [n for n in self.count_tokens(texts) if n > self.max_tokens]
+        counts = self.count_tokens(texts) if token_counts is None else list(token_counts)
+        too_long = [n for n in counts if n > self.max_tokens]
         if too_long:
             raise ValueError(
                 f"{len(too_long)} text(s) exceed the model's {self.max_tokens} word pieces "
                 f"(longest {max(too_long)}); chunk them first"
             )
-        return self._encode(texts)
+        return self.encode(texts)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.embed_array(texts).tolist()

@@ -33,7 +33,9 @@ class Embedder(Protocol):
     @property
     def model_id(self) -> str: ...
 
-    def embed_array(self, texts: Sequence[str]) -> np.ndarray: ...
+    def embed_array(
+        self, texts: Sequence[str], *, token_counts: Sequence[int] | None = None
+    ) -> np.ndarray: ...
 
     def embed_query(self, text: str) -> list[float]: ...
 
@@ -82,16 +84,16 @@ class Index:
         desired = self.store.indexed_for_embedding()
         existing = self.vectors.existing()
         model_id = self.embedder.model_id
-        to_embed: list[tuple[str, str, dict[str, Any]]] = []
+        to_embed: list[tuple[str, str, int, dict[str, Any]]] = []
         to_update: list[tuple[str, dict[str, Any]]] = []
-        for chunk_id, text, meta in desired:
+        for chunk_id, text, n_tokens, meta in desired:
             meta = {**meta, "embed_key": embed_key(text, model_id)}
             stored = existing.get(chunk_id)
             if stored is None or stored.get("embed_key") != meta["embed_key"]:
-                to_embed.append((chunk_id, text, meta))
+                to_embed.append((chunk_id, text, n_tokens, meta))
             elif stored != meta:
                 to_update.append((chunk_id, meta))
-        wanted = {chunk_id for chunk_id, _, _ in desired}
+        wanted = {chunk_id for chunk_id, *_ in desired}
         stale = sorted(set(existing) - wanted)
 
         self._embed_and_write(to_embed, progress)
@@ -108,7 +110,7 @@ class Index:
         )
 
     def _embed_and_write(
-        self, items: list[tuple[str, str, dict[str, Any]]], progress: Callable[[int], None] | None
+        self, items: list[tuple[str, str, int, dict[str, Any]]], progress: Callable[[int], None] | None
     ) -> None:
         # Similar lengths in a batch waste less padding; writing batch i while batch i+1 is embedded
         # hides Chroma's time behind the model's.
@@ -117,11 +119,14 @@ class Index:
         with ThreadPoolExecutor(max_workers=1) as writer:
             for start in range(0, len(items), EMBED_BATCH):
                 batch = items[start : start + EMBED_BATCH]
-                vectors = self.embedder.embed_array([text for _, text, _ in batch])
+                # The chunker measured every text with the model's tokenizer: no need to tokenize twice.
+                vectors = self.embedder.embed_array(
+                    [text for _, text, _, _ in batch], token_counts=[n for _, _, n, _ in batch]
+                )
                 if pending is not None:
                     pending.result()
                 pending = writer.submit(
-                    self.vectors.upsert, [c for c, _, _ in batch], vectors, [m for _, _, m in batch]
+                    self.vectors.upsert, [c for c, *_ in batch], vectors, [m for *_, m in batch]
                 )
                 if progress:
                     progress(len(batch))
