@@ -175,7 +175,7 @@ def test_a_killed_run_leaves_an_answering_index_that_the_next_run_repairs(settin
     assert any(
         "Ana Ruiz" in s.chunk.text
         for s in survivor.store.get_chunks(
-            [cid for cid, _ in survivor.vectors.query(survivor.embedder.embed_query(STORY_A), 3)]
+            [cid for cid, _ in survivor.vectors.query(survivor.embedder.embed_query(STORY_A), 20)]
         ).values()
     )
     assert survivor.bm25().search("Ana Ruiz", 3)
