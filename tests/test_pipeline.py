@@ -172,12 +172,14 @@ def test_a_killed_run_leaves_an_answering_index_that_the_next_run_repairs(settin
         ingest([folder], settings=settings, index=dying)
     # The index still answers: the earlier article is found by both retrievers.
     survivor = open_index(settings)
-    assert any(
-        "Ana Ruiz" in s.chunk.text
-        for s in survivor.store.get_chunks(
-            [cid for cid, _ in survivor.vectors.query(survivor.embedder.embed_query(STORY_A), 20)]
-        ).values()
-    )
+    budget = [
+        cid
+        for cid, c in survivor.store.get_chunks(survivor.store.indexed_chunk_ids()).items()
+        if "Ana Ruiz" in c.chunk.text
+    ]
+    assert budget and set(budget) <= set(survivor.vectors.existing())
+    hits = survivor.vectors.query(survivor.embedder.embed_query(STORY_A), 50)
+    assert set(budget) & {cid for cid, _ in hits}
     assert survivor.bm25().search("Ana Ruiz", 3)
     # The next run embeds only what is missing and leaves Chroma, BM25 and the store in step.
     repaired = ingest([folder], settings=settings, index=survivor)

@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 # Cosine space (fixed at creation). A wider HNSW search than Chroma's default: with many near-identical
 # vectors (wire copies, boilerplate) the default missed the true nearest neighbour at small k.
-HNSW_CONFIG = {"space": "cosine", "ef_search": 200}
+HNSW_CONFIG = {"space": "cosine", "ef_construction": 200, "ef_search": 200, "max_neighbors": 32}
 
 
 class VectorStoreError(RuntimeError):
