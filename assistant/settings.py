@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     chunk_target_tokens: int = Field(200, ge=16)
     title_max_tokens: int = Field(40, ge=0)
 
+    # Processes that clean and chunk new articles in a large ingest; 0 = one per core.
+    ingest_workers: int = Field(0, ge=0)
+
     # Near-duplicate detection (MinHash over word 5-shingles, confirmed by true Jaccard).
     near_dup_threshold: float = Field(0.8, gt=0.0, le=1.0)
 

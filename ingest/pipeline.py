@@ -9,15 +9,16 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from assistant.settings import Settings
-from assistant.types import Article
+from assistant.types import Article, Chunk
 from ingest.chunk import chunk
 from ingest.clean import clean
 from ingest.dedupe import clusters, find_duplicate_pairs, signature
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 
 # Bump when cleaning or chunking changes, so that re-ingesting re-plans every article.
 PIPELINE_VERSION = "2"
+# Below this many new articles, worker processes cost more to start than they save.
+PARALLEL_MIN_ARTICLES = 64
 
 # stage name and total → a callable that advances by n
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
@@ -134,6 +137,60 @@ def _load_model_in_background(index: Index) -> threading.Thread | None:
     return thread
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """An article cleaned, chunked and signed, ready to store (``chunks`` empty: nothing left to index)."""
+
+    article: Article
+    chunks: list[Chunk]
+    repeated_paragraphs: int
+    signature: Any
+
+
+def prepare(
+    article: Article, *, count_tokens: Callable[[Sequence[str]], list[int]], settings: Settings
+) -> Prepared:
+    cleaned = clean(article)
+    if not cleaned.article.text.strip():
+        return Prepared(cleaned.article, [], cleaned.repeated_paragraphs, None)
+    chunks = chunk(
+        cleaned,
+        count_tokens=count_tokens,
+        max_tokens=settings.model_max_tokens,
+        target_tokens=settings.chunk_target_tokens,
+        title_max_tokens=settings.title_max_tokens,
+    )
+    return Prepared(cleaned.article, chunks, cleaned.repeated_paragraphs, signature(cleaned.article.text))
+
+
+def _prepare_in_worker(args: tuple[Article, Settings]) -> Prepared:
+    from vectorstore.embeddings import WordPieceCounter
+
+    global _WORKER_COUNTER
+    if _WORKER_COUNTER is None:
+        _WORKER_COUNTER = WordPieceCounter()
+    article, settings = args
+    return prepare(article, count_tokens=_WORKER_COUNTER, settings=settings)
+
+
+_WORKER_COUNTER: Any = None
+
+
+def _prepared(articles: list[Article], index: Index, settings: Settings, workers: int) -> Iterator[Prepared]:
+    """Prepare articles in order; with many of them, in worker processes (cleaning, chunking and
+    hashing are single-threaded Python: on 2 cores a second process halves them)."""
+    if workers <= 1 or len(articles) < PARALLEL_MIN_ARTICLES:
+        for article in articles:
+            yield prepare(article, count_tokens=index.embedder.count_tokens, settings=settings)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # "spawn": the parent may already run threads (the model loading), which fork does not survive.
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield from pool.map(_prepare_in_worker, [(a, settings) for a in articles], chunksize=8)
+
+
 def _store_articles(
     articles: list[Article],
     fingerprints: dict[str, str],
@@ -144,43 +201,32 @@ def _store_articles(
     progress: ProgressFactory,
 ) -> list[str]:
     """Clean, chunk and store the new or changed articles; returns the ids of every usable article."""
-    count_tokens = index.embedder.count_tokens
     advance = progress("clean+chunk", len(articles))
     run_ids: list[str] = []
+    changed = []
     for article in articles:
-        advance(1)
-        fingerprint = fingerprints[article.id]
-        if known.get(article.id) == fingerprint:
+        if known.get(article.id) == fingerprints[article.id]:
             summary.unchanged_articles += 1
             run_ids.append(article.id)
+            advance(1)
+        else:
+            changed.append(article)
+    workers = min(settings.ingest_workers or (os.cpu_count() or 1), 8)
+    for original, ready in zip(changed, _prepared(changed, index, settings, workers), strict=True):
+        advance(1)
+        if not ready.chunks:
+            reason = f"article {original.id!r} has no text after cleaning"
+            summary.skipped.append(asdict(Skipped(str(original.extra.get("path", original.id)), reason)))
             continue
-        cleaned = clean(article)
-        if not cleaned.article.text.strip():
-            summary.skipped.append(
-                asdict(
-                    Skipped(
-                        str(article.extra.get("path", article.id)),
-                        f"article {article.id!r} has no text after cleaning",
-                    )
-                )
-            )
-            continue
-        chunks = chunk(
-            cleaned,
-            count_tokens=count_tokens,
-            max_tokens=settings.model_max_tokens,
-            target_tokens=settings.chunk_target_tokens,
-            title_max_tokens=settings.title_max_tokens,
-        )
         index.store.put(
-            cleaned.article,
-            fingerprint=fingerprint,
-            chunks=chunks,
-            repeated_paragraphs=cleaned.repeated_paragraphs,
-            signature=signature(cleaned.article.text),
+            ready.article,
+            fingerprint=fingerprints[original.id],
+            chunks=ready.chunks,
+            repeated_paragraphs=ready.repeated_paragraphs,
+            signature=ready.signature,
         )
         summary.changed_articles += 1
-        run_ids.append(article.id)
+        run_ids.append(original.id)
     summary.articles = len(run_ids)
     return run_ids
 

@@ -193,3 +193,19 @@ def test_a_second_writer_is_refused(settings, tmp_path):
     index = open_index(settings)
     with writer_lock(settings.index_dir), pytest.raises(IndexBusy, match="wait for it"):
         ingest([SEED], settings=settings, index=index)
+
+
+def test_worker_processes_prepare_exactly_what_one_process_does(tmp_path):
+    records = [
+        {"id": f"story-{i}", "title": f"Story {i}", "text": f"{STORY_A}\n\nItem {i}: {STORY_B} Figure {i * 13}."}
+        for i in range(70)  # enough for the worker pool
+    ]
+    folder = tmp_path / "articles"
+    write(folder, "corpus.jsonl", "\n".join(json.dumps(r) for r in records))
+    stored = []
+    for workers in (1, 2):
+        settings = Settings(index_dir=tmp_path / f"index-{workers}", ingest_workers=workers)
+        index = open_index(settings)
+        ingest([folder], settings=settings, index=index)
+        stored.append((index.store.indexed_chunk_ids(), index.store.signatures()["story-3"].tolist()))
+    assert stored[0] == stored[1] and stored[0][0]
