@@ -30,7 +30,7 @@ from vectorstore.lock import writer_lock
 log = logging.getLogger(__name__)
 
 # Bump when cleaning or chunking changes, so that re-ingesting re-plans every article.
-PIPELINE_VERSION = "2"
+PIPELINE_VERSION = "3"
 # Below this many new articles, worker processes cost more to start than they save.
 PARALLEL_MIN_ARTICLES = 64
 
