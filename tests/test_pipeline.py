@@ -163,8 +163,12 @@ def test_a_killed_run_leaves_an_answering_index_that_the_next_run_repairs(settin
     write(folder, "a.txt", "Budget\n\n" + STORY_A)
     index = open_index(settings)
     ingest([folder], settings=settings, index=index)
+    places = ["harbour", "orchard", "glacier", "railway", "vineyard", "lighthouse", "quarry", "meadow"]
     many = "\n\n".join(
-        f"Report {i}: the river rose {i} centimetres near bridge {i} overnight." * 8 for i in range(400)
+        f"Report {i}: the river rose near the {places[i % 8]} and bridge {i} overnight. "
+        f"Crews from the {places[(i * 3) % 8]} depot checked road {i} and the {places[(i * 5) % 8]} gauge."
+        * 3
+        for i in range(1000)
     )
     write(folder, "b.txt", "Flood log\n\n" + many)
     dying = open_index(settings, HashingEmbedder(fail_after_batches=1))
@@ -197,7 +201,11 @@ def test_a_second_writer_is_refused(settings, tmp_path):
 
 def test_worker_processes_prepare_exactly_what_one_process_does(tmp_path):
     records = [
-        {"id": f"story-{i}", "title": f"Story {i}", "text": f"{STORY_A}\n\nItem {i}: {STORY_B} Figure {i * 13}."}
+        {
+            "id": f"story-{i}",
+            "title": f"Story {i}",
+            "text": f"{STORY_A}\n\nItem {i}: {STORY_B} Figure {i * 13}.",
+        }
         for i in range(70)  # enough for the worker pool
     ]
     folder = tmp_path / "articles"
