@@ -6,7 +6,7 @@ side. LangChain ``Document``s appear only at the LangChain edge, never here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
@@ -82,20 +82,7 @@ class Citation:
     also_in: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "n": self.n,
-            "article_id": self.article_id,
-            "chunk_id": self.chunk_id,
-            "title": self.title,
-            "source": self.source,
-            "url": self.url,
-            "published": self.published,
-            "quote": self.quote,
-            "start": self.start,
-            "end": self.end,
-            "passage": self.passage,
-            "also_in": list(self.also_in),
-        }
+        return {**asdict(self), "also_in": list(self.also_in)}
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,14 @@ fall in the same duplicate cluster (:func:`ingest.dedupe.clusters`), so chains o
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from evals.jsonl import read_jsonl
 
 log = logging.getLogger(__name__)
 
@@ -80,32 +81,18 @@ def score_pairs(canonical: Mapping[str, str], pairs: Sequence[Mapping[str, Any]]
 
 def read_pairs(path: Path) -> list[dict[str, Any]]:
     """Labelled pairs from a JSONL file; a :class:`DedupInputError` names the first bad line."""
-    if not path.is_file():
-        raise DedupInputError(f"pairs file not found: {path}")
     pairs: list[dict[str, Any]] = []
-    try:
-        with path.open(encoding="utf-8") as f:
-            for lineno, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise DedupInputError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
-                if not (
-                    isinstance(rec, dict)
-                    and isinstance(rec.get("a"), str)
-                    and isinstance(rec.get("b"), str)
-                    and isinstance(rec.get("duplicate"), bool)
-                ):
-                    raise DedupInputError(
-                        f'{path}:{lineno}: expected {{"a": str, "b": str, "duplicate": bool}}, got {line.strip()[:80]}'
-                    )
-                pairs.append(rec)
-    except UnicodeDecodeError:
-        raise DedupInputError(f"{path}: not UTF-8 text") from None
-    except OSError as exc:
-        raise DedupInputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    for lineno, rec, line in read_jsonl(path, DedupInputError, "pairs"):
+        if not (
+            isinstance(rec, dict)
+            and isinstance(rec.get("a"), str)
+            and isinstance(rec.get("b"), str)
+            and isinstance(rec.get("duplicate"), bool)
+        ):
+            raise DedupInputError(
+                f'{path}:{lineno}: expected {{"a": str, "b": str, "duplicate": bool}}, got {line.strip()[:80]}'
+            )
+        pairs.append(rec)
     if not pairs:
         raise DedupInputError(f"{path}: no labelled pairs")
     return pairs

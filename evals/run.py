@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from evals import metrics
+from evals.jsonl import read_jsonl
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
@@ -53,41 +54,27 @@ class EvalInputError(ValueError):
 
 def read_questions(path: Path) -> list[dict[str, Any]]:
     """Question records from a JSONL file; an :class:`EvalInputError` names the first bad line."""
-    if not path.is_file():
-        raise EvalInputError(f"questions file not found: {path}")
     questions: list[dict[str, Any]] = []
     seen: set[str] = set()
-    try:
-        with path.open(encoding="utf-8") as f:
-            for lineno, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise EvalInputError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
-                problem = _question_problem(rec)
-                if problem:
-                    raise EvalInputError(f"{path}:{lineno}: {problem}")
-                qid = str(rec.get("id", f"line-{lineno}"))
-                if qid in seen:
-                    raise EvalInputError(f"{path}:{lineno}: duplicate question id {qid!r}")
-                seen.add(qid)
-                questions.append(
-                    {
-                        "id": qid,
-                        "question": rec["question"],
-                        "answers": list(rec.get("answers") or []),
-                        "gold_article_ids": [str(g) for g in rec.get("gold_article_ids") or []],
-                        "answerable": rec.get("answerable", True),
-                        "asked_on": rec.get("asked_on"),
-                        "history": list(rec.get("history") or []),
-                    }
-                )
-    except UnicodeDecodeError:
-        raise EvalInputError(f"{path}: not UTF-8 text") from None
-    except OSError as exc:
-        raise EvalInputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    for lineno, rec, _ in read_jsonl(path, EvalInputError, "questions"):
+        problem = _question_problem(rec)
+        if problem:
+            raise EvalInputError(f"{path}:{lineno}: {problem}")
+        qid = str(rec.get("id", f"line-{lineno}"))
+        if qid in seen:
+            raise EvalInputError(f"{path}:{lineno}: duplicate question id {qid!r}")
+        seen.add(qid)
+        questions.append(
+            {
+                "id": qid,
+                "question": rec["question"],
+                "answers": list(rec.get("answers") or []),
+                "gold_article_ids": [str(g) for g in rec.get("gold_article_ids") or []],
+                "answerable": rec.get("answerable", True),
+                "asked_on": rec.get("asked_on"),
+                "history": list(rec.get("history") or []),
+            }
+        )
     if not questions:
         raise EvalInputError(f"{path}: no questions")
     return questions
