@@ -6,7 +6,8 @@ import hashlib
 import re
 import unicodedata
 
-_QUOTES = str.maketrans(
+# Chained str.replace: many times faster than str.translate with a dict on long texts.
+_QUOTES = tuple(
     {
         "\u2018": "'",
         "\u2019": "'",
@@ -25,14 +26,17 @@ _QUOTES = str.maketrans(
         "\u2013": "-",
         "\u2014": "-",
         "\u2212": "-",
-    }
+    }.items()
 )
 _SPACE = re.compile(r"\s+")
 
 
 def normalize_for_match(text: str) -> str:
     """NFKC, casefolded, straight quotes and dashes, single spaces, stripped."""
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTES).casefold()
+    text = unicodedata.normalize("NFKC", text)
+    for fancy, plain in _QUOTES:
+        text = text.replace(fancy, plain)
+    text = text.casefold()
     return _SPACE.sub(" ", text).strip()
 
 

@@ -111,7 +111,9 @@ def ingest(
         known = index.store.fingerprints()
         changed = any(known.get(article_id) != value for article_id, value in fingerprints.items())
         warm_up = _load_model_in_background(index) if changed else None
-        run_ids = _store_articles(loaded.articles, fingerprints, known, settings, index, summary, progress)
+        run_ids = _store_articles(
+            loaded.articles, fingerprints, known, settings, index, summary, progress, model_loading=bool(warm_up)
+        )
         _deduplicate(index, settings)
         if warm_up is not None:
             warm_up.join()
@@ -176,10 +178,19 @@ def _prepare_in_worker(args: tuple[Article, Settings]) -> Prepared:
 _WORKER_COUNTER: Any = None
 
 
+def _worker_count(settings: Settings, model_loading: bool) -> int:
+    """Processes for preparing articles; 0 = prepare them in this one.
+
+    Cleaning, chunking and hashing are single-threaded Python. While the model loads (seconds of
+    imports, holding one core), the other cores prepare; otherwise every core does."""
+    cores = min(settings.ingest_workers or (os.cpu_count() or 1), 8)
+    workers = cores - 1 if model_loading else cores
+    return workers if workers >= 2 or (workers == 1 and model_loading) else 0
+
+
 def _prepared(articles: list[Article], index: Index, settings: Settings, workers: int) -> Iterator[Prepared]:
-    """Prepare articles in order; with many of them, in worker processes (cleaning, chunking and
-    hashing are single-threaded Python: on 2 cores a second process halves them)."""
-    if workers <= 1 or len(articles) < PARALLEL_MIN_ARTICLES:
+    """Prepare articles in order; with many of them, in ``workers`` processes."""
+    if workers == 0 or len(articles) < PARALLEL_MIN_ARTICLES:
         for article in articles:
             yield prepare(article, count_tokens=index.embedder.count_tokens, settings=settings)
         return
@@ -199,6 +210,8 @@ def _store_articles(
     index: Index,
     summary: IngestSummary,
     progress: ProgressFactory,
+    *,
+    model_loading: bool,
 ) -> list[str]:
     """Clean, chunk and store the new or changed articles; returns the ids of every usable article."""
     advance = progress("clean+chunk", len(articles))
@@ -211,7 +224,7 @@ def _store_articles(
             advance(1)
         else:
             changed.append(article)
-    workers = min(settings.ingest_workers or (os.cpu_count() or 1), 8)
+    workers = _worker_count(settings, model_loading)
     for original, ready in zip(changed, _prepared(changed, index, settings, workers), strict=True):
         advance(1)
         if not ready.chunks:

@@ -11,7 +11,6 @@ import hashlib
 import logging
 import shutil
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -112,26 +111,18 @@ class Index:
     def _embed_and_write(
         self, items: list[tuple[str, str, int, dict[str, Any]]], progress: Callable[[int], None] | None
     ) -> None:
-        # Similar lengths in a batch waste less padding; writing batch i while batch i+1 is embedded
-        # hides Chroma's time behind the model's.
+        # Similar lengths in a batch waste less padding. Writes are not overlapped with embedding: the
+        # model keeps every core busy, and a concurrent Chroma insert stalled it by three times its own cost.
         items = sorted(items, key=lambda item: len(item[1]))
-        pending: Future[None] | None = None
-        with ThreadPoolExecutor(max_workers=1) as writer:
-            for start in range(0, len(items), EMBED_BATCH):
-                batch = items[start : start + EMBED_BATCH]
-                # The chunker measured every text with the model's tokenizer: no need to tokenize twice.
-                vectors = self.embedder.embed_array(
-                    [text for _, text, _, _ in batch], token_counts=[n for _, _, n, _ in batch]
-                )
-                if pending is not None:
-                    pending.result()
-                pending = writer.submit(
-                    self.vectors.upsert, [c for c, *_ in batch], vectors, [m for *_, m in batch]
-                )
-                if progress:
-                    progress(len(batch))
-            if pending is not None:
-                pending.result()
+        for start in range(0, len(items), EMBED_BATCH):
+            batch = items[start : start + EMBED_BATCH]
+            # The chunker measured every text with the model's tokenizer: no need to tokenize twice.
+            vectors = self.embedder.embed_array(
+                [text for _, text, _, _ in batch], token_counts=[n for _, _, n, _ in batch]
+            )
+            self.vectors.upsert([c for c, *_ in batch], vectors, [m for *_, m in batch])
+            if progress:
+                progress(len(batch))
 
     def _sync_bm25(self) -> None:
         ids, texts = self.store.indexed_texts()
