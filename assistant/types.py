@@ -40,6 +40,8 @@ class Chunk:
     n_tokens: int  # word pieces of embed_text, special tokens included
     prev_id: str | None = None
     next_id: str | None = None
+    # The model's input ids for embed_text, when the chunker measured them (so they are not tokenized twice).
+    token_ids: tuple[int, ...] = field(default=(), repr=False, compare=False)
 
 
 @dataclass(frozen=True)

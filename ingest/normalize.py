@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import unicodedata
 
 # Chained str.replace: many times faster than str.translate with a dict on long texts.
@@ -28,7 +27,6 @@ _QUOTES = tuple(
         "\u2212": "-",
     }.items()
 )
-_SPACE = re.compile(r"\s+")
 
 
 def normalize_for_match(text: str) -> str:
@@ -36,8 +34,8 @@ def normalize_for_match(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     for fancy, plain in _QUOTES:
         text = text.replace(fancy, plain)
-    text = text.casefold()
-    return _SPACE.sub(" ", text).strip()
+    # split() breaks on exactly what \s matches, several times faster than a regex substitution
+    return " ".join(text.casefold().split())
 
 
 def content_hash(text: str, length: int = 20) -> str:

@@ -111,9 +111,7 @@ def ingest(
         known = index.store.fingerprints()
         changed = any(known.get(article_id) != value for article_id, value in fingerprints.items())
         warm_up = _load_model_in_background(index) if changed else None
-        run_ids = _store_articles(
-            loaded.articles, fingerprints, known, settings, index, summary, progress, model_loading=bool(warm_up)
-        )
+        run_ids = _store_articles(loaded.articles, fingerprints, known, settings, index, summary, progress)
         _deduplicate(index, settings)
         if warm_up is not None:
             warm_up.join()
@@ -150,14 +148,14 @@ class Prepared:
 
 
 def prepare(
-    article: Article, *, count_tokens: Callable[[Sequence[str]], list[int]], settings: Settings
+    article: Article, *, tokenize: Callable[[Sequence[str]], list[list[int]]], settings: Settings
 ) -> Prepared:
     cleaned = clean(article)
     if not cleaned.article.text.strip():
         return Prepared(cleaned.article, [], cleaned.repeated_paragraphs, None)
     chunks = chunk(
         cleaned,
-        count_tokens=count_tokens,
+        tokenize=tokenize,
         max_tokens=settings.model_max_tokens,
         target_tokens=settings.chunk_target_tokens,
         title_max_tokens=settings.title_max_tokens,
@@ -168,37 +166,36 @@ def prepare(
 def _prepare_in_worker(args: tuple[Article, Settings]) -> Prepared:
     from vectorstore.embeddings import WordPieceCounter
 
-    global _WORKER_COUNTER
-    if _WORKER_COUNTER is None:
-        _WORKER_COUNTER = WordPieceCounter()
+    global _WORKER_TOKENIZER
+    if _WORKER_TOKENIZER is None:
+        _WORKER_TOKENIZER = WordPieceCounter()
     article, settings = args
-    return prepare(article, count_tokens=_WORKER_COUNTER, settings=settings)
+    return prepare(article, tokenize=_WORKER_TOKENIZER.token_ids, settings=settings)
 
 
-_WORKER_COUNTER: Any = None
+_WORKER_TOKENIZER: Any = None
 
 
-def _worker_count(settings: Settings, model_loading: bool) -> int:
-    """Processes for preparing articles; 0 = prepare them in this one.
-
-    Cleaning, chunking and hashing are single-threaded Python. While the model loads (seconds of
-    imports, holding one core), the other cores prepare; otherwise every core does."""
+def _worker_count(settings: Settings) -> int:
+    """Processes for preparing articles (0 = prepare them in this one): one per core."""
     cores = min(settings.ingest_workers or (os.cpu_count() or 1), 8)
-    workers = cores - 1 if model_loading else cores
-    return workers if workers >= 2 or (workers == 1 and model_loading) else 0
+    return cores if cores >= 2 else 0
 
 
 def _prepared(articles: list[Article], index: Index, settings: Settings, workers: int) -> Iterator[Prepared]:
-    """Prepare articles in order; with many of them, in ``workers`` processes."""
+    """Prepare articles in order; with many of them, in ``workers`` processes (cleaning, chunking and
+    hashing are single-threaded Python)."""
     if workers == 0 or len(articles) < PARALLEL_MIN_ARTICLES:
         for article in articles:
-            yield prepare(article, count_tokens=index.embedder.count_tokens, settings=settings)
+            yield prepare(article, tokenize=index.embedder.token_ids, settings=settings)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     # "spawn": the parent may already run threads (the model loading), which fork does not survive.
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    # Lower priority: the model loading (seconds of imports) keeps a core; the workers get the rest.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=os.nice, initargs=(10,)) as pool:
         yield from pool.map(_prepare_in_worker, [(a, settings) for a in articles], chunksize=8)
 
 
@@ -210,8 +207,6 @@ def _store_articles(
     index: Index,
     summary: IngestSummary,
     progress: ProgressFactory,
-    *,
-    model_loading: bool,
 ) -> list[str]:
     """Clean, chunk and store the new or changed articles; returns the ids of every usable article."""
     advance = progress("clean+chunk", len(articles))
@@ -224,7 +219,7 @@ def _store_articles(
             advance(1)
         else:
             changed.append(article)
-    workers = _worker_count(settings, model_loading)
+    workers = _worker_count(settings)
     for original, ready in zip(changed, _prepared(changed, index, settings, workers), strict=True):
         advance(1)
         if not ready.chunks:

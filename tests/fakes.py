@@ -24,11 +24,12 @@ class HashingEmbedder:
     def __init__(self, fail_after_batches: int | None = None) -> None:
         self.calls = 0
         self.embedded = 0
+        self.given_ids: list[Sequence[int] | None] = []  # the token ids handed in, one per embedded text
         self.fail_after_batches = fail_after_batches
         self._counter = WordPieceCounter()
 
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        return self._counter(texts)
+    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        return self._counter.token_ids(texts)
 
     def _vector(self, text: str) -> np.ndarray:
         vector = np.zeros(DIMENSIONS, dtype=np.float32)
@@ -39,11 +40,14 @@ class HashingEmbedder:
         norm = float(np.linalg.norm(vector))
         return vector / norm if norm else vector
 
-    def embed_array(self, texts: Sequence[str], *, token_counts: Sequence[int] | None = None) -> np.ndarray:
+    def embed_array(
+        self, texts: Sequence[str], *, token_ids: Sequence[Sequence[int] | None] | None = None
+    ) -> np.ndarray:
         if self.fail_after_batches is not None and self.calls >= self.fail_after_batches:
             raise KeyboardInterrupt("simulated kill during embedding")
         self.calls += 1
         self.embedded += len(texts)
+        self.given_ids += list(token_ids) if token_ids is not None else [None] * len(texts)
         return np.stack([self._vector(t) for t in texts]) if texts else np.zeros((0, DIMENSIONS), np.float32)
 
     def embed_query(self, text: str) -> list[float]:

@@ -13,23 +13,24 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def count_tokens() -> WordPieceCounter:
+def tokenizer() -> WordPieceCounter:
     return WordPieceCounter()
 
 
-def _chunks(text: str, count_tokens, title: str = "A title", **kwargs):
-    return chunk(clean(Article(id="a", text=text, title=title)), count_tokens=count_tokens, **kwargs)
+def _chunks(text: str, tokenizer, title: str = "A title", **kwargs):
+    return chunk(clean(Article(id="a", text=text, title=title)), tokenize=tokenizer.token_ids, **kwargs)
 
 
-def test_seed_article_chunks_slice_the_cleaned_text_and_fit_the_window(count_tokens):
+def test_seed_article_chunks_slice_the_cleaned_text_and_fit_the_window(tokenizer):
     article = load([REPO / "data" / "articles"]).articles[0]
     cleaned = clean(article)
-    chunks = chunk(cleaned, count_tokens=count_tokens)
+    chunks = chunk(cleaned, tokenize=tokenizer.token_ids)
     assert chunks
     for c in chunks:
         assert cleaned.article.text[c.start : c.end] == c.text
         assert c.n_tokens <= 256
-        assert count_tokens([c.embed_text])[0] == c.n_tokens
+        assert tokenizer.token_ids([c.embed_text])[0] == list(c.token_ids)
+        assert len(c.token_ids) == c.n_tokens
         assert c.embed_text.startswith(cleaned.article.title)
     # Every sentence is stored once: no chunk text repeats and the quote is in exactly one chunk.
     quote = "It is true that we are in discussions with the United States"
@@ -37,13 +38,13 @@ def test_seed_article_chunks_slice_the_cleaned_text_and_fit_the_window(count_tok
     assert len({c.id for c in chunks}) == len(chunks)
 
 
-def test_chunks_never_split_a_sentence(count_tokens):
+def test_chunks_never_split_a_sentence(tokenizer):
     sentences = [
         f"Sentence number {i} mentions Olivier J.P. Nduhungirehe and the U.S. State Department."
         for i in range(60)
     ]
     text = " ".join(sentences)
-    chunks = _chunks(text, count_tokens, max_tokens=128, target_tokens=100)
+    chunks = _chunks(text, tokenizer, max_tokens=128, target_tokens=100)
     assert len(chunks) > 3
     rebuilt = [s for c in chunks for s in c.text.split(". ") if s]
     for c in chunks:
@@ -52,9 +53,9 @@ def test_chunks_never_split_a_sentence(count_tokens):
     assert len(rebuilt) >= 60
 
 
-def test_neighbours_and_offsets_are_linked(count_tokens):
+def test_neighbours_and_offsets_are_linked(tokenizer):
     text = "\n\n".join(f"Paragraph {i} says something about budget item {i}." * 6 for i in range(12))
-    chunks = _chunks(text, count_tokens, max_tokens=96, target_tokens=80)
+    chunks = _chunks(text, tokenizer, max_tokens=96, target_tokens=80)
     assert len(chunks) >= 3
     assert chunks[0].prev_id is None and chunks[-1].next_id is None
     for before, after in itertools.pairwise(chunks):
@@ -63,30 +64,32 @@ def test_neighbours_and_offsets_are_linked(count_tokens):
         assert before.paragraph <= before.paragraph_end <= after.paragraph
 
 
-def test_an_overlong_sentence_is_split_not_truncated(count_tokens):
+def test_an_overlong_sentence_is_split_not_truncated(tokenizer):
     words = " ".join(f"word{i}" for i in range(400))
     text = f"Short opener. {words} end."
-    chunks = _chunks(text, count_tokens)
+    chunks = _chunks(text, tokenizer)
     covered = " ".join(c.text for c in chunks)
     assert "word0 " in covered and "word399" in covered
     assert all(c.n_tokens <= 256 for c in chunks)
+    assert [list(c.token_ids) for c in chunks] == tokenizer.token_ids([c.embed_text for c in chunks])
 
 
-def test_a_long_title_is_trimmed_to_leave_room(count_tokens):
+def test_a_long_title_is_trimmed_to_leave_room(tokenizer):
     title = " ".join(["Extraordinarily"] * 200)
-    chunks = _chunks("One sentence here. Another one there.", count_tokens, title=title, title_max_tokens=40)
+    chunks = _chunks("One sentence here. Another one there.", tokenizer, title=title, title_max_tokens=40)
     assert chunks[0].n_tokens <= 256
-    assert count_tokens([chunks[0].embed_text.split("\n")[0]])[0] - 2 <= 40
+    assert tokenizer([chunks[0].embed_text.split("\n")[0]])[0] - 2 <= 40
 
 
-def test_token_counts_add_up_exactly_on_a_real_corpus(count_tokens):
-    """The chunker sums sentence counts; the model's tokenizer must agree on every chunk as embedded."""
+def test_token_ids_are_exactly_the_tokenizers_on_a_real_corpus(tokenizer):
+    """The chunker joins sentence ids; the model's tokenizer must agree on every chunk as embedded."""
     corpus = REPO.parent / "shared" / "data" / "realtimeqa" / "corpus.jsonl"
     if not corpus.exists():
         pytest.skip(f"{corpus} is not present")
     loaded = load([corpus]).articles[:120]
-    chunks = [c for article in loaded for c in chunk(clean(article), count_tokens=count_tokens)]
+    chunks = [c for article in loaded for c in chunk(clean(article), tokenize=tokenizer.token_ids)]
     assert len(chunks) > 500
-    measured = count_tokens([c.embed_text for c in chunks])
-    assert [c.n_tokens for c in chunks] == measured
-    assert max(measured) <= 256
+    measured = tokenizer.token_ids([c.embed_text for c in chunks])
+    assert [list(c.token_ids) for c in chunks] == measured
+    assert [c.n_tokens for c in chunks] == [len(ids) for ids in measured]
+    assert max(map(len, measured)) <= 256

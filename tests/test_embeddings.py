@@ -44,10 +44,11 @@ def test_overlong_text_is_refused_not_truncated(model: LocalEmbeddings):
         model.embed_array(["word " * 400])
 
 
-def test_token_counts_match_the_models_tokenizer(model: LocalEmbeddings):
+def test_token_ids_match_the_models_tokenizer(model: LocalEmbeddings):
     texts = ["Olivier J.P. Nduhungirehe, Rwanda’s foreign minister", "£600m", ""]
-    expected = [len(ids) for ids in model._model.tokenizer(texts)["input_ids"]]
-    assert model.count_tokens(texts) == expected
+    expected = model._model.tokenizer(texts)["input_ids"]
+    assert model.token_ids(texts) == expected
+    assert model.count_tokens(texts) == [len(ids) for ids in expected]
 
 
 def test_weights_with_another_hash_are_refused(tmp_path: Path):
@@ -57,7 +58,22 @@ def test_weights_with_another_hash_are_refused(tmp_path: Path):
     verify_weights(model_path())  # the installed package passes
 
 
-def test_measured_counts_are_checked_without_tokenizing_again(model: LocalEmbeddings):
+def test_given_token_ids_are_embedded_as_the_model_would_its_own_tokens(model: LocalEmbeddings):
+    texts = [
+        "Rwanda's foreign minister said the talks were at an early stage.",
+        "A short one.",
+        "Flooding in Yellowstone National Park washed out roads and bridges this week, officials said.",
+    ]
+    ids = model.token_ids(texts)
+    reference = model.encode(texts)  # sentence-transformers tokenizing and batching by itself
+    # Some ids given, some not; order kept even though batches are formed by length.
+    given = model.embed_array(texts, token_ids=[ids[0], None, ids[2]])
+    assert (given * reference).sum(axis=1).min() > 0.9999
+    # The given ids are what is embedded, not a re-tokenization of the text.
+    swapped = model.embed_array(texts[:2], token_ids=[ids[1], ids[0]])
+    assert (swapped[0] @ reference[1]) > 0.9999 and (swapped[1] @ reference[0]) > 0.9999
+
+
+def test_given_ids_longer_than_the_window_are_refused(model: LocalEmbeddings):
     with pytest.raises(ValueError, match="exceed"):
-        model.embed_array(["a short text"], token_counts=[300])
-    assert model.embed_array(["a short text"], token_counts=[5]).shape == (1, DIMENSIONS)
+        model.embed_array(["a short text"], token_ids=[[101] + [2000] * 300 + [102]])

@@ -217,3 +217,34 @@ def test_worker_processes_prepare_exactly_what_one_process_does(tmp_path):
         ingest([folder], settings=settings, index=index)
         stored.append((index.store.indexed_chunk_ids(), index.store.signatures()["story-3"].tolist()))
     assert stored[0] == stored[1] and stored[0][0]
+
+
+def test_embedding_reuses_the_chunkers_token_ids(settings, tmp_path):
+    folder = tmp_path / "articles"
+    write(folder, "a.txt", "Budget\n\n" + STORY_A)
+    write(folder, "b.txt", "Storm\n\n" + STORY_B)
+    embedder = HashingEmbedder()
+    index = open_index(settings, embedder)
+    summary = ingest([folder], settings=settings, index=index)
+    assert summary.embedded == len(embedder.given_ids) > 0
+    texts = [text for _, text, _, _ in index.store.indexed_for_embedding()]
+    assert sorted(map(list, embedder.given_ids)) == sorted(embedder.token_ids(texts))
+
+
+def test_a_store_without_token_ids_is_upgraded_and_still_embeds(settings, tmp_path):
+    folder = tmp_path / "articles"
+    write(folder, "a.txt", "Budget\n\n" + STORY_A)
+    index = open_index(settings)
+    ingest([folder], settings=settings, index=index)
+    # As a store written before token ids were kept: no such column, and no vectors yet.
+    index.store._db.execute("ALTER TABLE chunks DROP COLUMN token_ids")
+    index.store.close()
+    index.vectors.reset()
+    embedder = HashingEmbedder()
+    reopened = open_index(settings, embedder)
+    result = reopened.sync()
+    assert result.embedded == reopened.store.counts()["chunks"] > 0
+    assert embedder.given_ids == [None] * result.embedded  # tokenized by the embedder itself
+    write(folder, "b.txt", "Storm\n\n" + STORY_B)  # new chunks get their ids stored again
+    summary = ingest([folder], settings=settings, index=reopened)
+    assert summary.embedded > 0 and all(ids is not None for ids in embedder.given_ids[result.embedded :])

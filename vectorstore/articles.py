@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     paragraph INTEGER NOT NULL, paragraph_end INTEGER NOT NULL,
     text TEXT NOT NULL, embed_text TEXT NOT NULL, n_tokens INTEGER NOT NULL,
     prev_id TEXT, next_id TEXT,
+    token_ids BLOB,                   -- the model's input ids for embed_text (uint32), when known
     PRIMARY KEY (article_id, seq)
 );
 CREATE INDEX IF NOT EXISTS chunks_by_id ON chunks(id);
@@ -84,6 +85,9 @@ class ArticleStore:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(chunks)")}
+        if "token_ids" not in columns:  # a store from before token ids were kept
+            self._db.execute("ALTER TABLE chunks ADD COLUMN token_ids BLOB")
 
     def close(self) -> None:
         self._db.close()
@@ -139,7 +143,7 @@ class ArticleStore:
             )
             db.executemany(
                 'INSERT INTO chunks(article_id, seq, id, start, "end", paragraph, paragraph_end, text,'
-                " embed_text, n_tokens, prev_id, next_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                " embed_text, n_tokens, prev_id, next_id, token_ids) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [
                     (
                         c.article_id,
@@ -154,6 +158,7 @@ class ArticleStore:
                         c.n_tokens,
                         c.prev_id,
                         c.next_id,
+                        np.asarray(c.token_ids, dtype=np.uint32).tobytes() if c.token_ids else None,
                     )
                     for c in chunks
                 ],
@@ -220,15 +225,27 @@ class ArticleStore:
     def indexed_chunk_ids(self) -> list[str]:
         return [row[0] for row in self._indexed_rows("c.id")]
 
-    def _indexed_rows(self, columns: str) -> list[tuple[Any, ...]]:
-        """One row per distinct chunk text among canonical articles: the first owner by article id wins."""
-        return self._db.execute(
+    def _indexed_rows(self, columns: str, only: Sequence[str] | None = None) -> list[tuple[Any, ...]]:
+        """One row per distinct chunk text among canonical articles: the first owner by article id wins.
+        ``only``: just these chunk ids."""
+        query = (
             f"SELECT {columns} FROM chunks c JOIN articles a ON a.id = c.article_id"
             " WHERE a.canonical_id = a.id AND c.rowid = ("
             "   SELECT c2.rowid FROM chunks c2 JOIN articles a2 ON a2.id = c2.article_id"
             "   WHERE c2.id = c.id AND a2.canonical_id = a2.id ORDER BY c2.article_id, c2.seq LIMIT 1)"
-            " ORDER BY c.id"
-        ).fetchall()
+        )
+        if only is None:
+            return self._db.execute(query + " ORDER BY c.id").fetchall()
+        rows: list[tuple[Any, ...]] = []
+        for start in range(0, len(only), 500):
+            part = list(only[start : start + 500])
+            rows += self._db.execute(f"{query} AND c.id IN ({','.join('?' * len(part))})", part).fetchall()
+        return rows
+
+    def token_ids(self, chunk_ids: Sequence[str]) -> dict[str, list[int]]:
+        """The model's input ids of these indexed chunks, for those whose chunker kept them."""
+        rows = self._indexed_rows("c.id, c.token_ids", only=chunk_ids)
+        return {cid: np.frombuffer(blob, dtype=np.uint32).tolist() for cid, blob in rows if blob}
 
     def chunk_owners(self, article_ids: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
         """For each article, its chunks as (chunk id, id of the article whose copy is indexed)."""

@@ -85,9 +85,13 @@ class WordPieceCounter:
         self._tokenizer.no_padding()
 
     def __call__(self, texts: Sequence[str]) -> list[int]:
+        return [len(ids) for ids in self.token_ids(texts)]
+
+    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """Each text's input ids as the model gets them, [CLS] and [SEP] included."""
         if not texts:
             return []
-        return [len(e.ids) for e in self._tokenizer.encode_batch(list(texts), add_special_tokens=True)]
+        return [e.ids for e in self._tokenizer.encode_batch_fast(list(texts), add_special_tokens=True)]
 
 
 class LocalEmbeddings(Embeddings):
@@ -104,7 +108,8 @@ class LocalEmbeddings(Embeddings):
         self.dtype = "not loaded"
         self.max_tokens = 256
         self._loaded: Any = None
-        self._tokenizer: Any = None
+        self._tokenizer: WordPieceCounter | None = None
+        self._extra_inputs: dict[str, Any] = {}  # what the model's preprocessing adds to ids and mask
 
     @property
     def _model(self) -> Any:
@@ -121,6 +126,7 @@ class LocalEmbeddings(Embeddings):
             verify_weights(path)
             self._loaded = SentenceTransformer(str(path), device="cpu")
             self.max_tokens = int(self._loaded.max_seq_length)
+            self._extra_inputs = self._inputs_beside_ids(self._loaded)
             self.dtype = self._choose_dtype(self.wanted_dtype)
             log.info(
                 "embedding model %s loaded (%s, %d torch threads)",
@@ -166,24 +172,72 @@ class LocalEmbeddings(Embeddings):
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Word pieces of each text as the model sees it, special tokens included (no torch needed)."""
+        return [len(ids) for ids in self.token_ids(texts)]
+
+    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """The model's input ids for each text, special tokens included (no torch needed)."""
         if self._tokenizer is None:
             self._tokenizer = WordPieceCounter()
-        return self._tokenizer(texts)
+        return self._tokenizer.token_ids(texts)
 
-    def embed_array(self, texts: Sequence[str], *, token_counts: Sequence[int] | None = None) -> np.ndarray:
+    def embed_array(
+        self, texts: Sequence[str], *, token_ids: Sequence[Sequence[int] | None] | None = None
+    ) -> np.ndarray:
         """Embed texts that must fit the model window; an overlong text is an error, not a truncation.
 
-        ``token_counts``: the texts' word pieces as already measured with this tokenizer (the chunker
-        does), so they are not tokenized twice."""
+        ``token_ids``: the texts' input ids as the chunker already made them with this tokenizer (None
+        for a text it did not), so they are not tokenized twice."""
         texts = list(texts)
-        counts = self.count_tokens(texts) if token_counts is None else list(token_counts)
-        too_long = [n for n in counts if n > self.max_tokens]
+        given = list(token_ids) if token_ids is not None else [None] * len(texts)
+        if len(given) != len(texts):
+            raise ValueError(f"{len(given)} token id lists for {len(texts)} texts")
+        made = iter(self.token_ids([text for text, ids in zip(texts, given, strict=True) if ids is None]))
+        inputs = [ids if ids is not None else next(made) for ids in given]
+        lengths = [len(ids) for ids in inputs]
+        too_long = [n for n in lengths if n > self.max_tokens]
         if too_long:
             raise ValueError(
                 f"{len(too_long)} text(s) exceed the model's {self.max_tokens} word pieces "
                 f"(longest {max(too_long)}); chunk them first"
             )
-        return self.encode(texts)
+        if not texts:
+            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        # Batches of similar lengths waste less padding; the result keeps the input order. By characters,
+        # as sentence-transformers does: batches of exactly equal word-piece lengths measured slower.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        vectors = np.empty((len(texts), DIMENSIONS), dtype=np.float32)
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            vectors[rows] = self._forward([inputs[i] for i in rows])
+        return vectors
+
+    @staticmethod
+    def _inputs_beside_ids(model: Any) -> dict[str, Any]:
+        """The fields the model's own preprocessing adds to ids and mask: segment ids (all zeros for one
+        text: kept as a marker), the modality. Taken from one real call, not assumed."""
+        sample = model.preprocess(["a"])
+        return {k: v for k, v in sample.items() if k not in ("input_ids", "attention_mask")}
+
+    def _forward(self, batch: list[Sequence[int]]) -> np.ndarray:
+        """The model's forward pass on ready input ids: what ``encode`` does after tokenizing."""
+        import torch
+
+        model = self._model
+        width = max(map(len, batch))
+        ids = np.zeros((len(batch), width), dtype=np.int64)
+        mask = np.zeros((len(batch), width), dtype=np.int64)
+        for row, token_ids in enumerate(batch):
+            ids[row, : len(token_ids)] = token_ids
+            mask[row, : len(token_ids)] = 1
+        features: dict[str, Any] = {
+            "input_ids": torch.from_numpy(ids),
+            "attention_mask": torch.from_numpy(mask),
+        }
+        for name, value in self._extra_inputs.items():
+            features[name] = torch.zeros_like(features["input_ids"]) if name == "token_type_ids" else value
+        with torch.inference_mode():
+            output = model.forward(features)["sentence_embedding"]
+        return _unit(output.float().numpy())
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.embed_array(texts).tolist()

@@ -7,11 +7,19 @@ from vectorstore.embeddings import LocalEmbeddings
 from vectorstore.index import Index
 
 
-def open_index(settings: Settings) -> Index:
-    embedder = LocalEmbeddings(
+def local_embedder(settings: Settings) -> LocalEmbeddings:
+    return LocalEmbeddings(
         batch_size=settings.embed_batch_size,
         threads=settings.embed_threads,
         query_threads=settings.query_threads,
         dtype=settings.embed_dtype,
     )
-    return Index(settings.index_dir, embedder, chroma_url=settings.chroma_url, collection=settings.collection)
+
+
+def open_index(settings: Settings) -> Index:
+    return Index(
+        settings.index_dir,
+        local_embedder(settings),
+        chroma_url=settings.chroma_url,
+        collection=settings.collection,
+    )

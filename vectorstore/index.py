@@ -33,12 +33,12 @@ class Embedder(Protocol):
     def model_id(self) -> str: ...
 
     def embed_array(
-        self, texts: Sequence[str], *, token_counts: Sequence[int] | None = None
+        self, texts: Sequence[str], *, token_ids: Sequence[Sequence[int] | None] | None = None
     ) -> np.ndarray: ...
 
     def embed_query(self, text: str) -> list[float]: ...
 
-    def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
+    def token_ids(self, texts: Sequence[str]) -> list[list[int]]: ...
 
 
 @dataclass(frozen=True)
@@ -116,9 +116,10 @@ class Index:
         items = sorted(items, key=lambda item: len(item[1]))
         for start in range(0, len(items), EMBED_BATCH):
             batch = items[start : start + EMBED_BATCH]
-            # The chunker measured every text with the model's tokenizer: no need to tokenize twice.
+            # The chunker kept each text's input ids: the model does not tokenize them again.
+            known = self.store.token_ids([c for c, *_ in batch])
             vectors = self.embedder.embed_array(
-                [text for _, text, _, _ in batch], token_counts=[n for _, _, n, _ in batch]
+                [text for _, text, _, _ in batch], token_ids=[known.get(c) for c, *_ in batch]
             )
             self.vectors.upsert([c for c, *_ in batch], vectors, [m for *_, m in batch])
             if progress:
