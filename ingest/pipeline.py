@@ -164,11 +164,11 @@ def prepare(
 
 
 def _prepare_in_worker(args: tuple[Article, Settings]) -> Prepared:
-    from vectorstore.embeddings import WordPieceCounter
+    from vectorstore.embeddings import ModelTokenizer
 
     global _WORKER_TOKENIZER
     if _WORKER_TOKENIZER is None:
-        _WORKER_TOKENIZER = WordPieceCounter()
+        _WORKER_TOKENIZER = ModelTokenizer()
     article, settings = args
     return prepare(article, tokenize=_WORKER_TOKENIZER.token_ids, settings=settings)
 

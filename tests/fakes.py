@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from vectorstore.bm25 import tokenize
-from vectorstore.embeddings import WordPieceCounter
+from vectorstore.embeddings import ModelTokenizer
 
 DIMENSIONS = 384
 
@@ -26,10 +26,10 @@ class HashingEmbedder:
         self.embedded = 0
         self.given_ids: list[Sequence[int] | None] = []  # the token ids handed in, one per embedded text
         self.fail_after_batches = fail_after_batches
-        self._counter = WordPieceCounter()
+        self._tokenizer = ModelTokenizer()
 
     def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
-        return self._counter.token_ids(texts)
+        return self._tokenizer.token_ids(texts)
 
     def _vector(self, text: str) -> np.ndarray:
         vector = np.zeros(DIMENSIONS, dtype=np.float32)

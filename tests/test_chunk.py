@@ -7,14 +7,14 @@ from assistant.types import Article
 from ingest.chunk import chunk
 from ingest.clean import clean
 from ingest.load import load
-from vectorstore.embeddings import WordPieceCounter
+from vectorstore.embeddings import ModelTokenizer
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def tokenizer() -> WordPieceCounter:
-    return WordPieceCounter()
+def tokenizer() -> ModelTokenizer:
+    return ModelTokenizer()
 
 
 def _chunks(text: str, tokenizer, title: str = "A title", **kwargs):

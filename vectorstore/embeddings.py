@@ -74,8 +74,8 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(norms, 1e-12)
 
 
-class WordPieceCounter:
-    """The model's own tokenizer (tokenizer.json via ``tokenizers``), for measuring chunks cheaply."""
+class ModelTokenizer:
+    """The model's own tokenizer (tokenizer.json via ``tokenizers``): input ids and counts, without torch."""
 
     def __init__(self) -> None:
         from tokenizers import Tokenizer
@@ -108,7 +108,7 @@ class LocalEmbeddings(Embeddings):
         self.dtype = "not loaded"
         self.max_tokens = 256
         self._loaded: Any = None
-        self._tokenizer: WordPieceCounter | None = None
+        self._tokenizer: ModelTokenizer | None = None
         self._extra_inputs: dict[str, Any] = {}  # what the model's preprocessing adds to ids and mask
 
     @property
@@ -177,7 +177,7 @@ class LocalEmbeddings(Embeddings):
     def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
         """The model's input ids for each text, special tokens included (no torch needed)."""
         if self._tokenizer is None:
-            self._tokenizer = WordPieceCounter()
+            self._tokenizer = ModelTokenizer()
         return self._tokenizer.token_ids(texts)
 
     def embed_array(
