@@ -31,16 +31,17 @@ sys.path.insert(0, str(REPO))
 DEFAULT_CORPUS = REPO.parent / "shared" / "data" / "realtimeqa" / "corpus.jsonl"
 
 
-def _ingest(corpus: Path, index_dir: Path) -> dict[str, Any]:
-    command = [sys.executable, "-m", "ingest", str(corpus), "--index", str(index_dir), "--json"]
+def _last_json_line(command: list[str]) -> dict[str, Any]:
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _ingest(corpus: Path, index_dir: Path) -> dict[str, Any]:
+    return _last_json_line([sys.executable, "-m", "ingest", str(corpus), "--index", str(index_dir), "--json"])
 
 
 def _raw_encoder(index_dir: Path) -> dict[str, Any]:
-    command = [sys.executable, str(Path(__file__).resolve()), "--raw-encoder", str(index_dir)]
-    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return _last_json_line([sys.executable, str(Path(__file__).resolve()), "--raw-encoder", str(index_dir)])
 
 
 def raw_encoder(index_dir: Path) -> dict[str, Any]:
