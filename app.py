@@ -6,23 +6,16 @@ Wiring only: settings → Assistant → web app (REST API, chat UI, widget) → 
 
 from __future__ import annotations
 
-import os
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
 
-# Nothing calls home: set before anything imports gradio or the Hugging Face libraries.
-for _key, _value in {
-    "GRADIO_ANALYTICS_ENABLED": "False",
-    "HF_HUB_OFFLINE": "1",
-    "HF_HUB_DISABLE_TELEMETRY": "1",
-    "TRANSFORMERS_OFFLINE": "1",
-    "ANONYMIZED_TELEMETRY": "False",
-    "NO_PROXY": "localhost,127.0.0.1",
-}.items():
-    os.environ.setdefault(_key, _value)
+from core.offline import go_offline
 
-import argparse  # noqa: E402
-import logging  # noqa: E402
-from collections.abc import Sequence  # noqa: E402
-from pathlib import Path  # noqa: E402
+# Set before anything imports gradio or the Hugging Face libraries.
+go_offline()
 
 log = logging.getLogger("app")
 
@@ -43,12 +36,14 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
 
-    from assistant.settings import Settings
+    from core.errors import NewsroomError
+    from core.settings import settings_with
 
-    overrides = {
-        k: v for k, v in {"host": args.host, "port": args.port, "index_dir": args.index}.items() if v
-    }
-    settings = Settings(**overrides)
+    try:
+        settings = settings_with(host=args.host, port=args.port, index_dir=args.index)
+    except NewsroomError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

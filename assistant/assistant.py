@@ -16,9 +16,10 @@ from assistant.compose import compose, refuse
 from assistant.extractive import ExtractiveAnswerer
 from assistant.followup import Resolved, resolve
 from assistant.retrieve import Filters, HybridRetriever
-from assistant.settings import Settings
-from assistant.types import Answer, Passage
 from assistant.verify import verify
+from core.errors import InputError, NotReady
+from core.settings import Settings
+from core.types import Answer, Passage
 
 if TYPE_CHECKING:
     from assistant.generate import GenerativeAnswerer
@@ -26,11 +27,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class AssistantError(ValueError):
+class AssistantError(InputError):
     """A request the assistant cannot serve; the message says what to do."""
 
 
-class EmptyIndex(AssistantError):
+class EmptyIndex(NotReady):
     pass
 
 

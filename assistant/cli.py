@@ -60,47 +60,33 @@ def _print_answer(answer: dict) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from assistant.settings import Settings
+    from core.errors import NewsroomError, exit_code
+    from core.settings import settings_with
 
-    overrides: dict = {}
-    if args.index:
-        overrides["index_dir"] = args.index
-    if args.chroma_url:
-        overrides["chroma_url"] = args.chroma_url
-    if args.retriever:
-        overrides["retrieve_mode"] = args.retriever
-    if args.k:
-        overrides["retrieve_k"] = args.k
-    if args.answerer:
-        name, _, mode = args.answerer.partition(":")
-        overrides["answerer"] = name
-        if mode:
-            overrides["llm_mode"] = mode
-    from pydantic import ValidationError
-
+    mode = args.answerer.partition(":") if args.answerer else ("", "", "")
     try:
-        settings = Settings(**overrides)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        print(f"error: {'.'.join(map(str, first.get('loc', ())))}: {first.get('msg')}", file=sys.stderr)
-        return 2
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+        settings = settings_with(
+            index_dir=args.index,
+            chroma_url=args.chroma_url,
+            retrieve_mode=args.retriever,
+            retrieve_k=args.k or None,
+            answerer=mode[0] or None,
+            llm_mode=mode[2] or None,
+        )
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+        from assistant.assistant import Assistant
+        from assistant.retrieve import Filters
 
-    from assistant.assistant import Assistant, AssistantError
-    from assistant.retrieve import FilterError, Filters
-    from vectorstore.chroma import VectorStoreError
-
-    filters = Filters(
-        sources=tuple(args.source),
-        article_ids=tuple(args.article),
-        published_from=args.published_from,
-        published_to=args.published_to,
-    )
-    try:
+        filters = Filters(
+            sources=tuple(args.source),
+            article_ids=tuple(args.article),
+            published_from=args.published_from,
+            published_to=args.published_to,
+        )
         answer = Assistant.from_settings(settings).ask(args.question, filters=filters, as_of=args.as_of)
-    except (AssistantError, FilterError, VectorStoreError) as exc:
+    except NewsroomError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return exit_code(exc)
     payload = answer.to_dict()
     if args.json:
         print(json.dumps(payload, ensure_ascii=False))

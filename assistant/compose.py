@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from assistant.evidence import Sentence, sentences_of
-from assistant.types import Answer, Citation, Passage
+from core.types import Answer, Citation, Passage
 
 REFUSAL = "The articles don't say."
 RELATED_LEAD = "The closest passages are listed as related reading, not as an answer."

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.question import SAY_VERBS, Question, is_role
-from assistant.types import Passage
-from ingest.sentences import split_sentences
-from vectorstore.bm25 import tokenize
+from core.sentences import split_sentences
+from core.tokenize import tokenize
+from core.types import Passage
 
 # Case-sensitive: "State" in "Secretary of State" is not the verb "state".
 _SAY = re.compile(rf"\b(?:{SAY_VERBS}|[Aa]ccording to|statements?|interview|spokes(?:man|woman|person))\b")

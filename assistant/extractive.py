@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from assistant.evidence import Sentence, attributed_to, sentences_of, speaker_aliases
 from assistant.question import Question
-from assistant.types import Passage
-from ingest.normalize import normalize_for_match
+from core.normalize import normalize_for_match
+from core.types import Passage
 
 _MONTHS = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
 _DATE = re.compile(
@@ -175,7 +175,7 @@ _PASSAGE_STEMS: dict[str, frozenset[str]] = {}
 
 
 def _stems_of(passage: Passage) -> frozenset[str]:
-    from vectorstore.bm25 import tokenize
+    from core.tokenize import tokenize
 
     key = passage.chunk_id
     if key not in _PASSAGE_STEMS:

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from assistant.question import Question, analyze
 from assistant.verify import MARKER
-from ingest.normalize import normalize_for_match
-from ingest.sentences import split_sentences
+from core.normalize import normalize_for_match
+from core.sentences import split_sentences
 
 _PRONOUNS = re.compile(r"\b(he|she|they|him|her|them|his|hers|their)\b", re.I)
 _THAT = re.compile(r"\b(that|this|it|those|these|then|there)\b", re.I)

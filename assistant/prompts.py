@@ -12,12 +12,14 @@ import re
 from functools import cache
 from pathlib import Path
 
+from core.errors import InputError
+
 PROMPTS_DIR = Path(__file__).resolve().parents[1] / "prompts"
 _VARIABLE = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 _SECTION = re.compile(r"^\[(system|user)\]\s*$", re.M)
 
 
-class PromptError(ValueError):
+class PromptError(InputError):
     """A prompt file that is missing or malformed, or a variable that was not given."""
 
 

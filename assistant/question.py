@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from vectorstore.bm25 import tokenize
+from core.tokenize import tokenize
 
 # Reporting verbs: how news copy attributes words to a speaker.
 SAY_VERBS = (
@@ -158,7 +158,7 @@ _WH = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how)\b", re.I)
 
 
 def _core_terms(text: str, terms: tuple[str, ...]) -> frozenset[str]:
-    from ingest.sentences import split_sentences
+    from core.sentences import split_sentences
 
     sentences = [text[a:b] for a, b in split_sentences(text)]
     if len(sentences) < 2:

@@ -38,11 +38,12 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from assistant.types import Passage
-from ingest.normalize import normalize_for_match
+from core.errors import InputError
+from core.normalize import normalize_for_match
+from core.types import Passage
 
 if TYPE_CHECKING:
-    from assistant.settings import Settings
+    from core.settings import Settings
     from vectorstore.index import Index
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ _WHERE_MAX_ROWS = 2000  # filters passing more rows than this try an oversampled
 _OVERSAMPLE_MAX = 1000
 
 
-class FilterError(ValueError):
+class FilterError(InputError):
     """A filter value cannot be understood (e.g. a date that is not ISO 8601)."""
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from assistant.types import Answer, Citation
-from ingest.normalize import normalize_for_match
+from core.normalize import normalize_for_match
+from core.types import Answer, Citation
 
 MARKER = re.compile(r"\s*\[(\d+)\]")
 

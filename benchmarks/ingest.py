@@ -46,7 +46,7 @@ def _raw_encoder(index_dir: Path) -> dict[str, Any]:
 
 def raw_encoder(index_dir: Path) -> dict[str, Any]:
     """The model alone on the texts the index embedded (the subprocess side of step 2)."""
-    from assistant.settings import Settings
+    from core.settings import Settings
     from vectorstore.articles import ArticleStore
     from vectorstore.factory import local_embedder
 

@@ -52,7 +52,7 @@ def main() -> int:
         return 2
 
     from assistant.assistant import Assistant
-    from assistant.settings import Settings
+    from core.settings import Settings
     from ingest.pipeline import ingest
     from vectorstore.factory import open_index
 

@@ -50,7 +50,7 @@ def load_questions(path: Path) -> list[dict[str, Any]]:
 
 def build_index(corpus: Path, index_dir: Path, *, quiet: bool = True) -> Any:
     """Ingest ``corpus`` into ``index_dir`` with the real model (a no-op when it is already there)."""
-    from assistant.settings import Settings
+    from core.settings import Settings
     from ingest.pipeline import ingest
     from vectorstore.factory import open_index
 
@@ -133,7 +133,7 @@ SWEEP: list[tuple[str, dict[str, Any]]] = [
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from assistant.retrieve import HybridRetriever
-    from assistant.settings import Settings
+    from core.settings import Settings
 
     index = build_index(args.corpus, args.index)
     questions = load_questions(args.questions)

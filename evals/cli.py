@@ -15,13 +15,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from core.errors import InputError, NewsroomError, exit_code
+
 EXIT_OK = 0
 EXIT_FAILED_FLOOR = 1
-EXIT_BAD_INPUT = 2
-
-
-class InputError(Exception):
-    """A missing or invalid input file; the message says which and why, in one line."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,9 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         return int(args.handler(args))
-    except InputError as exc:
+    except NewsroomError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return exit_code(exc)
 
 
 # --- dedup ---------------------------------------------------------------------------------------
@@ -76,8 +73,8 @@ def _add_dedup(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run_dedup(args: argparse.Namespace) -> int:
-    from assistant.settings import Settings
-    from evals.dedup import DedupInputError, format_report, run_dedup
+    from core.settings import Settings
+    from evals.dedup import format_report, run_dedup
 
     if not args.verbose:
         # load warns once per skipped file or record; one summary line below is enough here.
@@ -86,16 +83,13 @@ def _run_dedup(args: argparse.Namespace) -> int:
     threshold = settings.near_dup_threshold if args.threshold is None else args.threshold
     if not 0.0 < threshold <= 1.0:
         raise InputError(f"--threshold must be in (0, 1], got {threshold}")
-    try:
-        report = run_dedup(
-            args.corpus,
-            args.pairs,
-            threshold=threshold,
-            max_file_bytes=int(settings.max_file_mb * 2**20),
-            max_article_chars=settings.max_article_chars,
-        )
-    except DedupInputError as exc:
-        raise InputError(str(exc)) from None
+    report = run_dedup(
+        args.corpus,
+        args.pairs,
+        threshold=threshold,
+        max_file_bytes=int(settings.max_file_mb * 2**20),
+        max_article_chars=settings.max_article_chars,
+    )
     if report.skipped:
         where, reason = report.skipped[0]
         print(
@@ -190,28 +184,25 @@ def _run_run(args: argparse.Namespace) -> int:
     # Some libraries (bm25s) set their own loggers to DEBUG: the handler level keeps stderr to -v's choice.
     for handler in logging.getLogger().handlers:
         handler.setLevel(logging.INFO if args.verbose else logging.WARNING)
-    try:
-        floors = parse_floors(args.fail_under)
-        if args.url and (args.retrievers or args.index or args.answerers):
-            raise EvalInputError(
-                "--retriever, --index and --answerer do not apply with --url: the server answers with its own"
-            )
-        retrievers = list(dict.fromkeys(args.retrievers or ["hybrid"]))
-        result = run_eval(
-            RunOptions(
-                corpus=args.corpus,
-                questions=args.questions,
-                index_dir=args.index,
-                k=args.k,
-                retrievers=retrievers,
-                answerer=args.answerers[0] if args.answerers else None,
-                answerers=list(dict.fromkeys(args.answerers or [])),
-                url=args.url,
-                progress=True,
-            )
+    floors = parse_floors(args.fail_under)
+    if args.url and (args.retrievers or args.index or args.answerers):
+        raise EvalInputError(
+            "--retriever, --index and --answerer do not apply with --url: the server answers with its own"
         )
-    except EvalInputError as exc:
-        raise InputError(str(exc)) from None
+    retrievers = list(dict.fromkeys(args.retrievers or ["hybrid"]))
+    result = run_eval(
+        RunOptions(
+            corpus=args.corpus,
+            questions=args.questions,
+            index_dir=args.index,
+            k=args.k,
+            retrievers=retrievers,
+            answerer=args.answerers[0] if args.answerers else None,
+            answerers=list(dict.fromkeys(args.answerers or [])),
+            url=args.url,
+            progress=True,
+        )
+    )
     out_dir = args.out or default_out_dir(args.corpus, args.questions)
     paths = write_outputs(result, out_dir)
     summary = result.summary()

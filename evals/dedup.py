@@ -15,12 +15,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.errors import InputError
 from evals.jsonl import read_jsonl
 
 log = logging.getLogger(__name__)
 
 
-class DedupInputError(ValueError):
+class DedupInputError(InputError):
     """A missing or invalid corpus or pairs file; the message names the file and the problem."""
 
 

@@ -1,6 +1,6 @@
 """Scoring one answer against one question record, and the summary over many.
 
-Pure functions over plain data: an answer is the wire schema of :class:`assistant.types.Answer`
+Pure functions over plain data: an answer is the wire schema of :class:`core.types.Answer`
 (``Answer.to_dict()`` or a REST body), whose ``retrieved`` entries may carry ``also_in``;
 :func:`answer_record` makes one from an ``Answer``. Nothing here loads a model or an index.
 
@@ -32,10 +32,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from ingest.normalize import normalize_for_match
+from core.normalize import normalize_for_match
 
 if TYPE_CHECKING:
-    from assistant.types import Answer
+    from core.types import Answer
 
 HIT_KS = (1, 5, 10)
 MRR_K = 10

@@ -24,11 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from core.errors import InputError
 from evals import metrics
 from evals.jsonl import read_jsonl
 
 if TYPE_CHECKING:
-    from assistant.settings import Settings
+    from core.settings import Settings
     from vectorstore.index import Index
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ log = logging.getLogger(__name__)
 DEFAULT_OUT = Path("evals/out")
 DEFAULT_CACHE = DEFAULT_OUT / "cache"
 CACHE_MARKER = "evals-cache.json"
-# --answerer NAME[:MODE]: an answerer of assistant.settings (``answerer``) and, for a language model, its
+# --answerer NAME[:MODE]: an answerer of the settings (``answerer``) and, for a language model, its
 # ``llm_mode`` (rewrite or rag; default: the settings').
 ANSWERERS = ("extractive", "local", "openai", "ollama")
 LLM_MODES = ("rewrite", "rag")
@@ -45,7 +46,7 @@ WARM_UP_QUESTION = "What happened?"
 HTTP_TIMEOUT_S = 120.0
 
 
-class EvalInputError(ValueError):
+class EvalInputError(InputError):
     """A missing or invalid input (file, option, server); the message says which and why, in one line."""
 
 
@@ -553,7 +554,7 @@ def build_settings(options: RunOptions, answerer: str | None = None) -> Settings
     ``options.answerer``); a bad answerer is an input error."""
     from pydantic import ValidationError
 
-    from assistant.settings import Settings
+    from core.settings import Settings
 
     overrides: dict[str, Any] = {"retrieve_k": options.k}
     spec = answerer if answerer is not None else options.answerer

@@ -14,10 +14,10 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from assistant.types import Chunk
+from core.normalize import content_hash
+from core.sentences import split_sentences
+from core.types import Chunk
 from ingest.clean import Cleaned
-from ingest.normalize import content_hash
-from ingest.sentences import split_sentences
 
 log = logging.getLogger(__name__)
 

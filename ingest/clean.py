@@ -14,8 +14,8 @@ from itertools import pairwise
 
 import ftfy
 
-from assistant.types import Article
-from ingest.normalize import normalize_for_match
+from core.normalize import normalize_for_match
+from core.types import Article
 
 # Mojibake leaves a Latin-1 lead byte (Â, Ã, â, ...) before a C1, Latin-1 or Windows-1252 character;
 # ftfy (the slow part) only runs on text that shows such a pair or an HTML entity.

@@ -74,22 +74,15 @@ def _print_summary(summary: dict) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from assistant.settings import Settings
-
-    overrides: dict = {}
-    if args.index:
-        overrides["index_dir"] = args.index
-    if args.chroma_url:
-        overrides["chroma_url"] = args.chroma_url
-    settings = Settings(**overrides)
-    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
-
-    from ingest.pipeline import NothingToIngest, ingest
-    from vectorstore.chroma import VectorStoreError
-    from vectorstore.factory import open_index
-    from vectorstore.lock import IndexBusy
+    from core.errors import NewsroomError, exit_code
+    from core.settings import settings_with
 
     try:
+        settings = settings_with(index_dir=args.index, chroma_url=args.chroma_url)
+        logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+        from ingest.pipeline import ingest
+        from vectorstore.factory import open_index
+
         index = open_index(settings)
         summary = ingest(
             args.paths,
@@ -98,9 +91,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             rebuild=args.rebuild,
             progress=_tqdm_progress(not args.quiet and not args.json and sys.stderr.isatty()),
         ).to_dict()
-    except (NothingToIngest, IndexBusy, VectorStoreError) as exc:
+    except NewsroomError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return exit_code(exc)
     if args.json:
         print(json.dumps(summary))
     else:

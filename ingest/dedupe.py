@@ -2,7 +2,7 @@
 
 Two texts are
 
-* **exact** duplicates when their :func:`~ingest.normalize.normalize_for_match` forms are identical
+* **exact** duplicates when their :func:`~core.normalize.normalize_for_match` forms are identical
   (whitespace, quotes, dashes, case and Unicode forms do not matter);
 * **near** duplicates when the Jaccard similarity of their word 5-shingle sets is at least
   ``threshold`` (0.8 by default): a wire copy with a changed byline or sentence, not a different story
@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ingest.normalize import normalize_for_match
+from core.normalize import normalize_for_match
 
 if TYPE_CHECKING:  # datasketch pulls in scipy (~0.5 s): imported on first use, not at import
     from datasketch import MinHash

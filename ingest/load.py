@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.types import Article
+from core.types import Article
 
 log = logging.getLogger(__name__)
 

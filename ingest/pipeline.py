@@ -17,13 +17,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.settings import Settings
-from assistant.types import Article, Chunk
+from core.errors import InputError
+from core.normalize import normalize_for_match
+from core.settings import Settings
+from core.types import Article, Chunk
 from ingest.chunk import chunk
 from ingest.clean import clean
 from ingest.dedupe import clusters, find_duplicate_pairs, signature
 from ingest.load import Skipped, load
-from ingest.normalize import normalize_for_match
 from vectorstore.index import Index
 from vectorstore.lock import writer_lock
 
@@ -38,7 +39,7 @@ PARALLEL_MIN_ARTICLES = 64
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
 
 
-class NothingToIngest(RuntimeError):
+class NothingToIngest(InputError):
     """No article could be read from the given paths."""
 
 

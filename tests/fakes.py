@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from vectorstore.bm25 import tokenize
+from core.tokenize import tokenize
 from vectorstore.embeddings import ModelTokenizer
 
 DIMENSIONS = 384

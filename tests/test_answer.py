@@ -5,8 +5,8 @@ from dataclasses import replace
 from assistant.compose import compose, refuse
 from assistant.extractive import ExtractiveAnswerer
 from assistant.question import analyze
-from assistant.types import Passage
 from assistant.verify import quote_verified, verify
+from core.types import Passage
 
 ARTICLE = (
     "Olivier J.P. Nduhungirehe, Rwanda’s foreign minister, confirmed that the talks were in their early stages. "
@@ -87,8 +87,8 @@ def test_off_topic_questions_are_refused():
 def test_sentences_already_given_are_left_out():
     first = answer("What did Nduhungirehe say?")
     given = {s for s in first.citations[0].quote.split(". ")}
-    from ingest.normalize import normalize_for_match
-    from ingest.sentences import split_sentences
+    from core.normalize import normalize_for_match
+    from core.sentences import split_sentences
 
     exclude = {
         normalize_for_match(first.citations[0].quote[a:b])

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from assistant.assistant import Assistant, AssistantError
-from assistant.settings import Settings
-from ingest.normalize import normalize_for_match
+from core.normalize import normalize_for_match
+from core.settings import Settings
 from ingest.pipeline import ingest
 from vectorstore.factory import open_index
 

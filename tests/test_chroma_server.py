@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.settings import Settings
+from core.settings import Settings
 from ingest.pipeline import ingest
 from tests.fakes import HashingEmbedder
 from tests.servers import chroma_server

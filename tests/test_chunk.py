@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.types import Article
+from core.types import Article
 from ingest.chunk import chunk
 from ingest.clean import clean
 from ingest.load import load

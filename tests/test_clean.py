@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.types import Article
+from core.types import Article
 from ingest.clean import Cleaned, clean
 from ingest.load import load
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from assistant.types import Answer, Citation, Passage
+from core.types import Answer, Citation, Passage
 from evals import metrics
 from evals.run import (
     EvalInputError,
@@ -370,7 +370,7 @@ def test_read_questions_names_the_bad_line(tmp_path: Path) -> None:
 
 
 def test_cache_key_follows_corpus_content_and_index_settings(tmp_path: Path) -> None:
-    from assistant.settings import Settings
+    from core.settings import Settings
 
     corpus = _write_jsonl(tmp_path / "corpus.jsonl", CORPUS)
     settings = Settings()
@@ -561,7 +561,7 @@ class _AskHandler(BaseHTTPRequestHandler):
 def ask_server(first_run, tmp_path: Path) -> Iterator[str]:
     """A real HTTP server answering POST /api/ask with a real Assistant over a copy of the cached index."""
     from assistant.assistant import Assistant
-    from assistant.settings import Settings
+    from core.settings import Settings
 
     work, proc = first_run
     assert proc.returncode == 0, proc.stderr

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.settings import Settings
+from core.settings import Settings
 from vectorstore.factory import open_index
 
 pytestmark = pytest.mark.model

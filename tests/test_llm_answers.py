@@ -20,9 +20,9 @@ from assistant.assistant import Assistant
 from assistant.generate import FALLBACK_LEAD, ClaimStream, GenerativeAnswerer, parse_claims
 from assistant.prompts import PromptError, render
 from assistant.question import analyze
-from assistant.settings import Settings
-from assistant.types import Answer
 from assistant.verify import quote_verified
+from core.settings import Settings
+from core.types import Answer
 from tests.servers import free_port
 from tests.test_answer import ARTICLE, OTHER, PASSAGES, answer, passage
 

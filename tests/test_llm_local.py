@@ -22,9 +22,9 @@ from assistant import grounding
 from assistant.assistant import Assistant
 from assistant.generate import GenerativeAnswerer
 from assistant.question import analyze
-from assistant.settings import Settings
-from assistant.types import Answer
 from assistant.verify import quote_verified, segments
+from core.settings import Settings
+from core.types import Answer
 from tests.servers import wait_for
 from tests.test_answer import PASSAGES, answer
 from tests.test_answer import answerer as extractive

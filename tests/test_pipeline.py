@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.settings import Settings
+from core.settings import Settings
 from ingest.pipeline import NothingToIngest, ingest
 from tests.fakes import HashingEmbedder
 from vectorstore.index import Index

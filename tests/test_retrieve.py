@@ -11,8 +11,8 @@ from langchain_core.documents import Document
 
 from assistant import retrieve
 from assistant.retrieve import FilterError, Filters, HybridRetriever, NewsroomRetriever
-from assistant.settings import Settings
-from ingest.normalize import normalize_for_match
+from core.normalize import normalize_for_match
+from core.settings import Settings
 from ingest.pipeline import ingest
 from tests.fakes import HashingEmbedder
 from vectorstore.index import Index

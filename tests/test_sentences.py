@@ -1,4 +1,4 @@
-"""Tests for ingest.sentences.split_sentences: news-English sentence spans."""
+"""Tests for core.sentences.split_sentences: news-English sentence spans."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.sentences import split_sentences
+from core.sentences import split_sentences
 
 REALTIMEQA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "realtimeqa"
 CORPUS = REALTIMEQA / "corpus.jsonl"

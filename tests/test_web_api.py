@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from assistant.assistant import Assistant
-from assistant.settings import Settings
+from core.settings import Settings
 from ingest.pipeline import ingest
 from tests.servers import free_port
 from vectorstore.factory import open_index

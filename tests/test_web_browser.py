@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from assistant.assistant import Assistant
-from assistant.settings import Settings
+from core.settings import Settings
 from ingest.pipeline import ingest
 from tests.servers import free_port
 from tests.test_web_api import serve

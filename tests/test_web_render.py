@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.settings import Settings
-from assistant.types import Answer, Citation
+from core.settings import Settings
+from core.types import Answer, Citation
 from web import render
 from web.security import frame_ancestors
 from web.service import ArticleRow, ReadWriteLock, make_filters

@@ -2,7 +2,7 @@
 
 from types import SimpleNamespace
 
-from assistant.types import Answer
+from core.types import Answer
 from web.ui import Conversation
 
 

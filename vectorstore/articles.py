@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.types import Article, Chunk
+from core.types import Article, Chunk
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (

@@ -14,6 +14,9 @@ from urllib.parse import urlparse
 
 import numpy as np
 
+from core.errors import Unavailable
+from core.offline import go_offline
+
 log = logging.getLogger(__name__)
 
 # Cosine space (fixed at creation), and a wider HNSW search than Chroma's default (ef 200 rather than k):
@@ -22,7 +25,7 @@ log = logging.getLogger(__name__)
 HNSW_CONFIG = {"space": "cosine", "ef_search": 200}
 
 
-class VectorStoreError(RuntimeError):
+class VectorStoreError(Unavailable):
     """Chroma cannot be reached or used."""
 
 
@@ -56,6 +59,7 @@ class _NoEmbedding:
 
 
 def open_client(index_dir: Path, chroma_url: str | None) -> Any:
+    go_offline()  # no telemetry from chromadb
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 

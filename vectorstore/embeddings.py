@@ -15,6 +15,9 @@ from typing import Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from core.errors import Unavailable
+from core.offline import go_offline
+
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
@@ -31,7 +34,7 @@ _PROBE_TEXTS = (
 )
 
 
-class ModelError(RuntimeError):
+class ModelError(Unavailable):
     """The embedding model cannot be used as installed."""
 
 
@@ -115,6 +118,7 @@ class LocalEmbeddings(Embeddings):
     def _model(self) -> Any:
         """The model, loaded on first use: an unchanged re-ingest never pays for torch."""
         if self._loaded is None:
+            go_offline()  # the model comes from site-packages, never a hub
             import torch
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as transformers_logging

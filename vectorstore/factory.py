@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.settings import Settings
+from core.settings import Settings
 from vectorstore.embeddings import LocalEmbeddings
 from vectorstore.index import Index
 

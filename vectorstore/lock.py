@@ -11,8 +11,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from core.errors import Busy
 
-class IndexBusy(RuntimeError):
+
+class IndexBusy(Busy):
     """Another process is writing to the same index."""
 
 

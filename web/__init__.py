@@ -3,6 +3,6 @@
 Gradio is imported only when an app is built, so ``python app.py --help`` stays instant.
 """
 
-from web.factory import OFFLINE_ENV, create_app
+from web.factory import create_app
 
-__all__ = ["OFFLINE_ENV", "create_app"]
+__all__ = ["create_app"]

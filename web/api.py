@@ -21,8 +21,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from assistant.assistant import AssistantError, EmptyIndex
-from assistant.retrieve import FilterError
+from core.errors import NewsroomError
 from web.service import ChatService, make_filters
 
 log = logging.getLogger(__name__)
@@ -31,11 +30,12 @@ MAX_HISTORY_TURNS = 50
 MAX_TURN_CHARS = 20_000
 
 
-class ApiError(Exception):
+class ApiError(NewsroomError):
+    """An HTTP-only refusal (auth, not found) with its own status."""
+
     def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
-        self.status = status
-        self.message = message
+        self.http_status = status
         self.headers = headers
 
 
@@ -213,21 +213,12 @@ def install(app: FastAPI) -> None:
     """Add the /api routes and the handlers that turn errors into JSON bodies."""
     app.include_router(router)
 
-    @app.exception_handler(ApiError)
-    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return _error(exc.status, exc.message, exc.headers)
-
-    @app.exception_handler(EmptyIndex)
-    async def _empty(request: Request, exc: EmptyIndex) -> JSONResponse:
-        return _error(503, str(exc))
-
-    @app.exception_handler(AssistantError)
-    async def _bad_question(request: Request, exc: AssistantError) -> JSONResponse:
-        return _error(400, str(exc))
-
-    @app.exception_handler(FilterError)
-    async def _bad_filter(request: Request, exc: FilterError) -> JSONResponse:
-        return _error(400, str(exc))
+    @app.exception_handler(NewsroomError)
+    async def _ours(request: Request, exc: NewsroomError) -> JSONResponse:
+        # Every error we raise on purpose carries its status (core.errors); 5xx ones are logged.
+        if exc.http_status >= 500:
+            log.warning("%s on %s %s: %s", type(exc).__name__, request.method, request.url.path, exc)
+        return _error(exc.http_status, str(exc), getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

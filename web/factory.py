@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import anyio
@@ -12,18 +11,9 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.cors import CORSMiddleware
 
+from core.offline import go_offline
 from web.security import ApiBodyLimit, SecurityHeaders
 from web.service import ChatService, version
-
-# Gradio and the Hugging Face hub must not call home; set before gradio is imported.
-OFFLINE_ENV = {
-    "GRADIO_ANALYTICS_ENABLED": "False",
-    "HF_HUB_OFFLINE": "1",
-    "HF_HUB_DISABLE_TELEMETRY": "1",
-    "TRANSFORMERS_OFFLINE": "1",
-    "ANONYMIZED_TELEMETRY": "False",
-    "NO_PROXY": "localhost,127.0.0.1",
-}
 
 WIDGET_PATH = "/widget"
 
@@ -54,8 +44,7 @@ def _install_docs(app: FastAPI) -> None:
 
 
 def create_app(service: ChatService) -> FastAPI:
-    for key, value in OFFLINE_ENV.items():
-        os.environ.setdefault(key, value)
+    go_offline()  # before gradio is imported
     import gradio as gr
 
     from web import api, render, ui

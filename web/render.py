@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from assistant.types import Answer, Citation
+from core.types import Answer, Citation
 from web.service import ArticleRow
 
 Describe = Callable[[Sequence[str]], list[ArticleRow]]

@@ -26,8 +26,8 @@ from typing import Any
 
 from assistant.assistant import Assistant
 from assistant.retrieve import Filters
-from assistant.settings import Settings
-from assistant.types import Answer
+from core.settings import Settings
+from core.types import Answer
 
 log = logging.getLogger(__name__)
 

@@ -21,9 +21,9 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.assistant import AssistantError, EmptyIndex
-from assistant.retrieve import FilterError
-from assistant.types import Answer
+from assistant.assistant import EmptyIndex
+from core.errors import NewsroomError
+from core.types import Answer
 from web import render
 from web.service import ChatService, make_filters
 
@@ -57,7 +57,7 @@ class Conversation:
                 "No articles are indexed yet. Add some in the Articles tab, or run: python -m ingest "
                 f"{self.service.settings.articles_dir}"
             )
-        if isinstance(exc, AssistantError | FilterError):
+        if isinstance(exc, NewsroomError):
             return str(exc)
         log.exception("answering failed")
         return "Something went wrong while answering (it has been logged). Please try again."

@@ -120,3 +120,19 @@ class Settings(BaseSettings):
     def _clean_root_path(cls, value: str) -> str:
         value = value.strip().rstrip("/")
         return value if not value or value.startswith("/") else "/" + value
+
+
+def settings_with(**overrides: object) -> Settings:
+    """Settings from the environment with command-line values on top (``None`` = flag not given).
+
+    An invalid value raises :class:`core.errors.InputError` naming the field, for a one-line CLI error.
+    """
+    from pydantic import ValidationError
+
+    from core.errors import InputError
+
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise InputError(f"{'.'.join(map(str, first.get('loc', ())))}: {first.get('msg')}") from None
