@@ -35,7 +35,9 @@ def _imports(name: str, path: Path, known: set[str]) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join([*package.split(".")[: len(package.split(".")) - node.level + 1], base]).strip(".")
+                base = ".".join(
+                    [*package.split(".")[: len(package.split(".")) - node.level + 1], base]
+                ).strip(".")
             targets = [f"{base}.{alias.name}" for alias in node.names] + [base]
         for target in targets:
             # The longest known module the target names ("assistant.types.Answer" → "assistant.types").
