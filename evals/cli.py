@@ -167,16 +167,10 @@ def _add_run(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run_run(args: argparse.Namespace) -> int:
+    from evals.inputs import EvalInputError, check_floors, parse_floors
+    from evals.outputs import default_out_dir, write_outputs
     from evals.report import format_table
-    from evals.run import (
-        EvalInputError,
-        RunOptions,
-        check_floors,
-        default_out_dir,
-        parse_floors,
-        run_eval,
-        write_outputs,
-    )
+    from evals.run import RunOptions, run_eval
 
     if not args.verbose:
         # load warns once per skipped file or record; run logs one summary line instead.

@@ -14,7 +14,7 @@ from xml.sax.saxutils import escape
 from evals import metrics
 
 if TYPE_CHECKING:
-    from evals.run import EvalRun, RetrieverRun
+    from evals.results import EvalRun, RetrieverRun
 
 PASSAGE_CHARS = 300
 QUOTE_CHARS = 200

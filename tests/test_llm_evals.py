@@ -8,8 +8,12 @@ from pathlib import Path
 import pytest
 
 from evals import metrics
-from evals.run import EvalInputError, RunOptions, build_settings
-from tests.test_evals_run import CORPUS, QUESTIONS, _evals, _read_jsonl, _write_jsonl
+from evals.inputs import EvalInputError
+from evals.run import RunOptions, build_settings
+from tests.evals_corpus import CORPUS, QUESTIONS
+from tests.evals_corpus import read_jsonl as _read_jsonl
+from tests.evals_corpus import run_evals as _evals
+from tests.evals_corpus import write_jsonl as _write_jsonl
 
 
 def test_an_answerer_names_a_backend_and_optionally_its_mode(tmp_path: Path) -> None:
