@@ -1,10 +1,16 @@
-"""Turn chosen sentences into an Answer: verbatim sentences with [n] markers and exact citations."""
+"""Compose an Answer from chosen sentences: verbatim text, [n] markers, exact citations; or a refusal.
+
+A generated answer's citations are made here too (:func:`cite_claims`): the passage sentences that back
+each claim, as one quote.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from assistant.evidence import Sentence, sentences_of
+from assistant.grounding import is_instruction
+from core.tokenize import tokenize
 from core.types import Answer, Citation, Passage
 
 REFUSAL = "The articles don't say."
@@ -43,9 +49,20 @@ def citation(n: int, passage: Passage, start: int, end: int) -> Citation:
     )
 
 
-def compose(sentences: Sequence[Sentence], passages: Sequence[Passage], *, lead: str = "") -> Answer:
+def cite_claims(n: int, passage: Passage, claims: Sequence[str]) -> Citation:
+    """Cite the sentences of ``passage`` that best back ``claims`` (one per claim), as one quote."""
+    sentences = [s for s in sentences_of([passage]) if not is_instruction(s.text)] or sentences_of([passage])
+    chosen = []
+    for claim in claims:
+        stems = set(tokenize(claim))
+        chosen.append(max(sentences, key=lambda s: (len(stems & s.stems), -s.position)))
+    return citation(n, passage, min(s.start for s in chosen), max(s.end for s in chosen))
+
+
+def compose(sentences: Sequence[Sentence], passages: Sequence[Passage]) -> Answer:
+    """The sentences as answer text, each run of consecutive ones followed by the [n] of its citation."""
     citations: list[Citation] = []
-    parts: list[str] = [lead] if lead else []
+    parts: list[str] = []
     for n, run in enumerate(_runs(sentences), start=1):
         passage = passages[run[0].passage]
         cited = citation(n, passage, run[0].start, run[-1].end)

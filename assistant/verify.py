@@ -36,8 +36,9 @@ def segments(text: str) -> list[tuple[str, int | None]]:
     return pieces
 
 
-def verify(answer: Answer, *, lead: str = "", verbatim: bool = True) -> Answer:
-    """Drop what cannot be verified; renumber what remains."""
+def verify(answer: Answer, *, verbatim: bool = True) -> Answer:
+    """Drop what cannot be verified; renumber what remains. ``verbatim``: each claim's words must be in
+    its passage (extracted answers); a generated answer's claims were checked by :mod:`assistant.grounding`."""
     good = {c.n: c for c in answer.citations if quote_verified(c)}
     if answer.refused:
         kept = [replace(c, n=i) for i, c in enumerate(good.values(), start=1)]
@@ -45,10 +46,8 @@ def verify(answer: Answer, *, lead: str = "", verbatim: bool = True) -> Answer:
 
     kept_parts: list[tuple[str, int]] = []
     dropped = 0
-    for index, (segment, n) in enumerate(segments(answer.answer)):
+    for segment, n in segments(answer.answer):
         claim = segment.strip()
-        if index == 0 and lead and claim.startswith(lead):
-            claim = claim[len(lead) :].strip()
         if n is None or n not in good:
             dropped += bool(claim)
             continue
@@ -63,6 +62,4 @@ def verify(answer: Answer, *, lead: str = "", verbatim: bool = True) -> Answer:
     citations = tuple(replace(good[old], n=new) for old, new in renumber.items())
     text = " ".join(f"{claim} [{renumber[n]}]" if claim else f"[{renumber[n]}]" for claim, n in kept_parts)
     notes = answer.notes + ((f"verification dropped {dropped} unsupported part(s)",) if dropped else ())
-    if lead and text:
-        text = f"{lead} {text}"
     return replace(answer, answer=text, citations=citations, notes=notes)

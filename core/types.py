@@ -88,6 +88,30 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Retrieved:
+    """A retrieved passage as the wire schema shows it (``Answer.to_dict()["retrieved"]``)."""
+
+    article_id: str
+    chunk_id: str
+    score: float  # the retriever's score, rounded to 6 places
+
+
+@dataclass(frozen=True)
+class Generation:
+    """What a language model did for one answer. Not on the wire: for logs, evals and the UI."""
+
+    model: str  # the answerer and its model, e.g. "local:SmolLM2-135M-Instruct"
+    mode: str  # "rewrite" (it reworded the extracted sentences) or "rag" (it read the passages)
+    sentences: int = 0  # distinct sentences it wrote, each checked against the passages it cites
+    dropped: int = 0  # of those, the ones the grounding checks dropped
+    fallback: str | None = None  # why the extractive answer was given instead; None: its answer was used
+
+    @property
+    def kept(self) -> int:
+        return self.sentences - self.dropped
+
+
+@dataclass(frozen=True)
 class Answer:
     """What every interface returns: the REST body and ``--json`` output are ``to_dict()``."""
 
@@ -96,7 +120,8 @@ class Answer:
     citations: tuple[Citation, ...] = ()
     retrieved: tuple[Passage, ...] = ()
     # Not part of the wire schema: how the answer was made, for logs, evals and the UI.
-    notes: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # why it was refused, what verification dropped
+    generation: Generation | None = None  # None: no language model was asked
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -104,7 +129,6 @@ class Answer:
             "refused": self.refused,
             "citations": [c.to_dict() for c in self.citations],
             "retrieved": [
-                {"article_id": p.article_id, "chunk_id": p.chunk_id, "score": round(p.score, 6)}
-                for p in self.retrieved
+                asdict(Retrieved(p.article_id, p.chunk_id, round(p.score, 6))) for p in self.retrieved
             ],
         }

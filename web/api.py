@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import NewsroomError
+from core.types import Citation, Retrieved
 from web.service import ChatService, make_filters
 
 log = logging.getLogger(__name__)
@@ -79,32 +80,14 @@ class AskRequest(BaseModel):
     as_of: str | None = Field(None, description="answer as of this ISO date: later articles are left out")
 
 
-class CitationModel(BaseModel):
-    n: int
-    article_id: str
-    chunk_id: str
-    title: str
-    source: str
-    url: str
-    published: str
-    quote: str
-    start: int
-    end: int
-    passage: str
-    also_in: list[str]
-
-
-class RetrievedModel(BaseModel):
-    article_id: str
-    chunk_id: str
-    score: float
-
-
 class AnswerModel(BaseModel):
+    """The body of /api/ask, ``Answer.to_dict()``: citations and retrieved entries are core.types' own
+    dataclasses, so the documented schema is the Python one."""
+
     answer: str
     refused: bool
-    citations: list[CitationModel]
-    retrieved: list[RetrievedModel]
+    citations: list[Citation]
+    retrieved: list[Retrieved]
 
 
 class HealthModel(BaseModel):

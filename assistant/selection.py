@@ -1,12 +1,15 @@
-"""The default answerer: no model, milliseconds. It picks the sentences of the retrieved passages that
-answer the question and returns them verbatim, each with the passage it came from.
+"""Select evidence: the sentences of the retrieved passages that answer the question.
+
+The :class:`Draft` it returns is what every answer starts from. No model, milliseconds; the sentences are
+used verbatim, each with its passage.
 
 - "What did X say?": every sentence in which X speaks (named with a reporting verb or a quote, and the
   sentences right after where X goes on), across the passages, in reading order.
 - Other questions: sentences scored by the question's content words they hold (weighted by rarity), the
   passage's own rank, and what the question's kind needs (a date for "when", a number for "how many",
   a cause for "why", a name for "who"/"which"). The best one or two or three are kept.
-- Not enough support → a refusal; the closest passages are offered as related reading.
+- Not enough support (:meth:`EvidenceSelector.support`, the one measure every answer is held to) → an
+  empty draft, with the reason: the answer path refuses.
 """
 
 from __future__ import annotations
@@ -51,8 +54,8 @@ class Draft:
     support: float = 0.0
 
 
-class ExtractiveAnswerer:
-    name = "extractive"
+class EvidenceSelector:
+    """Picks the answer's sentences; ``idf`` weighs a question's words by rarity."""
 
     def __init__(
         self,
@@ -69,9 +72,10 @@ class ExtractiveAnswerer:
         self.min_support = min_support
         self.keep_ratio = keep_ratio
 
-    def draft(
+    def select(
         self, question: Question, passages: Sequence[Passage], *, exclude: Collection[str] = ()
     ) -> Draft:
+        """The sentences that answer ``question``, leaving out those already given (``exclude``: normalized)."""
         sentences = sentences_of(passages)
         if not sentences:
             return Draft((), "nothing relevant was found")
@@ -108,6 +112,13 @@ class ExtractiveAnswerer:
         total = sum(weights.values())
         return sum(w for t, w in weights.items() if t in stems) / total if total else 0.0
 
+    def support(self, question: Question, said: frozenset[str], context: frozenset[str]) -> float:
+        """How well an answer covers the question: the stems it says count 0.6, the same with those of the
+        passages it rests on (``context``) 0.4 — what it says must hold part of what is asked; its passages
+        may hold the rest. Extracted and generated answers alike must reach ``min_support``."""
+        terms, core = question.terms, question.core
+        return 0.6 * self.coverage(terms, said, core) + 0.4 * self.coverage(terms, said | context, core)
+
     def score(self, question: Question, sentence: Sentence, passage: Passage, rank: int) -> float:
         context = sentence.stems | _stems_of(passage)
         score = 0.75 * self.coverage(question.terms, sentence.stems) + 0.25 * self.coverage(
@@ -134,11 +145,7 @@ class ExtractiveAnswerer:
             key=lambda pair: -pair[0],
         )
         best_score, best = scored[0]
-        # The sentence itself must hold part of what is asked; its passage may hold the rest.
-        terms, core = question.terms, question.core
-        support = 0.6 * self.coverage(terms, best.stems, core) + 0.4 * self.coverage(
-            terms, best.stems | _stems_of(passages[best.passage]), core
-        )
+        support = self.support(question, best.stems, _stems_of(passages[best.passage]))
         if support < self.min_support:
             return Draft((), "they don't cover what the question asks", support=support)
         chosen = [best]
