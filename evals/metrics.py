@@ -2,9 +2,11 @@
 
 Pure functions over plain data: an answer is the wire schema of :class:`core.types.Answer`
 (``Answer.to_dict()`` or a REST body), whose ``retrieved`` entries may carry ``also_in``;
-:func:`answer_record` makes one from an ``Answer``. Nothing here loads a model or an index.
+:func:`answer_record` makes one from an ``Answer``. Nothing here loads a model or an index. The parts live
+by job — :mod:`evals.answer_metrics` (answers), :mod:`evals.ranking` (retrieval by article),
+:mod:`evals.stats` (intervals) — and their public names are importable from here.
 
-Definitions (also in the README, "Evaluate"):
+Definitions (also in docs/evals.md):
 
 - Retrieval, over answerable questions with gold ids: the retrieved passages are collapsed to articles in
   rank order; a passage stands for its ``article_id``, its ``also_in`` copies and every article in the
@@ -25,17 +27,56 @@ Definitions (also in the README, "Evaluate"):
 
 from __future__ import annotations
 
-import math
-import random
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from core.normalize import normalize_for_match
+from evals.answer_metrics import (
+    answer_record,
+    as_record,
+    contains_answer,
+    generation_stats,
+    has_duplicate_citations,
+    normalize_gold,
+    normalize_text,
+    quote_in_passage,
+)
+from evals.ranking import GoldSet, article_ranking, first_gold_rank
+from evals.stats import Estimate, bootstrap, bootstrapped, mean, percentile, proportion, wilson
 
 if TYPE_CHECKING:
     from core.types import Answer
+
+__all__ = [
+    "COUNT_KEYS",
+    "CURVE_K",
+    "HIT_KS",
+    "LOWER_IS_BETTER",
+    "METRIC_KEYS",
+    "MRR_K",
+    "SUMMARY_KEYS",
+    "Estimate",
+    "GoldSet",
+    "QuestionScore",
+    "answer_record",
+    "article_ranking",
+    "as_record",
+    "below_floor",
+    "bootstrap",
+    "contains_answer",
+    "estimates",
+    "first_gold_rank",
+    "generation_stats",
+    "has_duplicate_citations",
+    "hit_curve",
+    "normalize_gold",
+    "normalize_text",
+    "percentile",
+    "quote_in_passage",
+    "score_question",
+    "summarize",
+    "wilson",
+]
 
 HIT_KS = (1, 5, 10)
 MRR_K = 10
@@ -62,142 +103,8 @@ SUMMARY_KEYS = COUNT_KEYS + METRIC_KEYS
 # For these a --fail-under value is a ceiling: lower is better.
 LOWER_IS_BETTER = frozenset({"false_refusal_rate", "dup_citations", "latency_p50_ms", "latency_p95_ms"})
 
-_MARKER = re.compile(r"\s*\[\d+\]")
-# Punctuation stripped from the ends of a gold answer ("U.S." → "u.s", '"Yes."' → "yes").
-_END_PUNCT = ".,;:!?'\"()[]{}<>…-‐/\\ "
-
-
-# --- answers -------------------------------------------------------------------------------------
-
-
-def answer_record(answer: Answer) -> dict[str, Any]:
-    """The wire schema of ``answer``, with each retrieved passage's ``also_in`` and the answer's ``notes``
-    kept (neither is on the wire)."""
-    record = answer.to_dict()
-    for entry, passage in zip(record["retrieved"], answer.retrieved, strict=True):
-        entry["also_in"] = list(passage.also_in)
-    record["notes"] = list(answer.notes)
-    return record
-
-
-_DROPPED_NOTE = re.compile(r"^grounding dropped (\d+) of (\d+) generated sentence")
-_FALLBACK_NOTE = "fallback to the extractive answer:"
-_ANSWERER_NOTE = "answerer: "
-
-
-def generation_stats(notes_per_answer: Iterable[Sequence[str]]) -> dict[str, int] | None:
-    """What a language-model answerer did, from the answers' notes (``assistant.generate``): answers it
-    was asked for, its generated sentences, those the grounding checks dropped, and fallbacks to the
-    extractive answer. ``None`` when no answer came from a language model."""
-    stats = {"llm_answers": 0, "generated_sentences": 0, "dropped_sentences": 0, "fallbacks": 0}
-    for notes in notes_per_answer:
-        stats["llm_answers"] += any(n.startswith(_ANSWERER_NOTE) for n in notes)
-        for note in notes:
-            dropped = _DROPPED_NOTE.match(note)
-            if dropped:
-                stats["dropped_sentences"] += int(dropped.group(1))
-                stats["generated_sentences"] += int(dropped.group(2))
-            stats["fallbacks"] += note.startswith(_FALLBACK_NOTE)
-    return stats if stats["llm_answers"] else None
-
-
-def as_record(answer: Answer | Mapping[str, Any]) -> Mapping[str, Any]:
-    return answer if isinstance(answer, Mapping) else answer_record(answer)
-
-
-def normalize_gold(answer: str) -> str:
-    """A gold answer as matched: normalized, without punctuation at its ends."""
-    return normalize_for_match(answer).strip(_END_PUNCT)
-
-
-def normalize_text(text: str) -> str:
-    """Text searched for gold answers: ``[n]`` markers removed, normalized."""
-    return normalize_for_match(_MARKER.sub(" ", text))
-
-
-def _gold_pattern(gold: str) -> re.Pattern[str] | None:
-    norm = normalize_gold(gold)
-    if not norm:
-        return None
-    head = r"(?<!\w)" if norm[0].isalnum() else ""
-    tail = r"(?!\w)" if norm[-1].isalnum() else ""
-    return re.compile(head + re.escape(norm) + tail)
-
-
-def contains_answer(text: str, golds: Iterable[str]) -> bool:
-    """Whether one of ``golds`` appears in ``text``, both normalized, not inside a longer word."""
-    haystack = normalize_text(text)
-    for gold in golds:
-        pattern = _gold_pattern(gold)
-        if pattern is not None and pattern.search(haystack):
-            return True
-    return False
-
-
-def quote_in_passage(citation: Mapping[str, Any]) -> bool:
-    quote = normalize_for_match(str(citation.get("quote") or ""))
-    return bool(quote) and quote in normalize_for_match(str(citation.get("passage") or ""))
-
-
-def has_duplicate_citations(citations: Sequence[Mapping[str, Any]]) -> bool:
-    """Two citations of the same text: equal normalized quotes, or one chunk and overlapping offsets."""
-    for i, a in enumerate(citations):
-        qa = normalize_for_match(str(a.get("quote") or ""))
-        for b in citations[i + 1 :]:
-            if qa and qa == normalize_for_match(str(b.get("quote") or "")):
-                return True
-            if a.get("chunk_id") and a.get("chunk_id") == b.get("chunk_id"):
-                sa, ea, sb, eb = (int(x.get(key) or 0) for x in (a, b) for key in ("start", "end"))
-                if sa < eb and sb < ea:
-                    return True
-    return False
-
 
 # --- one question ----------------------------------------------------------------------------------
-
-
-def _ids(entry: Mapping[str, Any]) -> list[str]:
-    return [str(entry.get("article_id", "")), *map(str, entry.get("also_in") or ())]
-
-
-class GoldSet:
-    """Gold article ids widened to their near-duplicate clusters (``canonical``: id → indexed copy)."""
-
-    def __init__(self, gold_ids: Iterable[str], canonical: Mapping[str, str] | None = None) -> None:
-        self.canonical = canonical or {}
-        self.ids = frozenset(gold_ids)
-        self.keys = frozenset(self.canonical.get(g, g) for g in self.ids) | self.ids
-
-    def __bool__(self) -> bool:
-        return bool(self.ids)
-
-    def hit(self, entry: Mapping[str, Any]) -> bool:
-        """Whether a retrieved passage or a citation points at a gold article (or one of its copies)."""
-        return any(i in self.keys or self.canonical.get(i, i) in self.keys for i in _ids(entry))
-
-
-def article_ranking(
-    retrieved: Sequence[Mapping[str, Any]], canonical: Mapping[str, str]
-) -> list[Mapping[str, Any]]:
-    """Retrieved passages collapsed to one per article (copies included), in first-appearance order."""
-    seen: set[str] = set()
-    ranking: list[Mapping[str, Any]] = []
-    for entry in retrieved:
-        keys = {canonical.get(i, i) for i in _ids(entry) if i}
-        if keys & seen:
-            continue
-        seen |= keys
-        ranking.append(entry)
-    return ranking
-
-
-def first_gold_rank(
-    retrieved: Sequence[Mapping[str, Any]], gold: GoldSet, canonical: Mapping[str, str] | None = None
-) -> int | None:
-    for rank, entry in enumerate(article_ranking(retrieved, canonical or gold.canonical), 1):
-        if gold.hit(entry):
-            return rank
-    return None
 
 
 @dataclass(frozen=True)
@@ -289,90 +196,14 @@ def score_question(
 # --- many questions --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Estimate:
-    """One metric over a run: its value, a 95% confidence interval and how many items it rests on."""
-
-    value: float | None
-    low: float | None = None
-    high: float | None = None
-    n: int = 0
-    method: str = ""  # "wilson", "bootstrap" or "" (no interval)
-
-
-def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float] | None:
-    """Wilson score interval for a proportion (``None`` when ``n`` is 0)."""
-    if n <= 0:
-        return None
-    p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """The ``q``-th percentile (0-100), linear between closest ranks (numpy's default)."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100
-    lo, hi = math.floor(position), math.ceil(position)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (position - lo)
-
-
-def bootstrap(
-    values: Sequence[float],
-    statistic: Callable[[Sequence[float]], float | None],
-    *,
-    rounds: int = 2000,
-    seed: int = 0,
-) -> tuple[float, float] | None:
-    """Percentile-bootstrap 95% interval of ``statistic`` (seeded: the same data gives the same interval)."""
-    if len(values) < 2:
-        return None
-    rng = random.Random(seed)
-    n = len(values)
-    stats = sorted(
-        s
-        for s in (statistic([values[rng.randrange(n)] for _ in range(n)]) for _ in range(rounds))
-        if s is not None
-    )
-    if not stats:
-        return None
-    return stats[int(0.025 * (len(stats) - 1))], stats[math.ceil(0.975 * (len(stats) - 1))]
-
-
-def _mean(values: Sequence[float]) -> float | None:
-    return sum(values) / len(values) if values else None
-
-
-def _proportion(successes: int, n: int) -> Estimate:
-    if n == 0:
-        return Estimate(None)
-    interval = wilson(successes, n)
-    assert interval is not None
-    return Estimate(successes / n, interval[0], interval[1], n, "wilson")
-
-
 def _flags(scores: Sequence[QuestionScore], get: Callable[[QuestionScore], bool | None]) -> Estimate:
     outcomes = [v for v in map(get, scores) if v is not None]
-    return _proportion(sum(outcomes), len(outcomes))
+    return proportion(sum(outcomes), len(outcomes))
 
 
 def _hits(scores: Sequence[QuestionScore], k: int) -> Estimate:
     outcomes = [hit for hit in (s.hit(k) for s in scores) if hit is not None]
-    return _proportion(sum(outcomes), len(outcomes))
-
-
-def _bootstrapped(values: Sequence[float], statistic: Callable[[Sequence[float]], float | None]) -> Estimate:
-    value = statistic(values)
-    if value is None:
-        return Estimate(None)
-    interval = bootstrap(values, statistic)
-    if interval is None:
-        return Estimate(value, n=len(values))
-    return Estimate(value, interval[0], interval[1], len(values), "bootstrap")
+    return proportion(sum(outcomes), len(outcomes))
 
 
 def estimates(scores: Sequence[QuestionScore]) -> dict[str, Estimate]:
@@ -381,21 +212,21 @@ def estimates(scores: Sequence[QuestionScore]) -> dict[str, Estimate]:
     for k in HIT_KS:
         out[f"hit@{k}"] = _hits(scores, k)
     rrs = [rr for rr in (s.reciprocal_rank() for s in scores) if rr is not None]
-    out[f"mrr@{MRR_K}"] = _bootstrapped(rrs, _mean)
+    out[f"mrr@{MRR_K}"] = bootstrapped(rrs, mean)
     out["answer_contains"] = _flags(scores, lambda s: s.answer_contains)
     out["cited_answer_recall"] = _flags(scores, lambda s: s.cited_answer_recall)
-    out["citation_precision"] = _proportion(
+    out["citation_precision"] = proportion(
         sum(s.citations_on_gold for s in scores), sum(s.citations_scored for s in scores)
     )
-    out["quote_verified"] = _proportion(
+    out["quote_verified"] = proportion(
         sum(s.quotes_verified for s in scores), sum(s.quotes_checked for s in scores)
     )
     out["refusal_rate"] = _flags(scores, lambda s: s.refused if not s.answerable else None)
     out["false_refusal_rate"] = _flags(scores, lambda s: s.refused if s.answerable else None)
     out["dup_citations"] = _flags(scores, lambda s: s.dup_citations)
     latencies = [s.latency_ms for s in scores]
-    out["latency_p50_ms"] = _bootstrapped(latencies, lambda v: percentile(v, 50))
-    out["latency_p95_ms"] = _bootstrapped(latencies, lambda v: percentile(v, 95))
+    out["latency_p50_ms"] = bootstrapped(latencies, lambda v: percentile(v, 50))
+    out["latency_p95_ms"] = bootstrapped(latencies, lambda v: percentile(v, 95))
     return out
 
 

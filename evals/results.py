@@ -37,8 +37,8 @@ class RetrieverRun:
 
     @property
     def generation(self) -> dict[str, int] | None:
-        """What a language-model answerer did (from ``Answer.notes``), or None when none answered."""
-        return metrics.generation_stats(row.get("notes") or [] for row in self.rows)
+        """What a language-model answerer did (from ``Answer.generation``), or None when none answered."""
+        return metrics.generation_stats(row.get("generation") for row in self.rows)
 
 
 @dataclass
@@ -91,6 +91,7 @@ def result_row(
         "latency_ms": round(score.latency_ms, 2),
         "error": score.error,
         "notes": list(record.get("notes") or []),
+        "generation": record.get("generation"),
         "metrics": {
             k: v for k, v in outcome.items() if k not in ("latency_ms", "error", "answerable", "refused")
         },

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from core.types import Answer, Generation
 from evals import metrics
 from evals.inputs import EvalInputError
+from evals.results import RetrieverRun
 from evals.run import RunOptions, build_settings
 from tests.evals_corpus import CORPUS, QUESTIONS
 from tests.evals_corpus import read_jsonl as _read_jsonl
@@ -27,23 +29,30 @@ def test_an_answerer_names_a_backend_and_optionally_its_mode(tmp_path: Path) -> 
             build_settings(options, bad)
 
 
-def test_generation_stats_come_from_the_answers_notes() -> None:
-    notes = [
-        ["answerer: local:default (rag)", "grounding dropped 1 of 3 generated sentence(s)"],
-        [
-            "answerer: local:default (rag)",
-            "grounding dropped 2 of 2 generated sentence(s)",
-            "fallback to the extractive answer: none of its 2 sentence(s) could be checked against the articles",
-        ],
-        ["they don't cover what the question asks"],  # answered without the model
+def test_generation_stats_come_from_the_answers_generation_records() -> None:
+    why = "none of its 2 sentence(s) could be checked against the articles"
+    made = [
+        Generation("local:m", "rag", sentences=3, dropped=1),
+        Generation("local:m", "rag", sentences=2, dropped=2, fallback=why),
+        None,  # answered without the model
     ]
-    assert metrics.generation_stats(notes) == {
+    run = RetrieverRun("local:rag")
+    for n, generation in enumerate(made):
+        question = {"id": f"q{n}", "question": "Q?", "answerable": True}
+        record = metrics.answer_record(Answer("x", False, generation=generation))
+        run.add(question, record, metrics.score_question(question, record))
+    assert [row["generation"] for row in run.rows] == [
+        {"model": "local:m", "mode": "rag", "sentences": 3, "dropped": 1, "fallback": None},
+        {"model": "local:m", "mode": "rag", "sentences": 2, "dropped": 2, "fallback": why},
+        None,
+    ]
+    assert run.generation == {
         "llm_answers": 2,
         "generated_sentences": 5,
         "dropped_sentences": 3,
         "fallbacks": 1,
     }
-    assert metrics.generation_stats([[], ["x"]]) is None
+    assert metrics.generation_stats([None, None]) is None
 
 
 @pytest.mark.model
@@ -68,5 +77,6 @@ def test_answerers_are_compared_side_by_side(tmp_path: Path) -> None:
     assert summary["by_retriever"]["local:rewrite"]["quote_verified"] in (1.0, None)
     rows = _read_jsonl(tmp_path / "out" / "results.jsonl")
     assert {r["retriever"] for r in rows} == {"extractive", "local:rewrite"}
-    assert any(n.startswith("answerer: local") for r in rows for n in r["notes"])
+    assert any(r["generation"] and r["generation"]["model"].startswith("local:") for r in rows)
+    assert all(r["generation"] is None for r in rows if r["retriever"] == "extractive")
     assert "Language-model answers" in (tmp_path / "out" / "report.md").read_text()

@@ -1,0 +1,96 @@
+"""Answers as eval records, and what is checked in them: gold answers, quotes, duplicates, generation."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from core.normalize import normalize_for_match
+
+if TYPE_CHECKING:
+    from core.types import Answer
+
+_MARKER = re.compile(r"\s*\[\d+\]")
+# Punctuation stripped from the ends of a gold answer ("U.S." → "u.s", '"Yes."' → "yes").
+_END_PUNCT = ".,;:!?'\"()[]{}<>…-‐/\\ "
+
+
+def answer_record(answer: Answer) -> dict[str, Any]:
+    """The wire schema of ``answer``, with what is not on the wire kept: each retrieved passage's
+    ``also_in``, the answer's ``notes`` and its ``generation`` record (``None`` when no model was asked)."""
+    record = answer.to_dict()
+    for entry, passage in zip(record["retrieved"], answer.retrieved, strict=True):
+        entry["also_in"] = list(passage.also_in)
+    record["notes"] = list(answer.notes)
+    record["generation"] = asdict(answer.generation) if answer.generation is not None else None
+    return record
+
+
+def generation_stats(generations: Iterable[Mapping[str, Any] | None]) -> dict[str, int] | None:
+    """What a language-model answerer did over a run, from each answer's ``generation`` record
+    (:class:`core.types.Generation` as a dict; ``None`` where no model was asked): the answers it was
+    asked for, the sentences it wrote, those the grounding checks dropped, and fallbacks to the
+    extractive answer. ``None`` when no answer came from a language model."""
+    stats = {"llm_answers": 0, "generated_sentences": 0, "dropped_sentences": 0, "fallbacks": 0}
+    for generation in generations:
+        if not generation:
+            continue
+        stats["llm_answers"] += 1
+        stats["generated_sentences"] += int(generation["sentences"])
+        stats["dropped_sentences"] += int(generation["dropped"])
+        stats["fallbacks"] += generation.get("fallback") is not None
+    return stats if stats["llm_answers"] else None
+
+
+def as_record(answer: Answer | Mapping[str, Any]) -> Mapping[str, Any]:
+    return answer if isinstance(answer, Mapping) else answer_record(answer)
+
+
+def normalize_gold(answer: str) -> str:
+    """A gold answer as matched: normalized, without punctuation at its ends."""
+    return normalize_for_match(answer).strip(_END_PUNCT)
+
+
+def normalize_text(text: str) -> str:
+    """Text searched for gold answers: ``[n]`` markers removed, normalized."""
+    return normalize_for_match(_MARKER.sub(" ", text))
+
+
+def _gold_pattern(gold: str) -> re.Pattern[str] | None:
+    norm = normalize_gold(gold)
+    if not norm:
+        return None
+    head = r"(?<!\w)" if norm[0].isalnum() else ""
+    tail = r"(?!\w)" if norm[-1].isalnum() else ""
+    return re.compile(head + re.escape(norm) + tail)
+
+
+def contains_answer(text: str, golds: Iterable[str]) -> bool:
+    """Whether one of ``golds`` appears in ``text``, both normalized, not inside a longer word."""
+    haystack = normalize_text(text)
+    for gold in golds:
+        pattern = _gold_pattern(gold)
+        if pattern is not None and pattern.search(haystack):
+            return True
+    return False
+
+
+def quote_in_passage(citation: Mapping[str, Any]) -> bool:
+    quote = normalize_for_match(str(citation.get("quote") or ""))
+    return bool(quote) and quote in normalize_for_match(str(citation.get("passage") or ""))
+
+
+def has_duplicate_citations(citations: Sequence[Mapping[str, Any]]) -> bool:
+    """Two citations of the same text: equal normalized quotes, or one chunk and overlapping offsets."""
+    for i, a in enumerate(citations):
+        qa = normalize_for_match(str(a.get("quote") or ""))
+        for b in citations[i + 1 :]:
+            if qa and qa == normalize_for_match(str(b.get("quote") or "")):
+                return True
+            if a.get("chunk_id") and a.get("chunk_id") == b.get("chunk_id"):
+                sa, ea, sb, eb = (int(x.get(key) or 0) for x in (a, b) for key in ("start", "end"))
+                if sa < eb and sb < ea:
+                    return True
+    return False
