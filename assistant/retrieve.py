@@ -380,8 +380,6 @@ class HybridRetriever:
                         dense_rank=dense_rank.get(chunk_id),
                         bm25_rank=bm25_rank.get(chunk_id),
                         paragraph=c.paragraph,
-                        prev_id=c.prev_id,
-                        next_id=c.next_id,
                     )
                 )
                 if len(passages) == k:

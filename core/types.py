@@ -35,11 +35,8 @@ class Chunk:
     start: int
     end: int
     paragraph: int  # index of the paragraph the chunk starts in
-    paragraph_end: int  # index of the paragraph the chunk ends in
     embed_text: str  # what the model sees: title prefix + text, measured to fit the model window
     n_tokens: int  # word pieces of embed_text, special tokens included
-    prev_id: str | None = None
-    next_id: str | None = None
     # The model's input ids for embed_text, when the chunker measured them (so they are not tokenized twice).
     token_ids: tuple[int, ...] = field(default=(), repr=False, compare=False)
 
@@ -62,8 +59,6 @@ class Passage:
     dense_rank: int | None = None  # 1-based rank among the dense candidates, None if not among them
     bm25_rank: int | None = None
     paragraph: int = 0
-    prev_id: str | None = None
-    next_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,13 @@
 """Load articles from files and folders: text, markdown, HTML, JSON and JSONL.
 
 Every bad input becomes a :class:`Skipped` with a reason a person understands; no exception escapes
-:func:`load`. Article ids follow the contract in the design notes: a record's ``id`` (or ``doc_id``);
+:func:`load`. Every string of every article (text, fields, metadata, ids from paths) is valid Unicode. Article ids follow the contract in the design notes: a record's ``id`` (or ``doc_id``);
 a file's path relative to the folder that was passed, without its extension (``sub/story``); a file
 passed on its own gives its stem.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -17,14 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.text import valid_text, valid_value
 from core.types import Article
+from ingest.records import Unloadable, json_type, parse_json, record_article
 
 log = logging.getLogger(__name__)
 
 TEXT_TYPES = (".txt", ".md")
 HTML_TYPES = (".html", ".htm")
 SUPPORTED = (*TEXT_TYPES, *HTML_TYPES, ".json", ".jsonl")
-_RECORD_FIELDS = {"id", "doc_id", "title", "text", "url", "source", "published"}
 _TITLE_SCAN_LINES = 5
 _TITLE_MAX_CHARS = 120
 _HEADING = re.compile(r"^#{1,6}\s+(.+?)(?:\s+#+)?\s*$")
@@ -54,10 +54,6 @@ class LoadResult:
     files: int = 0  # files looked at (supported or not)
 
 
-class _Skip(Exception):
-    """A file or record that cannot be loaded; the message is the reason shown to people."""
-
-
 @dataclass
 class _Loader:
     max_file_bytes: int
@@ -66,11 +62,15 @@ class _Loader:
     seen: dict[str, str] = field(default_factory=dict)  # article id -> where it was loaded from
 
     def skip(self, where: str, reason: str) -> None:
+        where, reason = valid_text(where), valid_text(reason)  # paths may hold undecodable bytes
         log.warning("skipped %s: %s", where, reason)
         self.result.skipped.append(Skipped(where, reason))
 
     def add(self, article: Article, where: str) -> None:
-        if len(article.text) > self.max_article_chars:
+        article = _valid_article(article)
+        if not article.text.strip():
+            self.skip(where, "the article text is empty (only control characters)")
+        elif len(article.text) > self.max_article_chars:
             self.skip(
                 where,
                 f"the article text is {len(article.text):,} characters, over the limit of "
@@ -88,7 +88,7 @@ class _Loader:
         self.result.files += 1
         try:
             self._load_file(path, article_id)
-        except _Skip as skip:
+        except Unloadable as skip:
             self.skip(str(path), str(skip))
         except PermissionError:
             self.skip(str(path), "permission denied: the file cannot be read")
@@ -102,21 +102,21 @@ class _Loader:
         suffix = path.suffix.lower()
         if suffix not in SUPPORTED:
             kind = suffix or "(no extension)"
-            raise _Skip(f"unsupported file type {kind}; supported: {' '.join(SUPPORTED)}")
+            raise Unloadable(f"unsupported file type {kind}; supported: {' '.join(SUPPORTED)}")
         size = path.stat().st_size
         if size == 0:
-            raise _Skip("empty file")
+            raise Unloadable("empty file")
         if suffix == ".jsonl":
             self._load_jsonl(path, article_id)
             return
         if size > self.max_file_bytes:
-            raise _Skip(
+            raise Unloadable(
                 f"the file is {_mb(size)}, over the limit of {_mb(self.max_file_bytes)} "
                 "(setting NEWSROOM_MAX_FILE_MB)"
             )
         data = path.read_bytes()
         if not data.removeprefix(_BOM).strip():
-            raise _Skip("the file contains only whitespace")
+            raise Unloadable("the file contains only whitespace")
         if suffix in HTML_TYPES:
             self.add(_html_article(data, article_id, path), str(path))
         elif suffix == ".json":
@@ -125,22 +125,19 @@ class _Loader:
             self.add(_text_article(_decode(data), article_id, path), str(path))
 
     def _load_json(self, path: Path, file_id: str, text: str) -> None:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise _Skip(f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+        data = parse_json(text)
         if isinstance(data, dict):
             self._record(data, file_id, path, str(path))
         elif isinstance(data, list):
             for i, item in enumerate(data):
                 self._record(item, f"{file_id}/{i}", path, f"{path}[{i}]")
         else:
-            raise _Skip(f"expected a JSON object or a list of objects, got {_json_type(data)}")
+            raise Unloadable(f"expected a JSON object or a list of objects, got {json_type(data)}")
 
     def _load_jsonl(self, path: Path, file_id: str) -> None:
         with path.open("rb") as f:
             if b"\x00" in f.read(8192):
-                raise _Skip(_BINARY)
+                raise Unloadable(_BINARY)
             f.seek(0)
             records = 0
             for lineno, raw in enumerate(f, 1):
@@ -148,23 +145,21 @@ class _Loader:
                     records += 1
                     self._jsonl_line(raw, lineno, file_id, path)
         if not records:
-            raise _Skip("the file contains only whitespace")
+            raise Unloadable("the file contains only whitespace")
 
     def _jsonl_line(self, raw: bytes, lineno: int, file_id: str, path: Path) -> None:
         where = f"{path}:{lineno}"
         try:
-            data = json.loads(_decode(raw))
-        except _Skip as skip:
+            data = parse_json(_decode(raw), line=True)
+        except Unloadable as skip:
             self.skip(where, str(skip))
-        except json.JSONDecodeError as exc:
-            self.skip(where, f"not valid JSON ({exc.msg} at column {exc.colno})")
         else:
             self._record(data, f"{file_id}/{lineno}", path, where)
 
     def _record(self, data: Any, fallback_id: str, path: Path, where: str) -> None:
         try:
-            article = _record_article(data, fallback_id, path)
-        except _Skip as skip:
+            article = record_article(data, fallback_id, path)
+        except Unloadable as skip:
             self.skip(where, str(skip))
         else:
             self.add(article, where)
@@ -182,7 +177,7 @@ def load(
         path = Path(raw)
         try:
             targets = list(_targets(path))
-        except _Skip as skip:
+        except Unloadable as skip:
             loader.skip(str(path), str(skip))
             continue
         for file, article_id in targets:
@@ -202,12 +197,12 @@ def _targets(path: Path) -> Iterator[tuple[Path, str]]:
         is_dir = path.is_dir()
         exists = is_dir or path.exists()
     except OSError as exc:
-        raise _Skip(f"the path cannot be read ({exc.strerror or exc})") from None
+        raise Unloadable(f"the path cannot be read ({exc.strerror or exc})") from None
     if not exists:
-        raise _Skip("no such file or folder")
+        raise Unloadable("no such file or folder")
     if not is_dir:
         if not path.is_file():
-            raise _Skip("not a regular file or folder")
+            raise Unloadable("not a regular file or folder")
         yield path, path.stem
         return
     for file in _walk(path):
@@ -234,29 +229,24 @@ _BINARY = "binary file (it contains NUL bytes); if it is text, save it as UTF-8"
 
 
 def _decode(data: bytes) -> str:
-    """UTF-8 text without a BOM; raises _Skip for binary, undecodable or blank input."""
+    """UTF-8 text without a BOM; raises Unloadable for binary, undecodable or blank input."""
     if b"\x00" in data:
-        raise _Skip(_BINARY)
+        raise Unloadable(_BINARY)
     offset = len(_BOM) if data.startswith(_BOM) else 0
     try:
         text = data[offset:].decode("utf-8")
     except UnicodeDecodeError as exc:
         byte = data[offset + exc.start]
-        raise _Skip(
+        raise Unloadable(
             f"not valid UTF-8 (invalid byte 0x{byte:02x} at offset {offset + exc.start}); save it as UTF-8"
         ) from None
     if not text.strip():
-        raise _Skip("the file contains only whitespace")
+        raise Unloadable("the file contains only whitespace")
     return text
 
 
 def _mb(n: int) -> str:
     return f"{n / 2**20:.1f} MB"
-
-
-def _json_type(value: Any) -> str:
-    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}
-    return names.get(type(value), "a number")
 
 
 # --- text and markdown ----------------------------------------------------------------------------
@@ -297,7 +287,7 @@ def _html_article(data: bytes, article_id: str, path: Path) -> Article:
     import trafilatura  # heavy import, only when HTML is loaded
 
     if b"\x00" in data:
-        raise _Skip(_BINARY)
+        raise Unloadable(_BINARY)
     try:
         content: str | bytes = data.removeprefix(_BOM).decode("utf-8")
     except UnicodeDecodeError:
@@ -308,7 +298,7 @@ def _html_article(data: bytes, article_id: str, path: Path) -> Article:
     text = getattr(doc, "text", None) or ""
     paragraphs = [s for line in text.splitlines() if (s := line.strip())]
     if not paragraphs:
-        raise _Skip("no article text found in the HTML (only scripts, navigation or boilerplate)")
+        raise Unloadable("no article text found in the HTML (only scripts, navigation or boilerplate)")
     extra: dict[str, Any] = {"path": str(path)}
     if author := getattr(doc, "author", None):
         extra["author"] = author
@@ -323,40 +313,17 @@ def _html_article(data: bytes, article_id: str, path: Path) -> Article:
     )
 
 
-# --- JSON records ---------------------------------------------------------------------------------
+# --- validity ---------------------------------------------------------------------------------------
 
 
-def _record_article(data: Any, fallback_id: str, path: Path) -> Article:
-    if not isinstance(data, dict):
-        raise _Skip(f"expected a JSON object for the record, got {_json_type(data)}")
-    text = data.get("text")
-    if text is None:
-        raise _Skip('the record has no "text" field')
-    if not isinstance(text, str):
-        raise _Skip(f'the record "text" must be a string, got {_json_type(text)}')
-    if not text.strip():
-        raise _Skip('the record "text" is empty')
-    extra = {"path": str(path), **{k: v for k, v in data.items() if k not in _RECORD_FIELDS}}
+def _valid_article(article: Article) -> Article:
+    """Every string of the article valid Unicode: the one place all formats pass through."""
     return Article(
-        id=_record_id(data, fallback_id),
-        text=text,
-        title=_field(data, "title"),
-        url=_field(data, "url"),
-        source=_field(data, "source"),
-        published=_field(data, "published"),
-        extra=extra,
+        id=valid_text(article.id),
+        text=valid_text(article.text),
+        title=valid_text(article.title),
+        url=valid_text(article.url),
+        source=valid_text(article.source),
+        published=valid_text(article.published),
+        extra=valid_value(article.extra),
     )
-
-
-def _record_id(data: dict[str, Any], fallback_id: str) -> str:
-    value = next((data[k] for k in ("id", "doc_id") if data.get(k) not in (None, "")), None)
-    if value is None:
-        return fallback_id
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise _Skip(f'the record "id" must be a string or a number, got {_json_type(value)}')
-    return str(value)
-
-
-def _field(data: dict[str, Any], name: str) -> str:
-    value = data.get(name)
-    return "" if value is None else str(value)

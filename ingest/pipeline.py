@@ -1,7 +1,9 @@
 """Ingest: load → clean → chunk → deduplicate → embed into the index, incrementally and safely.
 
 Only new or changed articles are cleaned and chunked; ``Index.sync`` then embeds only chunks whose
-vectors are missing or stale. Everything runs under the index's writer lock.
+vectors are missing or stale. Everything runs under the index's writer lock. One bad article never stops
+the others: an article that cannot be prepared, or whose text the model fails on, is left out of the
+index and reported as skipped.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from core.errors import InputError
 from core.normalize import normalize_for_match
 from core.settings import Settings
 from core.types import Article, Chunk
-from ingest.chunk import chunk
+from ingest.chunk import WordPieceTokenizer, chunk
 from ingest.clean import clean
 from ingest.dedupe import clusters, find_duplicate_pairs, signature
 from ingest.load import Skipped, load
@@ -31,7 +33,7 @@ from vectorstore.lock import writer_lock
 log = logging.getLogger(__name__)
 
 # Bump when cleaning or chunking changes, so that re-ingesting re-plans every article.
-PIPELINE_VERSION = "3"
+PIPELINE_VERSION = "4"
 # Below this many new articles, worker processes cost more to start than they save.
 PARALLEL_MIN_ARTICLES = 64
 
@@ -118,9 +120,22 @@ def ingest(
             warm_up.join()
         advance = progress("embed", 0)
         result = index.sync(progress=advance)
+        embedded = result.embedded
+        while result.failed:  # each round drops at least one article, so this ends
+            dropped = _drop_unembeddable(index, result.failed, summary)
+            for article_id in dropped.intersection(run_ids):
+                if known.get(article_id) == fingerprints[article_id]:
+                    summary.unchanged_articles -= 1
+                else:
+                    summary.changed_articles -= 1
+            run_ids = [article_id for article_id in run_ids if article_id not in dropped]
+            _deduplicate(index, settings)  # a dropped article may have stood for a cluster of copies
+            result = index.sync(progress=advance)
+            embedded += result.embedded
 
+    summary.articles = len(run_ids)
     _count_duplicates(index, run_ids, summary)
-    summary.embedded, summary.reused, summary.deleted = result.embedded, result.reused, result.deleted
+    summary.embedded, summary.reused, summary.deleted = embedded, result.reused, result.deleted
     counts = index.store.counts()
     summary.indexed_articles, summary.indexed_chunks = counts["indexed_articles"], counts["chunks"]
     summary.seconds = round(time.perf_counter() - started, 3)
@@ -148,15 +163,13 @@ class Prepared:
     signature: Any
 
 
-def prepare(
-    article: Article, *, tokenize: Callable[[Sequence[str]], list[list[int]]], settings: Settings
-) -> Prepared:
+def prepare(article: Article, *, tokenizer: WordPieceTokenizer, settings: Settings) -> Prepared:
     cleaned = clean(article)
     if not cleaned.article.text.strip():
         return Prepared(cleaned.article, [], cleaned.repeated_paragraphs, None)
     chunks = chunk(
         cleaned,
-        tokenize=tokenize,
+        tokenizer=tokenizer,
         max_tokens=settings.model_max_tokens,
         target_tokens=settings.chunk_target_tokens,
         title_max_tokens=settings.title_max_tokens,
@@ -164,17 +177,30 @@ def prepare(
     return Prepared(cleaned.article, chunks, cleaned.repeated_paragraphs, signature(cleaned.article.text))
 
 
-def _prepare_in_worker(args: tuple[Article, Settings]) -> Prepared:
+def _prepare_or_reason(article: Article, settings: Settings) -> Prepared | str:
+    """The prepared article, or why it could not be prepared (a defect: logged with its traceback)."""
+    try:
+        return prepare(article, tokenizer=_model_tokenizer(), settings=settings)
+    except Exception as exc:
+        log.exception("preparing article %r failed", article.id)
+        return f"article {article.id!r} could not be cleaned and chunked ({type(exc).__name__}: {exc})"
+
+
+def _prepare_in_worker(args: tuple[Article, Settings]) -> Prepared | str:
+    return _prepare_or_reason(*args)
+
+
+_TOKENIZER: WordPieceTokenizer | None = None
+
+
+def _model_tokenizer() -> WordPieceTokenizer:
+    """The embedding model's tokenizer, loaded once per process: chunks are measured with it."""
     from vectorstore.embeddings import ModelTokenizer
 
-    global _WORKER_TOKENIZER
-    if _WORKER_TOKENIZER is None:
-        _WORKER_TOKENIZER = ModelTokenizer()
-    article, settings = args
-    return prepare(article, tokenize=_WORKER_TOKENIZER.token_ids, settings=settings)
-
-
-_WORKER_TOKENIZER: Any = None
+    global _TOKENIZER
+    if _TOKENIZER is None:
+        _TOKENIZER = ModelTokenizer()
+    return _TOKENIZER
 
 
 def _worker_count(settings: Settings) -> int:
@@ -183,12 +209,12 @@ def _worker_count(settings: Settings) -> int:
     return cores if cores >= 2 else 0
 
 
-def _prepared(articles: list[Article], index: Index, settings: Settings, workers: int) -> Iterator[Prepared]:
+def _prepared(articles: list[Article], settings: Settings, workers: int) -> Iterator[Prepared | str]:
     """Prepare articles in order; with many of them, in ``workers`` processes (cleaning, chunking and
     hashing are single-threaded Python)."""
     if workers == 0 or len(articles) < PARALLEL_MIN_ARTICLES:
         for article in articles:
-            yield prepare(article, tokenize=index.embedder.token_ids, settings=settings)
+            yield _prepare_or_reason(article, settings)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -221,10 +247,12 @@ def _store_articles(
         else:
             changed.append(article)
     workers = _worker_count(settings)
-    for original, ready in zip(changed, _prepared(changed, index, settings, workers), strict=True):
+    for original, ready in zip(changed, _prepared(changed, settings, workers), strict=True):
         advance(1)
-        if not ready.chunks:
-            reason = f"article {original.id!r} has no text after cleaning"
+        if isinstance(ready, str) or not ready.chunks:
+            reason = (
+                ready if isinstance(ready, str) else f"article {original.id!r} has no text after cleaning"
+            )
             summary.skipped.append(asdict(Skipped(str(original.extra.get("path", original.id)), reason)))
             continue
         index.store.put(
@@ -236,8 +264,26 @@ def _store_articles(
         )
         summary.changed_articles += 1
         run_ids.append(original.id)
-    summary.articles = len(run_ids)
     return run_ids
+
+
+def _drop_unembeddable(index: Index, failed: dict[str, str], summary: IngestSummary) -> set[str]:
+    """Take the articles whose text the model failed on out of the store (they are not retrievable, so
+    they must not count as indexed, nor fail every later run); report each as skipped."""
+    owners = index.store.indexed_owners(list(failed))
+    if not owners:
+        raise RuntimeError(f"the model failed on {len(failed)} chunk(s) that no article owns")
+    reasons: dict[str, str] = {}
+    for chunk_id, article_id in owners.items():
+        reasons.setdefault(article_id, failed[chunk_id])
+    for article_id, error in sorted(reasons.items()):
+        record = index.store.article(article_id) or {}
+        where = str(record.get("extra", {}).get("path", article_id))
+        reason = f"article {article_id!r} could not be embedded ({error}); it was left out of the index"
+        log.warning("skipped %s: %s", where, reason)
+        summary.skipped.append(asdict(Skipped(where, reason)))
+    index.store.delete(reasons)
+    return set(reasons)
 
 
 def _deduplicate(index: Index, settings: Settings) -> None:

@@ -355,3 +355,111 @@ def test_files_are_loaded_in_sorted_order(tmp_path: Path) -> None:
     for name in ("b.txt", "a/z.txt", "a.txt", "c.md"):
         write(tmp_path / name, f"{name}\n\nBody.\n")
     assert ids(load([tmp_path])) == ["a/z", "a", "b", "c"]  # folder by folder
+
+
+# --- text is valid Unicode once loaded --------------------------------------------------------------
+
+
+def _encodes(value: object) -> None:
+    """Every string inside ``value`` (keys included) is valid UTF-8: SQLite, JSON and tokenizers take it."""
+    if isinstance(value, str):
+        value.encode("utf-8")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _encodes(key)
+            _encodes(item)
+    elif isinstance(value, list):
+        for item in value:
+            _encodes(item)
+
+
+def test_a_lone_surrogate_in_one_record_is_replaced_and_every_record_loads(tmp_path: Path) -> None:
+    records = [
+        {"id": "good-1", "text": "A storm knocked out power overnight."},
+        {
+            "id": "bad-\ud800",
+            "title": "Bad \ud800 title",
+            "text": "A lone surrogate \ud800 and a low one \udc00 sit here.",
+            "url": "https://x.example/\udfff",
+            "tags": ["k\ud800", {"nested\udbff": "v\ud800"}],
+        },
+        {"id": "good-3", "text": "An emoji written as a surrogate pair: \ud83d\ude00."},
+    ]
+    path = write(tmp_path / "c.jsonl", "\n".join(json.dumps(r) for r in records) + "\n")
+    assert "\\ud800" in path.read_text()  # the file holds the escapes, as an attacker would send them
+    result = load([path])
+    assert ids(result) == ["good-1", "bad-\ufffd", "good-3"]
+    assert result.skipped == []
+    bad = result.articles[1]
+    assert bad.text == "A lone surrogate \ufffd and a low one \ufffd sit here."
+    assert (bad.title, bad.url) == ("Bad \ufffd title", "https://x.example/\ufffd")
+    assert bad.extra["tags"] == ["k\ufffd", {"nested\ufffd": "v\ufffd"}]
+    assert result.articles[2].text.endswith("pair: \U0001f600.")
+    for article in result.articles:
+        _encodes([article.id, article.text, article.title, article.url, article.extra])
+
+
+def test_control_characters_are_removed_from_every_field_but_line_breaks_and_tabs_stay(
+    tmp_path: Path,
+) -> None:
+    record = {
+        "id": "c\x00tl",
+        "title": "Ti\x01tle\x7f",
+        "text": "Body\x00 text\x07.\tTabbed\r\nnext line\x0cpage",
+        "source": "Wire\x1b[31m",
+        "tags": ["a\x02"],
+    }
+    result = load([write(tmp_path / "c.json", json.dumps(record))])
+    article = result.articles[0]
+    assert (article.id, article.title, article.source) == ("ctl", "Title", "Wire[31m")
+    assert article.text == "Body text.\tTabbed\r\nnext line\x0cpage"
+    assert article.extra["tags"] == ["a"]
+
+
+def test_a_record_of_only_control_characters_is_skipped(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "c.jsonl", '{"id": "x", "text": "\\u0000\\u0001 \\u0002"}\n{"id": "ok", "text": "Good."}\n'
+    )
+    result = load([path])
+    assert ids(result) == ["ok"]
+    assert only_skip(result) == Skipped(f"{path}:1", 'the record "text" is empty')
+
+
+def test_a_file_name_that_is_not_utf8_gives_a_valid_id(tmp_path: Path) -> None:
+    import os
+
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    name = os.fsdecode(b"caf\xe9.txt")  # Latin-1 bytes on disk: a lone surrogate in Python's str
+    (folder / name).write_text("Title\n\nBody.\n", encoding="utf-8")
+    result = load([folder])
+    assert ids(result) == ["caf\ufffd"]
+    _encodes([result.articles[0].extra])
+
+
+def test_deeply_nested_json_is_skipped_with_a_one_line_reason(
+    folder: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    deep = '{"id": "deep", "text": "Deep.", "extra": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    write(folder / "deep.json", deep)
+    write(folder / "fairly-deep.json", '{"id": "d2", "text": "Deep.", "x": ' + "[" * 200 + "]" * 200 + "}")
+    result = load([folder])
+    assert ids(result) == ["good"]
+    reasons = {Path(s.path).name: s.reason for s in result.skipped}
+    assert reasons == {
+        "deep.json": "the JSON is nested too deeply (more than 64 levels)",
+        "fairly-deep.json": "the JSON is nested too deeply (more than 64 levels)",
+    }
+    assert not [r for r in caplog.records if r.exc_info]  # a reason, not a traceback
+
+
+def test_a_deeply_nested_jsonl_record_does_not_stop_the_others(tmp_path: Path) -> None:
+    lines = [
+        '{"id": "a", "text": "Fine."}',
+        '{"text": "x", "k": ' + "[" * 50_000 + "]" * 50_000 + "}",
+        '{"id": "c", "text": "Fine."}',
+    ]
+    path = write(tmp_path / "c.jsonl", "\n".join(lines) + "\n")
+    result = load([path])
+    assert ids(result) == ["a", "c"]
+    assert only_skip(result) == Skipped(f"{path}:2", "the JSON is nested too deeply (more than 64 levels)")

@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from core.settings import Settings
@@ -248,3 +249,136 @@ def test_a_store_without_token_ids_is_upgraded_and_still_embeds(settings, tmp_pa
     write(folder, "b.txt", "Storm\n\n" + STORY_B)  # new chunks get their ids stored again
     summary = ingest([folder], settings=settings, index=reopened)
     assert summary.embedded > 0 and all(ids is not None for ids in embedder.given_ids[result.embedded :])
+
+
+class PickyEmbedder(HashingEmbedder):
+    """Refuses what the real model refuses (a text over its 256 word pieces), and any text holding
+    ``refuse``: a failure on one article that the chunker could not foresee."""
+
+    def __init__(self, refuse: str | None = None, *, broken: bool = False) -> None:
+        super().__init__()
+        self.refuse = refuse
+        self.broken = broken
+
+    def embed_array(self, texts, *, token_ids=None):
+        if self.broken:
+            raise RuntimeError("the model cannot run")
+        given = list(token_ids) if token_ids is not None else [None] * len(texts)
+        longest = max(
+            (len(ids or self.token_ids([t])[0]) for t, ids in zip(texts, given, strict=True)), default=0
+        )
+        if longest > 256:
+            raise ValueError(f"text(s) exceed the model's 256 word pieces (longest {longest})")
+        if self.refuse and any(self.refuse in t for t in texts):
+            raise RuntimeError("the model failed on this text")
+        return super().embed_array(texts, token_ids=token_ids)
+
+
+def _all_retrievable(index: Index) -> None:
+    ids = index.store.indexed_chunk_ids()
+    assert set(index.vectors.existing()) == set(ids)
+    assert index.bm25().ids == sorted(ids)
+
+
+def test_an_article_the_model_refuses_is_left_out_and_later_ingests_still_work(settings, tmp_path):
+    index = open_index(settings, PickyEmbedder(refuse="POISON"))
+    ingest([SEED], settings=settings, index=index)
+    before = index.store.counts()
+    folder = tmp_path / "articles"
+    write(folder, "bad.txt", "Budget\n\n" + STORY_A + " POISON.")
+    write(folder, "good.txt", "Storm\n\n" + STORY_B)
+    summary = ingest([folder], settings=settings, index=index)
+    assert [s["path"] for s in summary.skipped] == [str(folder / "bad.txt")]
+    assert "could not be embedded" in summary.skipped[0]["reason"]
+    assert summary.articles == summary.changed_articles == 1
+    assert index.store.article("bad") is None  # not counted as indexed, not retrievable
+    after = index.store.counts()
+    assert after["indexed_articles"] == before["indexed_articles"] + 1 == summary.indexed_articles
+    _all_retrievable(index)
+    # The index is not poisoned: the next ingest of another file goes through.
+    write(tmp_path / "more", "council.txt", "Council\n\nThe council met on Friday to discuss the harbour.")
+    later = ingest([tmp_path / "more"], settings=settings, index=index)
+    assert later.skipped == [] and later.embedded >= 1
+    assert index.store.counts()["indexed_articles"] == after["indexed_articles"] + 1
+    _all_retrievable(index)
+
+
+def test_a_store_holding_an_overlong_chunk_from_an_older_build_heals_on_the_next_ingest(settings, tmp_path):
+    from core.types import Article, Chunk
+
+    index = open_index(settings, PickyEmbedder())
+    ingest([SEED], settings=settings, index=index)
+    seed_chunks = index.store.counts()["chunks"]
+    url = "https://example.com/" + "x/" * 1900
+    text = f"See {url} now."
+    # What the chunker of an older build stored: one chunk far over the model window.
+    overlong = Chunk(
+        id="c0",
+        article_id="old",
+        seq=0,
+        text=text,
+        start=0,
+        end=len(text),
+        paragraph=0,
+        embed_text=text,
+        n_tokens=2000,
+    )
+    index.store.put(
+        Article("old", text, extra={"path": "old.txt"}),
+        fingerprint="old",
+        chunks=[overlong],
+        repeated_paragraphs=0,
+        signature=np.zeros(128, dtype=np.uint64),
+    )
+    summary = ingest([write(tmp_path / "in", "b.txt", "Storm\n\n" + STORY_B)], settings=settings, index=index)
+    assert [s["path"] for s in summary.skipped] == ["old.txt"]
+    assert "256 word pieces" in summary.skipped[0]["reason"]
+    assert index.store.article("old") is None and index.store.article("b") is not None
+    assert index.store.counts()["chunks"] > seed_chunks
+    _all_retrievable(index)
+
+
+def test_a_model_that_fails_on_everything_stops_the_run_and_loses_nothing(settings, tmp_path):
+    index = open_index(settings)
+    ingest([SEED], settings=settings, index=index)
+    broken = open_index(settings, PickyEmbedder(broken=True))
+    with pytest.raises(RuntimeError, match="cannot run"):
+        ingest([write(tmp_path / "in", "b.txt", "Storm\n\n" + STORY_B)], settings=settings, index=broken)
+    # Nothing is dropped for the model's fault: the new article waits for its vectors.
+    assert broken.store.article("b") is not None and broken.store.article("rwanda-us-deportation-talks")
+    repaired = ingest([tmp_path / "in"], settings=settings, index=open_index(settings))
+    assert repaired.skipped == [] and repaired.embedded >= 1
+
+
+def test_a_store_with_the_columns_of_an_older_version_opens_and_keeps_its_chunks(settings, tmp_path):
+    import sqlite3
+
+    index = open_index(settings)
+    ingest([SEED], settings=settings, index=index)
+    chunk_ids = index.store.indexed_chunk_ids()
+    index.store.close()
+    # The chunks table as earlier versions wrote it: neighbour ids and a NOT NULL paragraph_end.
+    db = sqlite3.connect(settings.index_dir / "articles.sqlite")
+    db.executescript(
+        """
+        ALTER TABLE chunks RENAME TO current_chunks;
+        CREATE TABLE chunks (
+            article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL, id TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
+            paragraph INTEGER NOT NULL, paragraph_end INTEGER NOT NULL,
+            text TEXT NOT NULL, embed_text TEXT NOT NULL, n_tokens INTEGER NOT NULL,
+            prev_id TEXT, next_id TEXT, token_ids BLOB, PRIMARY KEY (article_id, seq));
+        INSERT INTO chunks SELECT article_id, seq, id, start, "end", paragraph, paragraph, text, embed_text,
+            n_tokens, NULL, NULL, token_ids FROM current_chunks;
+        DROP TABLE current_chunks;
+        """
+    )
+    db.close()
+    reopened = open_index(settings)
+    assert reopened.store.indexed_chunk_ids() == chunk_ids
+    assert set(reopened.store.get_chunks(chunk_ids)) == set(chunk_ids)
+    summary = ingest(
+        [write(tmp_path / "in", "b.txt", "Storm\n\n" + STORY_B)], settings=settings, index=reopened
+    )
+    assert summary.embedded >= 1 and summary.reused == len(chunk_ids)
+    _all_retrievable(reopened)

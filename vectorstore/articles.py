@@ -34,9 +34,8 @@ CREATE TABLE IF NOT EXISTS chunks (
     seq INTEGER NOT NULL,
     id TEXT NOT NULL,
     start INTEGER NOT NULL, "end" INTEGER NOT NULL,
-    paragraph INTEGER NOT NULL, paragraph_end INTEGER NOT NULL,
+    paragraph INTEGER NOT NULL,
     text TEXT NOT NULL, embed_text TEXT NOT NULL, n_tokens INTEGER NOT NULL,
-    prev_id TEXT, next_id TEXT,
     token_ids BLOB,                   -- the model's input ids for embed_text (uint32), when known
     PRIMARY KEY (article_id, seq)
 );
@@ -44,6 +43,9 @@ CREATE INDEX IF NOT EXISTS chunks_by_id ON chunks(id);
 CREATE INDEX IF NOT EXISTS articles_by_canonical ON articles(canonical_id);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+# Columns of stores written by earlier versions that nothing reads any more (paragraph_end is NOT NULL,
+# so inserts without it would fail): dropped when such a store is opened.
+_DROPPED_COLUMNS = ("paragraph_end", "prev_id", "next_id")
 
 
 @dataclass(frozen=True)
@@ -85,9 +87,31 @@ class ArticleStore:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(_SCHEMA)
-        columns = {row[1] for row in self._db.execute("PRAGMA table_info(chunks)")}
-        if "token_ids" not in columns:  # a store from before token ids were kept
-            self._db.execute("ALTER TABLE chunks ADD COLUMN token_ids BLOB")
+        self._upgrade()
+
+    def _upgrade(self) -> None:
+        """Bring a store written by an earlier version to the current columns (the data is kept)."""
+        if self._columns() == self._current_columns():
+            return
+        with self._transaction() as db:  # one process upgrades; another opening it meanwhile waits
+            columns = self._columns()
+            if "token_ids" not in columns:  # a store from before token ids were kept
+                db.execute("ALTER TABLE chunks ADD COLUMN token_ids BLOB")
+            for column in _DROPPED_COLUMNS:
+                if column in columns:
+                    db.execute(f"ALTER TABLE chunks DROP COLUMN {column}")
+
+    def _columns(self) -> set[str]:
+        return {row[1] for row in self._db.execute("PRAGMA table_info(chunks)")}
+
+    @staticmethod
+    def _current_columns() -> set[str]:
+        memory = sqlite3.connect(":memory:")
+        try:
+            memory.executescript(_SCHEMA)
+            return {row[1] for row in memory.execute("PRAGMA table_info(chunks)")}
+        finally:
+            memory.close()
 
     def close(self) -> None:
         self._db.close()
@@ -142,8 +166,8 @@ class ArticleStore:
                 ),
             )
             db.executemany(
-                'INSERT INTO chunks(article_id, seq, id, start, "end", paragraph, paragraph_end, text,'
-                " embed_text, n_tokens, prev_id, next_id, token_ids) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                'INSERT INTO chunks(article_id, seq, id, start, "end", paragraph, text, embed_text, n_tokens,'
+                " token_ids) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 [
                     (
                         c.article_id,
@@ -152,12 +176,9 @@ class ArticleStore:
                         c.start,
                         c.end,
                         c.paragraph,
-                        c.paragraph_end,
                         c.text,
                         c.embed_text,
                         c.n_tokens,
-                        c.prev_id,
-                        c.next_id,
                         np.asarray(c.token_ids, dtype=np.uint32).tobytes() if c.token_ids else None,
                     )
                     for c in chunks
@@ -171,6 +192,13 @@ class ArticleStore:
             db.executemany(
                 "UPDATE articles SET canonical_id=? WHERE id=?", [(c, a) for a, c in canonical.items()]
             )
+
+    def delete(self, article_ids: Iterable[str]) -> None:
+        """Remove these articles and their chunks (their copies are clustered again by the caller)."""
+        with self._transaction() as db:
+            for article_id in article_ids:
+                db.execute("DELETE FROM chunks WHERE article_id=?", (article_id,))
+                db.execute("DELETE FROM articles WHERE id=?", (article_id,))
 
     def clear(self) -> None:
         with self._transaction() as db:
@@ -190,9 +218,6 @@ class ArticleStore:
         if ids is None:
             return dict(self._db.execute("SELECT id, text FROM articles").fetchall())
         return {i: t for i in ids for (t,) in self._db.execute("SELECT text FROM articles WHERE id=?", (i,))}
-
-    def lengths(self) -> dict[str, int]:
-        return dict(self._db.execute("SELECT id, length(text) FROM articles").fetchall())
 
     def canonical(self) -> dict[str, str]:
         return dict(self._db.execute("SELECT id, canonical_id FROM articles").fetchall())
@@ -220,7 +245,12 @@ class ArticleStore:
     def counts(self) -> dict[str, int]:
         articles = self._db.execute("SELECT count(*) FROM articles").fetchone()[0]
         indexed = self._db.execute("SELECT count(*) FROM articles WHERE canonical_id = id").fetchone()[0]
-        return {"articles": articles, "indexed_articles": indexed, "chunks": len(self.indexed_chunk_ids())}
+        # One per distinct chunk text among the indexed articles, as _indexed_rows gives them.
+        chunks = self._db.execute(
+            "SELECT count(DISTINCT c.id) FROM chunks c JOIN articles a ON a.id = c.article_id"
+            " WHERE a.canonical_id = a.id"
+        ).fetchone()[0]
+        return {"articles": articles, "indexed_articles": indexed, "chunks": chunks}
 
     def indexed_chunk_ids(self) -> list[str]:
         return [row[0] for row in self._indexed_rows("c.id")]
@@ -246,6 +276,10 @@ class ArticleStore:
         """The model's input ids of these indexed chunks, for those whose chunker kept them."""
         rows = self._indexed_rows("c.id, c.token_ids", only=chunk_ids)
         return {cid: np.frombuffer(blob, dtype=np.uint32).tolist() for cid, blob in rows if blob}
+
+    def indexed_owners(self, chunk_ids: Sequence[str]) -> dict[str, str]:
+        """chunk id → the article whose copy of it is indexed (embedded), for these chunk ids."""
+        return dict(self._indexed_rows("c.id, c.article_id", only=chunk_ids))
 
     def chunk_owners(self, article_ids: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
         """For each article, its chunks as (chunk id, id of the article whose copy is indexed)."""
@@ -305,24 +339,24 @@ class ArticleStore:
         found: dict[str, StoredChunk] = {}
         for chunk_id in dict.fromkeys(ids):
             rows = self._db.execute(
-                'SELECT c.article_id, c.seq, c.text, c.start, c."end", c.paragraph, c.paragraph_end,'
-                " c.embed_text, c.n_tokens, c.prev_id, c.next_id, a.title, a.url, a.source, a.published,"
-                " a.canonical_id FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id=?"
+                'SELECT c.article_id, c.seq, c.text, c.start, c."end", c.paragraph, c.embed_text, c.n_tokens,'
+                " a.title, a.url, a.source, a.published, a.canonical_id"
+                " FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id=?"
                 " ORDER BY (a.canonical_id = a.id) DESC, c.article_id, c.seq",
                 (chunk_id,),
             ).fetchall()
-            if not rows or rows[0][15] != rows[0][0]:
+            if not rows or rows[0][12] != rows[0][0]:
                 continue
             owner = rows[0]
-            chunk = Chunk(chunk_id, owner[0], owner[1], owner[2], *owner[3:11])
+            chunk = Chunk(chunk_id, *owner[:8])
             others = {r[0] for r in rows[1:]} | self._copies_of(owner[0])
             others.discard(owner[0])
             found[chunk_id] = StoredChunk(
                 chunk,
+                owner[8] or "",
+                owner[9] or "",
+                owner[10] or "",
                 owner[11] or "",
-                owner[12] or "",
-                owner[13] or "",
-                owner[14] or "",
                 tuple(sorted(others)),
             )
         return found

@@ -102,6 +102,17 @@ class ChromaVectors:
     def count(self) -> int:
         return int(self.collection.count())
 
+    def ids(self) -> set[str]:
+        """Every stored id (no metadata: cheaper than ``existing``)."""
+        found: set[str] = set()
+        offset = 0
+        while True:
+            page = self.collection.get(include=[], limit=self.max_batch, offset=offset)
+            found.update(page["ids"])
+            if len(page["ids"]) < self.max_batch:
+                return found
+            offset += self.max_batch
+
     def existing(self) -> dict[str, dict[str, Any]]:
         """Every stored id with its metadata."""
         found: dict[str, dict[str, Any]] = {}

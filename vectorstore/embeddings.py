@@ -78,7 +78,8 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
 
 
 class ModelTokenizer:
-    """The model's own tokenizer (tokenizer.json via ``tokenizers``): input ids and counts, without torch."""
+    """The model's own tokenizer (tokenizer.json via ``tokenizers``, no torch): input ids, counts and the
+    character offsets of word pieces."""
 
     def __init__(self) -> None:
         from tokenizers import Tokenizer
@@ -95,6 +96,10 @@ class ModelTokenizer:
         if not texts:
             return []
         return [e.ids for e in self._tokenizer.encode_batch_fast(list(texts), add_special_tokens=True)]
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        """The (start, end) character offsets in ``text`` of each word piece, without [CLS]/[SEP]."""
+        return list(self._tokenizer.encode(text, add_special_tokens=False).offsets)
 
 
 class LocalEmbeddings(Embeddings):

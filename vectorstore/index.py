@@ -2,7 +2,8 @@
 
 ``sync()`` reconciles Chroma and BM25 with the store: it embeds what is missing or stale, updates
 changed metadata and deletes what is no longer wanted. It is idempotent, so it also repairs an index
-left half-written by a killed run.
+left half-written by a killed run. A text the model fails on is left out and reported, never retried
+forever; a failure of the model itself is raised. ``coverage()`` says what can be retrieved.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import hashlib
 import logging
 import shutil
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -24,6 +25,10 @@ from vectorstore.chroma import ChromaVectors, open_client
 log = logging.getLogger(__name__)
 
 EMBED_BATCH = 256  # texts per Chroma write; the model batches inside it
+# Embedded when a batch fails: if this fails too, the model is at fault, not the texts.
+_PROBE = "A short plain sentence."
+
+_Item = tuple[str, str, int, dict[str, Any]]  # chunk id, text to embed, its word pieces, Chroma metadata
 
 
 class Embedder(Protocol):
@@ -38,8 +43,6 @@ class Embedder(Protocol):
 
     def embed_query(self, text: str) -> list[float]: ...
 
-    def token_ids(self, texts: Sequence[str]) -> list[list[int]]: ...
-
 
 @dataclass(frozen=True)
 class SyncResult:
@@ -47,6 +50,24 @@ class SyncResult:
     reused: int
     deleted: int
     metadata_updated: int
+    # chunk id → why the model failed on it; the rest was written. The caller decides what to drop.
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What can be retrieved: the chunks the store indexes against the vectors Chroma holds."""
+
+    articles: int
+    indexed_articles: int
+    chunks: int  # chunks that should be retrievable
+    embedded: int  # of those, the ones with a vector (found by dense search as well as by keywords)
+    missing: int  # chunks without a vector: keyword search only, until an ingest embeds them
+    stale: int  # vectors of chunks no longer indexed: dropped by the next ingest
+
+    @property
+    def repair_pending(self) -> bool:
+        return bool(self.missing or self.stale)
 
 
 def embed_key(embed_text: str, model_id: str) -> str:
@@ -83,7 +104,7 @@ class Index:
         desired = self.store.indexed_for_embedding()
         existing = self.vectors.existing()
         model_id = self.embedder.model_id
-        to_embed: list[tuple[str, str, int, dict[str, Any]]] = []
+        to_embed: list[_Item] = []
         to_update: list[tuple[str, dict[str, Any]]] = []
         for chunk_id, text, n_tokens, meta in desired:
             meta = {**meta, "embed_key": embed_key(text, model_id)}
@@ -95,35 +116,76 @@ class Index:
         wanted = {chunk_id for chunk_id, *_ in desired}
         stale = sorted(set(existing) - wanted)
 
-        self._embed_and_write(to_embed, progress)
+        failed = self._embed_and_write(to_embed, progress)
         if to_update:
             self.vectors.update_metadata([c for c, _ in to_update], [m for _, m in to_update])
         if stale:
             self.vectors.delete(stale)
         self._sync_bm25()
         return SyncResult(
-            embedded=len(to_embed),
+            embedded=len(to_embed) - len(failed),
             reused=len(desired) - len(to_embed),
             deleted=len(stale),
             metadata_updated=len(to_update),
+            failed=failed,
         )
 
-    def _embed_and_write(
-        self, items: list[tuple[str, str, int, dict[str, Any]]], progress: Callable[[int], None] | None
-    ) -> None:
+    def _embed_and_write(self, items: list[_Item], progress: Callable[[int], None] | None) -> dict[str, str]:
+        """Embed and write ``items``; returns the ones the model failed on, with the reason."""
         # Similar lengths in a batch waste less padding. Writes are not overlapped with embedding: the
         # model keeps every core busy, and a concurrent Chroma insert stalled it by three times its own cost.
         items = sorted(items, key=lambda item: len(item[1]))
+        failed: dict[str, str] = {}
         for start in range(0, len(items), EMBED_BATCH):
             batch = items[start : start + EMBED_BATCH]
             # The chunker kept each text's input ids: the model does not tokenize them again.
             known = self.store.token_ids([c for c, *_ in batch])
-            vectors = self.embedder.embed_array(
-                [text for _, text, _, _ in batch], token_ids=[known.get(c) for c, *_ in batch]
-            )
-            self.vectors.upsert([c for c, *_ in batch], vectors, [m for *_, m in batch])
+            try:
+                written, vectors = batch, [self._embed(batch, known)]
+            except Exception as error:
+                self._check_model(error)
+                log.warning(
+                    "the embedding model failed on a batch (%s); finding the texts it fails on", error
+                )
+                written, vectors = self._embed_apart(batch, known, failed, error)
+            if written:
+                self.vectors.upsert(
+                    [c for c, *_ in written], np.concatenate(vectors), [m for *_, m in written]
+                )
             if progress:
                 progress(len(batch))
+        return failed
+
+    def _embed(self, items: list[_Item], known: dict[str, list[int]]) -> np.ndarray:
+        return self.embedder.embed_array(
+            [text for _, text, _, _ in items], token_ids=[known.get(c) for c, *_ in items]
+        )
+
+    def _check_model(self, error: Exception) -> None:
+        """Raise ``error`` if the model also fails on a plain short text: then it is not the data."""
+        try:
+            self.embedder.embed_array([_PROBE])
+        except Exception:
+            raise error from None
+
+    def _embed_apart(
+        self, items: list[_Item], known: dict[str, list[int]], failed: dict[str, str], error: Exception
+    ) -> tuple[list[_Item], list[np.ndarray]]:
+        """``items`` failed together: embed each half on its own, down to the single texts that fail."""
+        if len(items) == 1:
+            failed[items[0][0]] = f"{type(error).__name__}: {error}".splitlines()[0][:300]
+            return [], []
+        written: list[_Item] = []
+        vectors: list[np.ndarray] = []
+        for half in (items[: len(items) // 2], items[len(items) // 2 :]):
+            try:
+                vectors.append(self._embed(half, known))
+                written += half
+            except Exception as half_error:
+                more, more_vectors = self._embed_apart(half, known, failed, half_error)
+                written += more
+                vectors += more_vectors
+        return written, vectors
 
     def _sync_bm25(self) -> None:
         ids, texts = self.store.indexed_texts()
@@ -157,3 +219,17 @@ class Index:
         counts = self.store.counts()
         counts["vectors"] = self.vectors.count()
         return counts
+
+    def coverage(self) -> Coverage:
+        """What can be retrieved now, and whether the next ingest has something to repair."""
+        counts = self.store.counts()
+        wanted = set(self.store.indexed_chunk_ids())
+        present = self.vectors.ids()
+        return Coverage(
+            articles=counts["articles"],
+            indexed_articles=counts["indexed_articles"],
+            chunks=len(wanted),
+            embedded=len(wanted & present),
+            missing=len(wanted - present),
+            stale=len(present - wanted),
+        )

@@ -161,21 +161,33 @@ class ChatService:
         return counts
 
     def health(self) -> dict[str, Any]:
-        counts = self.counts()
-        ready = counts["chunks"] > 0
+        coverage = self.index.coverage()  # what can be retrieved: the store's chunks against Chroma's vectors
+        ready = coverage.chunks > 0
         body: dict[str, Any] = {
             "status": "ok" if ready else "empty",
-            "articles": counts["articles"],
-            "indexed_articles": counts["indexed_articles"],
-            "chunks": counts["chunks"],
+            "articles": coverage.articles,
+            "indexed_articles": coverage.indexed_articles,
+            "chunks": coverage.chunks,
+            "embedded_chunks": coverage.embedded,  # found by dense search too; the rest by keywords only
+            "missing_vectors": coverage.missing,
+            "stale_vectors": coverage.stale,
+            "repair_pending": coverage.repair_pending,  # the next ingest embeds the missing, drops the stale
             "embedding_model": self.index.embedder.model_id,
             "version": version(),
         }
+        ingest_command = f"python -m ingest {self.settings.articles_dir}"
         if not ready:
-            body["message"] = (
-                f"No articles indexed in {self.settings.index_dir} — run: python -m ingest "
-                f"{self.settings.articles_dir}"
-            )
+            body["message"] = f"No articles indexed in {self.settings.index_dir} — run: {ingest_command}"
+        elif coverage.repair_pending:
+            problems = []
+            if coverage.missing:
+                problems.append(
+                    f"{coverage.missing} of {coverage.chunks} passages have no vector (an ingest was "
+                    "interrupted or failed) and are found by keyword search only"
+                )
+            if coverage.stale:
+                problems.append(f"{coverage.stale} vectors belong to passages no longer indexed")
+            body["message"] = f"{'; '.join(problems)}. The next ingest repairs this: {ingest_command}"
         return body
 
     def article(self, article_id: str) -> dict[str, Any] | None:

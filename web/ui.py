@@ -201,7 +201,10 @@ def _ingest_upload(service: ChatService, files: list[str] | None, token: str | N
         return f"⚠ {exc}"
     except Exception:
         log.exception("ingest of uploaded files failed")
-        return "⚠ Ingest failed (it has been logged); the index is unchanged or repaired on the next run."
+        return (
+            "⚠ Ingest failed (it has been logged). Articles indexed before are kept; this upload's articles "
+            "may be found by keyword search only until an ingest succeeds (see /api/health)."
+        )
     lines = [
         f"Indexed **{summary['articles']}** articles from {summary['files']} files "
         f"({summary['changed_articles']} new or changed, {summary['unchanged_articles']} unchanged): "
