@@ -5,11 +5,13 @@
     python -m benchmarks.retrieval --sweep         # also the fusion / recency variants the default was picked from
     python -m benchmarks.retrieval --check         # exit 1 if hybrid is below the floors
 
-The corpus is ingested (incrementally: a re-run embeds nothing) into ``--index``
-(default ``benchmarks/out/index-realtimeqa``). Each question is asked with ``as_of`` = its ``asked_on``.
-Metrics are per article: the ``--k`` passages (what the answerer gets) are collapsed to articles in rank
-order; a passage hits when its article or one of its ``also_in`` copies is gold. Hit@n = a gold article
-among the first n articles; MRR@10 = mean of 1/rank of the first gold article (0 beyond 10).
+The corpus is ingested as the evals do (:mod:`evals.index_cache`: reused when complete, else an
+incremental ingest) into ``--index`` (default ``benchmarks/out/index-realtimeqa``). Each question is
+asked with ``as_of`` = its ``asked_on``.
+Metrics are the evals' (:mod:`evals.metrics`), per article: the ``--k`` passages (what the answerer
+gets) are collapsed to articles in rank order; a passage hits when its article or one of its ``also_in``
+copies is gold. Hit@n = a gold article among the first n articles; MRR@10 = mean of 1/rank of the first
+gold article (0 beyond 10).
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import statistics
 import sys
 import time
 from collections.abc import Sequence
@@ -38,96 +39,110 @@ log = logging.getLogger("benchmarks.retrieval")
 
 
 def load_questions(path: Path) -> list[dict[str, Any]]:
-    questions = []
-    with path.open(encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                record = json.loads(line)
-                if record.get("answerable", True) and record.get("gold_article_ids"):
-                    questions.append(record)
-    return questions
+    """The answerable questions with gold articles (the only ones retrieval is scored on)."""
+    from evals.inputs import read_questions
+
+    return [q for q in read_questions(path) if q["answerable"] and q["gold_article_ids"]]
 
 
-def build_index(corpus: Path, index_dir: Path, *, quiet: bool = True) -> Any:
-    """Ingest ``corpus`` into ``index_dir`` with the real model (a no-op when it is already there)."""
+def build_index(corpus: Path, index_dir: Path, *, progress: bool) -> Any:
+    """The eval's index of ``corpus`` in ``index_dir``, with the real model (reused when complete)."""
     from core.settings import Settings
-    from ingest.pipeline import ingest
-    from vectorstore.factory import open_index
+    from evals.index_cache import prepare_index
 
-    settings = Settings(index_dir=index_dir)
-    index = open_index(settings)
-    started = time.perf_counter()
-    summary = ingest([corpus], settings=settings, index=index)
+    index, info = prepare_index(corpus, Settings(), index_dir=index_dir, progress=progress)
     log.info(
-        "index %s: %d chunks (%d embedded now) in %.1f s",
+        "index %s: %d chunks (%s) in %.1f s",
         index_dir,
-        summary.indexed_chunks,
-        summary.embedded,
-        time.perf_counter() - started,
+        info.chunks,
+        "reused" if info.reused else f"{info.embedded} embedded now",
+        info.seconds,
     )
     return index
 
 
-def article_ranking(passages: Sequence[Any]) -> list[set[str]]:
-    """Articles in first-appearance order; each as the set of ids it stands for (itself + copies)."""
-    seen: set[str] = set()
-    ranking: list[set[str]] = []
-    for p in passages:
-        if p.article_id in seen:
-            continue
-        seen.add(p.article_id)
-        ranking.append({p.article_id, *p.also_in})
-    return ranking
-
-
-def first_gold_rank(passages: Sequence[Any], gold: set[str]) -> int | None:
-    for rank, ids in enumerate(article_ranking(passages), 1):
-        if ids & gold:
-            return rank
-    return None
-
-
 def evaluate(retriever: Any, questions: list[dict[str, Any]], *, k: int) -> dict[str, Any]:
-    """Hit@1/5/10, MRR@10 and retrieve latency for one retriever over the questions."""
-    ranks: list[int | None] = []
-    latencies: list[float] = []
+    """Hit@1/5/10 and MRR@10 as the evals define them (:mod:`evals.metrics`), and retrieve latency."""
+    from evals import metrics
+
+    scores = []
     retriever.retrieve("warm-up query", k=k)  # loads the model, BM25 and the metadata cache
     for q in questions:
         started = time.perf_counter()
         passages = retriever.retrieve(q["question"], k=k, as_of=q.get("asked_on"))
-        latencies.append((time.perf_counter() - started) * 1000)
-        ranks.append(first_gold_rank(passages, set(q["gold_article_ids"])))
-    n = len(questions) or 1
-    latencies.sort()
+        latency_ms = (time.perf_counter() - started) * 1000
+        retrieved = [{"article_id": p.article_id, "also_in": list(p.also_in)} for p in passages]
+        record = {"answer": "", "refused": False, "citations": [], "retrieved": retrieved}
+        scores.append(metrics.score_question(q, record, latency_ms=latency_ms))
+    ests = metrics.estimates(scores)
+    latencies = [s.latency_ms for s in scores]
+
+    def rounded(value: float | None, digits: int) -> float:
+        return round(value, digits) if value is not None else 0.0
+
     return {
         "questions": len(questions),
-        "hit@1": round(sum(1 for r in ranks if r is not None and r <= 1) / n, 3),
-        "hit@5": round(sum(1 for r in ranks if r is not None and r <= 5) / n, 3),
-        "hit@10": round(sum(1 for r in ranks if r is not None and r <= 10) / n, 3),
-        "mrr@10": round(sum(1 / r for r in ranks if r is not None and r <= 10) / n, 3),
-        "p50_ms": round(statistics.median(latencies), 1) if latencies else 0.0,
-        "p95_ms": round(latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))], 1)
-        if latencies
-        else 0.0,
+        **{key: rounded(ests[key].value, 3) for key in ("hit@1", "hit@5", "hit@10", "mrr@10")},
+        "p50_ms": rounded(metrics.percentile(latencies, 50), 1),
+        "p95_ms": rounded(metrics.percentile(latencies, 95), 1),
     }
 
 
-# Hybrid variants, each a change to the defaults (Settings); --sweep prints them.
-SWEEP: list[tuple[str, dict[str, Any]]] = [
-    ("rrf k=20", {"rrf_k": 20}),
-    ("rrf k=100", {"rrf_k": 100}),
-    ("rrf dense weight 0.3", {"dense_weight": 0.3}),
-    ("rrf dense weight 0.7", {"dense_weight": 0.7}),
-    ("weighted 0.3", {"fusion": "weighted", "dense_weight": 0.3}),
-    ("weighted 0.5", {"fusion": "weighted", "dense_weight": 0.5}),
-    ("weighted 0.7", {"fusion": "weighted", "dense_weight": 0.7}),
-    ("candidates 20", {"candidates": 20}),
-    ("candidates 100", {"candidates": 100}),
-    ("recency 0.1 / 30 d", {"recency_weight": 0.1}),
-    ("recency 0.3 / 30 d", {"recency_weight": 0.3}),
-    ("recency 0.2 / 7 d", {"recency_half_life_days": 7}),
-    ("recency 0.2 / 90 d", {"recency_half_life_days": 90}),
-    ("recency 0.2 / 365 d", {"recency_half_life_days": 365}),
+def _fusions() -> tuple[type, type]:
+    """The fusions the default (equal-weight RRF) was compared with; the product keeps only RRF."""
+    from assistant.retrieve import Hits, HybridRetriever, fuse, ranked_by_score
+
+    class WeightedRrf(HybridRetriever):
+        """Reciprocal-rank fusion with a dense share other than one half."""
+
+        def __init__(self, index: Any, *, dense_weight: float, **settings: Any) -> None:
+            super().__init__(index, **settings)
+            self.dense_weight = dense_weight
+
+        def fuse(self, dense: Hits, lexical: Hits) -> Hits:
+            if not dense or not lexical:
+                return fuse(dense, lexical, rrf_k=self.rrf_k)
+            scores: dict[str, float] = {}
+            for weight, hits in ((self.dense_weight, dense), (1.0 - self.dense_weight, lexical)):
+                for rank, (chunk_id, _) in enumerate(hits, 1):
+                    scores[chunk_id] = scores.get(chunk_id, 0.0) + weight / (self.rrf_k + rank)
+            return ranked_by_score(scores, dense, lexical)
+
+    class MinMaxFusion(WeightedRrf):
+        """Each list's scores min-max normalised to [0, 1], then added with the dense share as weight."""
+
+        def fuse(self, dense: Hits, lexical: Hits) -> Hits:
+            if not dense or not lexical:
+                return fuse(dense, lexical, rrf_k=self.rrf_k)
+            scores: dict[str, float] = {}
+            for weight, hits in ((self.dense_weight, dense), (1.0 - self.dense_weight, lexical)):
+                values = [s for _, s in hits]
+                lo, hi = min(values), max(values)
+                span = hi - lo
+                for chunk_id, s in hits:
+                    norm = (s - lo) / span if span > 0 else 1.0
+                    scores[chunk_id] = scores.get(chunk_id, 0.0) + weight * norm
+            return ranked_by_score(scores, dense, lexical)
+
+    return WeightedRrf, MinMaxFusion
+
+
+# Hybrid variants, each a change to the defaults: (name, fusion or None for the product's RRF, settings).
+SWEEP: list[tuple[str, str | None, dict[str, Any]]] = [
+    ("rrf k=20", None, {"rrf_k": 20}),
+    ("rrf k=100", None, {"rrf_k": 100}),
+    ("rrf dense weight 0.3", "rrf", {"dense_weight": 0.3}),
+    ("rrf dense weight 0.7", "rrf", {"dense_weight": 0.7}),
+    ("weighted 0.3", "minmax", {"dense_weight": 0.3}),
+    ("weighted 0.5", "minmax", {"dense_weight": 0.5}),
+    ("weighted 0.7", "minmax", {"dense_weight": 0.7}),
+    ("candidates 20", None, {"candidates": 20}),
+    ("candidates 100", None, {"candidates": 100}),
+    ("recency 0.1 / 30 d", None, {"recency_weight": 0.1}),
+    ("recency 0.3 / 30 d", None, {"recency_weight": 0.3}),
+    ("recency 0.2 / 7 d", None, {"recency_half_life_days": 7}),
+    ("recency 0.2 / 90 d", None, {"recency_half_life_days": 90}),
+    ("recency 0.2 / 365 d", None, {"recency_half_life_days": 365}),
 ]
 
 
@@ -135,7 +150,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from assistant.retrieve import HybridRetriever
     from core.settings import Settings
 
-    index = build_index(args.corpus, args.index)
+    index = build_index(args.corpus, args.index, progress=not args.json)
     questions = load_questions(args.questions)
     if args.limit:
         questions = questions[: args.limit]
@@ -143,9 +158,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     base = {
         "k": args.k,
         "candidates": defaults.retrieve_candidates,
-        "fusion": defaults.fusion,
         "rrf_k": defaults.rrf_k,
-        "dense_weight": defaults.dense_weight,
         "recency_weight": defaults.recency_weight,
         "recency_half_life_days": defaults.recency_half_life_days,
     }
@@ -167,9 +180,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             HybridRetriever(index, mode=mode, **no_prior), questions, k=args.k
         )
     if args.sweep:
+        weighted_rrf, minmax = _fusions()
+        kinds = {None: HybridRetriever, "rrf": weighted_rrf, "minmax": minmax}
         report["sweep"] = {
-            name: evaluate(HybridRetriever(index, mode="hybrid", **{**base, **change}), questions, k=args.k)
-            for name, change in SWEEP
+            name: evaluate(kinds[fusion](index, mode="hybrid", **{**base, **change}), questions, k=args.k)
+            for name, fusion, change in SWEEP
         }
     hybrid = report["modes"]["hybrid"]
     report["floors"] = {"hit@10": FLOOR_HIT10, "mrr@10": FLOOR_MRR10}

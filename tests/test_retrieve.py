@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import json
-import time
+from dataclasses import fields
 from pathlib import Path
 
+import numpy as np
 import pytest
 from langchain_core.documents import Document
 
+from assistant import filters as filters_module
 from assistant import retrieve
-from assistant.retrieve import FilterError, Filters, HybridRetriever, NewsroomRetriever
+from assistant.filters import Catalog, DateWindow, FilterError, Filters, date_bound
+from assistant.langchain_retriever import NewsroomRetriever
+from assistant.retrieve import HybridRetriever, fuse, recency_prior
 from core.normalize import normalize_for_match
 from core.settings import Settings
+from core.types import Passage
 from ingest.pipeline import ingest
 from tests.fakes import HashingEmbedder
 from vectorstore.index import Index
@@ -172,16 +177,41 @@ def test_bad_date_is_a_clear_error(index):
         HybridRetriever(index).retrieve("budget", as_of="last tuesday")
 
 
-def test_masks_are_cached_and_repeat_queries_are_fast(index):
+def _catalog(index: Index) -> Catalog:
+    return Catalog(index.bm25().ids, index.store.indexed_metadata())
+
+
+def test_a_filter_is_a_row_mask_built_once_and_kept_for_the_latest_filters(index, monkeypatch):
+    catalog = _catalog(index)
+    monkeypatch.setattr(filters_module, "MASK_CACHE_SIZE", 2)
+    built: list[tuple[str, ...]] = []
+
+    def chunk_ids_of(article_ids):
+        built.append(tuple(article_ids))
+        return index.store.chunk_ids_of(article_ids)
+
+    def mask(filters: Filters, as_of: str | None = None) -> np.ndarray | None:
+        return catalog.mask(filters, DateWindow.of(filters, as_of), chunk_ids_of)
+
+    assert mask(Filters()) is None  # nothing filtered
+    wire = mask(Filters(sources=("Wire",)), "2022-06-30")
+    assert wire is not None and not wire.flags.writeable
+    rows = {catalog.article_ids[i] for i in np.flatnonzero(wire)}
+    assert rows == {"budget", "flood"}  # Wire, and published by June 30 (budget-later is July)
+    assert mask(Filters(sources=("Wire",)), "2022-06-30") is wire  # cached
+    storm = mask(Filters(article_ids=("storm",)))
+    assert mask(Filters(article_ids=("storm",))) is storm and built == [("storm",)]
+    mask(Filters(sources=("Daily Paper",)))  # a third filter: the oldest one is dropped
+    assert mask(Filters(sources=("Wire",)), "2022-06-30") is not wire
+    assert np.array_equal(mask(Filters(sources=("Wire",)), "2022-06-30"), wire)
+
+
+def test_repeat_queries_give_the_same_passages(index):
     retriever = HybridRetriever(index)
     window = Filters(sources=("Wire",))
     first = retriever.retrieve("budget", filters=window, as_of="2022-06-30")
-    catalog = retriever._catalog
-    assert catalog is not None and len(catalog.masks) == 1
-    started = time.perf_counter()
-    again = retriever.retrieve("budget", filters=window, as_of="2022-06-30")
-    assert time.perf_counter() - started < 0.5
-    assert again == first and len(catalog.masks) == 1 and retriever._catalog is catalog
+    assert first and {p.source for p in first} == {"Wire"}
+    assert retriever.retrieve("budget", filters=window, as_of="2022-06-30") == first
 
 
 @pytest.mark.parametrize(
@@ -196,7 +226,7 @@ def test_oversampled_dense_search_equals_the_where_search(index, monkeypatch, fi
     query = "council budget storm flood live coverage"
     retriever = HybridRetriever(index, mode="dense")
     with_where = retriever.retrieve(query, k=5, filters=filters, as_of="2022-06-30")
-    monkeypatch.setattr(retrieve, "_WHERE_MAX_ROWS", 0)  # always try the unfiltered, masked search
+    monkeypatch.setattr(retrieve, "WHERE_MAX_ROWS", 0)  # always try the unfiltered, masked search
     oversampled = HybridRetriever(index, mode="dense").retrieve(
         query, k=5, filters=filters, as_of="2022-06-30"
     )
@@ -204,12 +234,13 @@ def test_oversampled_dense_search_equals_the_where_search(index, monkeypatch, fi
 
 
 def test_fusion_ranks_a_passage_found_by_both_above_one_found_by_one(index):
-    for fusion in ("rrf", "weighted"):
-        retriever = HybridRetriever(index, fusion=fusion)
-        dense = [("only-dense", 0.9), ("both", 0.8), *((f"d{i}", 0.7 - i / 10) for i in range(3))]
-        lexical = [("only-bm25", 12.0), ("both", 11.0), *((f"b{i}", 9.0 - i) for i in range(3))]
-        fused = retriever._fuse(dense=dense, lexical=lexical)
-        assert fused[0][0] == "both", fusion
+    dense = [("only-dense", 0.9), ("both", 0.8), *((f"d{i}", 0.7 - i / 10) for i in range(3))]
+    lexical = [("only-bm25", 12.0), ("both", 11.0), *((f"b{i}", 9.0 - i) for i in range(3))]
+    fused = fuse(dense, lexical, rrf_k=60)
+    assert fused[0] == ("both", pytest.approx(0.5 / 62 + 0.5 / 62))
+    # Equal scores: the better single-list rank first, then the id.
+    assert [c for c, _ in fused[1:3]] == ["only-bm25", "only-dense"]
+    assert fuse(dense, [], rrf_k=60) == dense and fuse([], lexical, rrf_k=60) == lexical
     # End to end: the top hybrid passage is the one both retrievers rank first.
     hits = HybridRetriever(index).retrieve("Colorado Avalanche Stanley Cup Tampa Bay Lightning", k=3)
     assert hits[0].article_id == "hockey" and hits[0].dense_rank and hits[0].bm25_rank
@@ -217,14 +248,29 @@ def test_fusion_ranks_a_passage_found_by_both_above_one_found_by_one(index):
 
 
 def test_recency_prior_favours_newer_passages_only_with_as_of(index):
+    published = {
+        "old": date_bound("2022-06-10", end=False, what="published"),
+        "new": date_bound("2022-07-05", end=False, what="published"),
+        "undated": -1,
+    }
+    as_of = date_bound("2022-07-05", end=True, what="as_of")
+    rescored = recency_prior(
+        [("old", 1.0), ("new", 0.95), ("undated", 1.0)],
+        published.__getitem__,
+        as_of_ts=as_of,
+        weight=0.2,
+        half_life_days=30,
+    )
+    assert [c for c, _ in rescored] == ["new", "old", "undated"]
+    scores = dict(rescored)
+    assert scores["old"] == pytest.approx(0.8 + 0.2 * 0.5 ** ((as_of - published["old"]) / (30 * 86400)))
+    assert scores["undated"] == pytest.approx(0.8)
+    # The catalog gives the retriever each chunk's date: the real articles' dates, -1 when undated.
+    catalog = _catalog(index)
+    dated = {catalog.article_ids[catalog.row[c]]: catalog.published(c) for c in catalog.ids}
+    assert dated["budget"] == date_bound("2022-06-10", end=False, what="published")
+    assert dated["library"] == -1 and catalog.published("no-such-chunk") == -1
     retriever = HybridRetriever(index, recency_weight=0.2, recency_half_life_days=30)
-    catalog = retriever._catalog_for(index.bm25().ids, index.bm25().fingerprint)
-    old = next(c for c, a in zip(catalog.ids, catalog.article_ids, strict=True) if a == "budget")
-    new = next(c for c, a in zip(catalog.ids, catalog.article_ids, strict=True) if a == "budget-later")
-    undated = next(c for c, a in zip(catalog.ids, catalog.article_ids, strict=True) if a == "library")
-    as_of = retrieve._bound("2022-07-05", end=True, what="as_of")
-    rescored = dict(retriever._recency([(old, 1.0), (new, 0.95), (undated, 1.0)], catalog, as_of))
-    assert rescored[new] > rescored[old] > rescored[undated] == pytest.approx(0.8)
     query = "Ana Ruiz council budget bus routes"
     plain = HybridRetriever(index, recency_weight=0.0)
     assert retriever.retrieve(query) == plain.retrieve(query)  # no as_of, no prior
@@ -238,10 +284,8 @@ def test_langchain_retriever_returns_documents_with_metadata(index):
     top = documents[0]
     assert "Yellowstone" in top.page_content
     assert top.metadata["article_id"] == "flood" and top.metadata["chunk_id"]
-    expected = {"chunk_id", "article_id", "start", "end", "title", "url", "source", "published", "score"}
-    assert expected | {"also_in", "dense_rank", "bm25_rank", "paragraph", "prev_id", "next_id"} <= set(
-        top.metadata
-    )
+    assert set(top.metadata) == {f.name for f in fields(Passage)} - {"text"}
+    assert top.metadata["also_in"] == [] and top.metadata["dense_rank"] and top.metadata["start"] >= 0
 
 
 def test_empty_index_returns_nothing(tmp_path):
@@ -255,8 +299,8 @@ def test_empty_index_returns_nothing(tmp_path):
 def test_bad_settings_are_refused(index):
     with pytest.raises(ValueError, match="mode"):
         HybridRetriever(index, mode="sparse")
-    with pytest.raises(ValueError, match="fusion"):
-        HybridRetriever(index, fusion="max")
+    with pytest.raises(ValueError, match="recency_weight"):
+        HybridRetriever(index, recency_weight=1.0)
 
 
 # The real-model eval on RealtimeQA (index build ~2-4.5 min on 2 cores) is not a test: run
