@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # devtools, also when run as python benchmarks/load.py
 SEED = REPO / "evals" / "datasets" / "seed.jsonl"
 FALLBACK_QUESTIONS = [
     "What did Nduhungirehe say?",
@@ -51,19 +52,9 @@ def _free_port() -> int:
 
 
 def _wait(url: str, headers: dict[str, str], process: subprocess.Popen | None, timeout: float = 300) -> None:
-    import httpx
+    from devtools.servers import wait_until_up
 
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"the app exited with {process.returncode} before answering")
-        try:
-            if httpx.get(f"{url}/api/health", headers=headers, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise TimeoutError(f"{url} did not answer within {timeout} s")
+    wait_until_up(f"{url}/api/health", timeout=timeout, process=process, headers=headers)
 
 
 @contextmanager

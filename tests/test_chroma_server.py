@@ -5,14 +5,25 @@ from pathlib import Path
 import pytest
 
 from core.settings import Settings
+from devtools.servers import free_port
 from ingest.pipeline import ingest
 from tests.fakes import HashingEmbedder
 from tests.servers import chroma_server
-from tests.test_pipeline import STORY_A, STORY_B, write
 from vectorstore.chroma import VectorStoreError
 from vectorstore.index import Index
 
 pytestmark = pytest.mark.server
+
+BUDGET = (
+    "The city council approved a new budget on Tuesday after a long debate about school funding. "
+    "Council member Ana Ruiz said the plan protects libraries and adds two bus routes.\n\n"
+    "The budget totals 4.2 million dollars and takes effect in July."
+)
+STORM = (
+    "A storm knocked out power to thousands of homes in the valley overnight. "
+    "Utility crews expect to restore service by Friday, a spokesperson said.\n\n"
+    "Schools in three districts closed for the day while roads were cleared of fallen trees."
+)
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +35,9 @@ def server_url(tmp_path_factory: pytest.TempPathFactory):
 def test_incremental_ingest_against_a_chroma_server(server_url: str, tmp_path: Path):
     settings = Settings(index_dir=tmp_path / "index", chroma_url=server_url, collection="server_test")
     folder = tmp_path / "articles"
-    path = write(folder, "a.txt", "Budget\n\n" + STORY_A)
+    folder.mkdir()
+    path = folder / "a.txt"
+    path.write_text("Budget\n\n" + BUDGET, encoding="utf-8")
     index = Index(
         settings.index_dir, HashingEmbedder(), chroma_url=server_url, collection=settings.collection
     )
@@ -34,7 +47,7 @@ def test_incremental_ingest_against_a_chroma_server(server_url: str, tmp_path: P
     again = ingest([folder], settings=settings, index=index)
     assert again.embedded == 0 and again.reused == first.chunks
 
-    path.write_text("Storm\n\n" + STORY_B, encoding="utf-8")
+    path.write_text("Storm\n\n" + STORM, encoding="utf-8")
     changed = ingest([folder], settings=settings, index=index)
     assert changed.deleted >= 1 and changed.embedded >= 1
     hits = index.vectors.query(index.embedder.embed_query("utility crews restore power"), 2)
@@ -44,7 +57,5 @@ def test_incremental_ingest_against_a_chroma_server(server_url: str, tmp_path: P
 
 
 def test_an_unreachable_server_is_a_clear_error(tmp_path: Path):
-    from tests.servers import free_port
-
     with pytest.raises(VectorStoreError, match="Cannot reach the Chroma server"):
         Index(tmp_path / "index", HashingEmbedder(), chroma_url=f"http://127.0.0.1:{free_port()}")

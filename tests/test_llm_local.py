@@ -20,8 +20,8 @@ import pytest
 from assistant import grounding
 from assistant.verify import quote_verified, segments
 from core.types import Answer
+from devtools.servers import wait_until_up
 from tests.passages import INJECTION, PASSAGES, assistant_over
-from tests.servers import wait_for
 
 pytestmark = [pytest.mark.llm, pytest.mark.server]
 pytest.importorskip("xllamacpp", reason="the llm extra is not installed")
@@ -46,7 +46,7 @@ def model_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             line = process.stdout.readline()
             assert line.startswith("serving "), log_path.read_text()
             url = line.split(" at ", 1)[1].strip()
-            wait_for(url.removesuffix("/v1") + "/health", timeout=60, process=process)
+            wait_until_up(url.removesuffix("/v1") + "/health", timeout=60, process=process)
             yield url
         finally:
             process.terminate()
