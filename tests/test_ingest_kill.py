@@ -1,12 +1,17 @@
 """A real ``python -m ingest`` process killed (SIGKILL) mid-run leaves an index that answers; the next
 run repairs it."""
 
+import fcntl
 import json
 import os
+import pty
+import re
+import select
 import signal
-import sqlite3
+import struct
 import subprocess
 import sys
+import termios
 import time
 from pathlib import Path
 
@@ -14,9 +19,12 @@ import pytest
 
 from core.settings import Settings
 from vectorstore.factory import open_index
+from vectorstore.index import EMBED_BATCH
 
 pytestmark = pytest.mark.model
 REPO = Path(__file__).resolve().parents[1]
+# The ingest's embed progress bar: "embed: 256chunk [...]" (or "embed:  25%|██  | 256/1024 [...]").
+EMBED_PROGRESS = re.compile(r"embed:\s+(?:\d+%\|[^|]*\|\s*)?(\d+)")
 TOPICS = ["harbour", "orchard", "glacier", "railway", "vineyard", "lighthouse", "observatory", "quarry"]
 
 
@@ -35,12 +43,35 @@ def _corpus(path: Path, n: int) -> None:
             )
 
 
-def _articles_stored(index_dir: Path) -> int:
-    try:
-        with sqlite3.connect(index_dir / "articles.sqlite", timeout=1) as db:
-            return int(db.execute("SELECT count(*) FROM articles").fetchone()[0])
-    except sqlite3.Error:
-        return 0
+def _start_on_a_terminal(command: list[str]) -> tuple[subprocess.Popen, int]:
+    """Start ``command`` with its stderr on a pseudo-terminal (120 columns), so it draws its progress bars;
+    returns the process and the terminal's reading end."""
+    reader, writer = pty.openpty()
+    fcntl.ioctl(writer, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=writer)
+    os.close(writer)
+    return process, reader
+
+
+def _wait_until_embedded(process: subprocess.Popen, terminal: int, at_least: int, timeout: float) -> int:
+    """Read the progress bars until the embed bar counts ``at_least`` chunks (counted once written to the
+    index); returns that count."""
+    deadline = time.monotonic() + timeout
+    shown = ""
+    while time.monotonic() < deadline:
+        assert process.poll() is None, (
+            f"ingest ended ({process.returncode}) before {at_least} chunks were embedded: {shown[-300:]!r}"
+        )
+        if not select.select([terminal], [], [], 0.2)[0]:
+            continue
+        try:
+            shown = (shown + os.read(terminal, 65536).decode("utf-8", "replace"))[-4000:]
+        except OSError:  # the terminal closed: the process is ending
+            continue
+        counts = [int(n) for n in EMBED_PROGRESS.findall(shown)]
+        if counts and counts[-1] >= at_least:
+            return counts[-1]
+    raise AssertionError(f"{at_least} chunks were not embedded within {timeout} s: {shown[-300:]!r}")
 
 
 def test_sigkill_mid_embedding_then_repair(tmp_path: Path):
@@ -56,19 +87,19 @@ def test_sigkill_mid_embedding_then_repair(tmp_path: Path):
     )
     assert seed.returncode == 0, seed.stderr
 
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ingest", str(corpus), "--index", str(index_dir), "--json"],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+    process, terminal = _start_on_a_terminal(
+        [sys.executable, "-m", "ingest", str(corpus), "--index", str(index_dir)]
     )
-    deadline = time.monotonic() + 120
-    while _articles_stored(index_dir) < 401 and time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.2)
-    time.sleep(6)  # past the model load, into the embedding
-    assert process.poll() is None, "ingest finished before it could be killed; make the corpus larger"
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
+    try:
+        # One batch of vectors written, more to come: kill it there.
+        embedded = _wait_until_embedded(process, terminal, EMBED_BATCH, timeout=300)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(terminal)
 
     # The index still answers: the sample article is there, in the store, Chroma and BM25.
     settings = Settings(index_dir=index_dir)
@@ -82,6 +113,7 @@ def test_sigkill_mid_embedding_then_repair(tmp_path: Path):
     wanted = set(index.store.indexed_chunk_ids())
     present = set(index.vectors.existing()) & wanted
     assert len(present) < len(wanted)  # it really was cut short
+    assert len(present) >= embedded  # what it reported written before the kill is there
     del index
 
     repaired = subprocess.run(
