@@ -10,7 +10,6 @@ from core.offline import go_offline
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 go_offline()
 
