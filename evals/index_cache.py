@@ -141,7 +141,7 @@ def prepare_index(
             0,
             counts["articles"],
             counts["chunks"],
-            seconds_since(started),
+            _since(started),
         )
         return index, info
     try:
@@ -167,7 +167,7 @@ def prepare_index(
         summary.embedded,
         counts["articles"],
         counts["chunks"],
-        seconds_since(started),
+        _since(started),
         ingest=summary.to_dict(),
     )
     return index, info
@@ -192,11 +192,11 @@ def corpus_clusters(corpus: Path, settings: Settings) -> tuple[dict[str, str], I
     pairs = find_duplicate_pairs(texts, threshold=settings.near_dup_threshold)
     # The longest copy is the indexed one, as in ingest.
     canonical = clusters(pairs, rank=lambda article_id: (-len(texts[article_id]), article_id))
-    info = IndexInfo(str(corpus), None, None, None, 0, len(texts), 0, seconds_since(started))
+    info = IndexInfo(str(corpus), None, None, None, 0, len(texts), 0, _since(started))
     return {**{i: i for i in texts}, **canonical}, info
 
 
-def seconds_since(started: float) -> float:
+def _since(started: float) -> float:
     """Seconds since ``started`` (a ``time.perf_counter()`` reading), to the millisecond."""
     return round(time.perf_counter() - started, 3)
 

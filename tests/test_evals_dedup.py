@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from evals.dedup import DedupInputError, WrongPair, read_pairs, run_dedup, score_pairs
+from tests.conftest import shared_data
+from tests.evals_corpus import run_evals, write_jsonl
 
 REPO = Path(__file__).resolve().parents[1]
-BBC = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "bbc"
 
 WIRE = """By Lena Ortiz, Press Association
 
@@ -56,24 +57,13 @@ UNRELATED = """The harbour ferry to Kellsey Island will run twice an hour from M
 passenger numbers rose by a third last summer and a second boat was bought from a Norwegian firm."""
 
 
-def _evals(*args: str | Path, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "evals", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=cwd,
-    )
-
-
-def _write_jsonl(path: Path, records: list[dict]) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    return path
+def _evals(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return run_evals(*args, cwd=REPO)
 
 
 @pytest.fixture
 def tiny(tmp_path: Path) -> tuple[Path, Path]:
-    corpus = _write_jsonl(
+    corpus = write_jsonl(
         tmp_path / "corpus.jsonl",
         [
             {"id": "wire", "title": "Riverton approves flood defences", "text": WIRE},
@@ -83,7 +73,7 @@ def tiny(tmp_path: Path) -> tuple[Path, Path]:
             {"id": "chips", "title": "Veltron shares jump", "text": UNRELATED},
         ],
     )
-    pairs = _write_jsonl(
+    pairs = write_jsonl(
         tmp_path / "pairs.jsonl",
         [
             {"a": "wire", "b": "copy", "duplicate": True},
@@ -202,11 +192,11 @@ def test_cli_help_is_light() -> None:
 
 @pytest.mark.shared
 def test_bbc_labelled_pairs() -> None:
-    if not (BBC / "corpus.jsonl").is_file() or not (BBC / "dedup_pairs.jsonl").is_file():
-        pytest.skip(f"{BBC} is not present")
-    report = run_dedup(BBC / "corpus.jsonl", BBC / "dedup_pairs.jsonl", threshold=0.8)
+    # Its time (about 2 s on a quiet 2-core machine) is printed by `make eval-dedup`, not asserted here.
+    report = run_dedup(
+        shared_data("bbc", "corpus.jsonl"), shared_data("bbc", "dedup_pairs.jsonl"), threshold=0.8
+    )
     s = report.score
     assert s.precision == 1.0, s.wrong
     assert s.recall >= 0.95, s.wrong
     assert report.articles == 2225 and s.pairs == 111
-    assert report.seconds < 30  # about 2 s on a quiet 2-core machine
