@@ -1,12 +1,17 @@
-"""Local servers for tests and benchmarks: a free port on 127.0.0.1, and waiting until a server answers."""
+"""Local servers for tests and benchmarks: a free port, waiting until a server answers, a small test server."""
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
+import threading
 import time
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 # Only servers on this machine are waited for: never through a proxy from the environment.
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -44,3 +49,36 @@ def wait_until_up(
         if time.monotonic() >= deadline:
             raise TimeoutError(f"{url} did not answer within {timeout:g} s")
         time.sleep(interval)
+
+
+class QuietJsonHandler(BaseHTTPRequestHandler):
+    """A request handler for small test servers: JSON in and out, no request log on stderr."""
+
+    def read_json(self) -> Any:
+        return json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"null")
+
+    def reply_json(self, status: int, payload: Any) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A threaded HTTP server with ``handler`` on 127.0.0.1 and a free port; yields its base URL
+    (``http://127.0.0.1:PORT``) and stops it afterwards."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)

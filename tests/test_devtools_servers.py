@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 
-from devtools.servers import free_port, wait_until_up
+from devtools.servers import QuietJsonHandler, free_port, serving, wait_until_up
 
 
-class _Warming(BaseHTTPRequestHandler):
+class _Warming(QuietJsonHandler):
     """503 for the first requests (a server still loading), then 200 for requests that carry the token."""
 
     seen: list[str | None]
@@ -26,26 +23,14 @@ class _Warming(BaseHTTPRequestHandler):
             status = 503
         else:
             status = 200 if self.headers.get("Authorization") == "Bearer t" else 401
-        self.send_response(status)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+        self.reply_json(status, {"status": status})
 
 
 @pytest.fixture
 def warming() -> Iterator[tuple[str, list[str | None]]]:
     seen: list[str | None] = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), type("H", (_Warming,), {"seen": seen, "not_ready": 3}))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/api/health", seen
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with serving(type("H", (_Warming,), {"seen": seen, "not_ready": 3})) as url:
+        yield url + "/api/health", seen
 
 
 def test_waits_through_error_statuses_until_the_server_answers(warming) -> None:

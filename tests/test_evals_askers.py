@@ -2,63 +2,40 @@
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from devtools.servers import QuietJsonHandler, free_port, serving
 from evals.askers import HttpAsker, check_server
 from evals.inputs import EvalInputError
 from evals.run import ask_all
-from tests.servers import free_port
 
 ANSWER = {"answer": "Skylark. [1]", "refused": False, "citations": [], "retrieved": []}
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietJsonHandler):
     """Answers by the question: "fail" → HTTP 500, "odd" → a body that is not an Answer, else ANSWER."""
 
     received: list[dict[str, Any]]
 
     def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        body = self.read_json()
         self.received.append({"path": self.path, "body": body})
         question = body["question"]
-        status, payload = (
-            (500, {"error": "the index is being repaired"})
-            if question == "fail"
-            else (200, {"text": "no answer field"})
-            if question == "odd"
-            else (200, ANSWER)
-        )
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+        if question == "fail":
+            self.reply_json(500, {"error": "the index is being repaired"})
+        else:
+            self.reply_json(200, {"text": "no answer field"} if question == "odd" else ANSWER)
 
 
 @pytest.fixture
 def server() -> Iterator[tuple[str, list[dict[str, Any]]]]:
     received: list[dict[str, Any]] = []
-    handler = type("Handler", (_Handler,), {"received": received})
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/", received
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=10)
+    with serving(type("Handler", (_Handler,), {"received": received})) as url:
+        yield url + "/", received
 
 
 def test_the_server_gets_the_question_its_history_and_date(server) -> None:

@@ -6,14 +6,13 @@ import json
 import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from devtools.servers import QuietJsonHandler, serving
 from evals import metrics
 from tests.evals_corpus import CORPUS, QUESTIONS, REPO, read_jsonl, run_evals, write_jsonl
 
@@ -103,30 +102,22 @@ def test_a_missed_floor_or_ceiling_exits_1_and_says_which(first_run) -> None:
     assert fails[1].startswith("FAIL latency_p50_ms = ") and "above the ceiling 0.001" in fails[1]
 
 
-class _AskHandler(BaseHTTPRequestHandler):
+class _AskHandler(QuietJsonHandler):
     assistant: Any = None
 
     def do_POST(self) -> None:
         if self.path != "/api/ask":
             self.send_error(404)
             return
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        body = self.read_json()
         try:
             answer = self.assistant.ask(
                 body["question"], body.get("history") or (), None, as_of=body.get("as_of")
-            ).to_dict()
-            status = 200
+            )
         except ValueError as exc:
-            answer, status = {"detail": str(exc)}, 422
-        data = json.dumps(answer).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+            self.reply_json(422, {"detail": str(exc)})
+        else:
+            self.reply_json(200, answer.to_dict())
 
 
 @pytest.fixture
@@ -143,15 +134,8 @@ def ask_server(first_run, tmp_path: Path) -> Iterator[str]:
     handler = type(
         "Handler", (_AskHandler,), {"assistant": Assistant.from_settings(Settings(index_dir=copy))}
     )
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with serving(handler) as url:
+        yield url
 
 
 @pytest.mark.model
