@@ -5,11 +5,10 @@ from dataclasses import replace
 
 import pytest
 
-from assistant.assistant import Assistant, EmptyIndex
+from assistant import Answer, Assistant, EmptyIndex
 from assistant.compose import compose
 from assistant.question import analyze
 from assistant.verify import quote_verified, verify
-from core.types import Answer
 from tests.passages import ARTICLE, PASSAGES, StaticIndex, StaticRetriever, assistant_over
 
 BOT = assistant_over()
