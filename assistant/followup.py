@@ -43,25 +43,42 @@ def _text(content: object) -> str:
     return ""
 
 
-def _last_speaker(questions: Sequence[str]) -> str | None:
-    for earlier in reversed(questions):
-        analyzed = analyze(earlier)
-        if analyzed.speaker and not _PRONOUNS.fullmatch(analyzed.speaker):
-            return analyzed.speaker
+def _named_speaker(question: Question) -> str | None:
+    """The question's speaker when it is a name ("Nduhungirehe"), not a pronoun ("he")."""
+    if question.speaker and not _PRONOUNS.fullmatch(question.speaker):
+        return question.speaker
     return None
 
 
 def resolve(question: str, history: Sequence[Mapping[str, object]] = ()) -> Resolved:
-    text = " ".join(question.split())
+    """``question`` in the context of ``history``: each earlier question is resolved in the context of
+    the ones before it, in order, by a loop (a history can be long; one stack frame per turn is not)."""
     asked = [q for q in _turns(history, "user") if q.strip()]
-    if not asked:
+    previous: str | None = None  # the question before, as resolved
+    named: str | None = None  # the last speaker named in the questions before that one, as asked
+    resolved = Resolved("", analyze(""))
+    for index in range(len(asked) + 1):
+        if index >= 2:
+            named = _named_speaker(analyze(asked[index - 2])) or named
+        last = index == len(asked)
+        resolved = _resolve_one(question if last else asked[index], previous, named, history if last else ())
+        previous = resolved.question.text
+    return resolved
+
+
+def _resolve_one(
+    question: str, previous: str | None, named: str | None, history: Sequence[Mapping[str, object]]
+) -> Resolved:
+    text = " ".join(question.split())
+    if previous is None:
         return Resolved(text, analyze(text))
-    previous = resolve(asked[-1], _prefix_before_last_user(history)).question.text
     analyzed = analyze(text)
+    frame = analyze(previous)
+    last_speaker = _named_speaker(frame) or named
     exclude: frozenset[str] = frozenset()
 
     if analyzed.kind == "say" and analyzed.speaker and _PRONOUNS.fullmatch(analyzed.speaker):
-        speaker = _last_speaker([*asked[:-1], previous]) or analyzed.speaker
+        speaker = last_speaker or analyzed.speaker
         text = re.sub(rf"\b{re.escape(analyzed.speaker)}\b", speaker, text, count=1)
         analyzed = analyze(text)
         if re.search(r"\belse\b", text, re.I):
@@ -71,36 +88,26 @@ def resolve(question: str, history: Sequence[Mapping[str, object]] = ()) -> Reso
     about = _AND_WHAT_ABOUT.match(text)
     if about and analyze(about.group("subject")).terms:
         subject = about.group("subject")
-        frame = analyze(previous)
         if frame.kind == "say" and frame.speaker:
             text = re.sub(re.escape(frame.speaker), subject, previous, count=1)
         else:
             text = f"{previous} {subject}"
         return Resolved(text, analyze(text))
 
-    last_speaker = _last_speaker([*asked[:-1], previous])
     if _PRONOUNS.search(text) and last_speaker:
         text = _PRONOUNS.sub(last_speaker, text, count=1)
         return Resolved(text, analyze(text))
 
     if analyzed.kind != "say" and (_THAT.search(text) or len(analyzed.terms) <= 1):
         # "When was that?": the new question word, the previous subject.
-        context = analyze(previous)
         merged = Question(
             text=f"{text} ({previous})",
-            kind=analyzed.kind if analyzed.kind != "what" else context.kind,
+            kind=analyzed.kind if analyzed.kind != "what" else frame.kind,
             speaker=None,
-            terms=tuple(dict.fromkeys((*analyzed.terms, *context.terms, *context.speaker_terms))),
+            terms=tuple(dict.fromkeys((*analyzed.terms, *frame.terms, *frame.speaker_terms))),
         )
         return Resolved(f"{previous} {text}", merged)
     return Resolved(text, analyzed)
-
-
-def _prefix_before_last_user(history: Sequence[Mapping[str, object]]) -> list[Mapping[str, object]]:
-    for index in range(len(history) - 1, -1, -1):
-        if history[index].get("role") == "user":
-            return list(history[:index])
-    return []
 
 
 def _given_sentences(history: Sequence[Mapping[str, object]]) -> frozenset[str]:

@@ -73,3 +73,28 @@ def test_a_self_contained_question_is_left_alone():
     resolved = resolve("Who revoked visas for South Sudanese nationals?", HISTORY)
     assert resolved.query == "Who revoked visas for South Sudanese nationals?"
     assert not resolved.exclude
+
+
+def test_a_very_long_history_resolves_without_recursion():
+    # One frame per turn used to hit Python's recursion limit (about 1,000) well before 10,000 turns.
+    history = []
+    for _ in range(5_000):
+        history += [
+            {"role": "user", "content": "What did Nduhungirehe say?"},
+            {"role": "assistant", "content": ANSWER},
+        ]
+    resolved = resolve("What else did he say?", history)
+    assert resolved.question.speaker == "Nduhungirehe"
+    assert "olivier j.p. nduhungirehe confirmed the talks." in resolved.exclude
+
+
+def test_each_earlier_question_is_resolved_in_its_own_context():
+    history = [
+        {"role": "user", "content": "What did Nduhungirehe say?"},
+        {"role": "assistant", "content": ANSWER},
+        {"role": "user", "content": "And the State Department?"},
+        {"role": "assistant", "content": "It declined to comment. [1]"},
+    ]
+    # "he" is the speaker of the resolved previous question, not of the first one.
+    assert resolve("What else did they say?", history).question.speaker == "State Department"
+    assert resolve("When was that?", history[:2]).query.startswith("What did Nduhungirehe say?")
