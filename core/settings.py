@@ -106,6 +106,19 @@ class Settings(BaseSettings):
     # Questions answered at once (REST and UI together); the rest wait in line.
     web_concurrency: int = Field(4, ge=1, le=64)
 
+    # --- Limits: what one web request may carry (REST, chat and widget alike; docs/security.md) ---
+    # (The question itself: max_question_chars above; one uploaded file: max_file_mb.)
+    # Bytes in one /api/* request body, counted as received whatever the framing; more → 413.
+    max_api_body_bytes: int = Field(1_000_000, ge=1024)
+    # Bytes in one request body of the chat's and widget's events (their history travels in it).
+    max_ui_body_bytes: int = Field(4_000_000, ge=1024)
+    # Conversation turns sent with a question: REST refuses more (400); the chat keeps the latest.
+    max_history_turns: int = Field(50, ge=0)
+    # Characters in one conversation turn; a longer turn is refused (REST 400, chat a notice).
+    max_turn_chars: int = Field(20_000, ge=100)
+    # Files in one upload request of the Articles tab (only .txt .md .html .htm .json .jsonl).
+    max_upload_files: int = Field(100, ge=1)
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
