@@ -346,7 +346,13 @@ def test_the_widget_chat_keeps_its_citations(url: str):
 def test_articles_listing_and_uploads_behind_the_admin_token(locked_url: str, tmp_path: Path):
     from gradio_client import Client, handle_file
 
-    client = Client(f"{locked_url}/", auth=("editor", "pw-1"), verbose=False, download_files=False)
+    client = Client(
+        f"{locked_url}/",
+        auth=("editor", "pw-1"),
+        headers={"X-Admin-Token": "admin-1"},  # the upload route itself needs the admin token
+        verbose=False,
+        download_files=False,
+    )
     counts, table, _ = client.predict(api_name="/articles")
     assert "**1** articles" in counts
     assert table["data"][0][0] == "rwanda-us-deportation-talks"
@@ -378,8 +384,8 @@ def test_thumbs_are_written_to_the_feedback_log(assistant: Assistant, tmp_path: 
 
     import gradio as gr
 
+    from web.conversation import Conversation
     from web.service import ChatService
-    from web.ui import Conversation
 
     settings = Settings(
         index_dir=assistant.settings.index_dir, feedback_path=tmp_path / "fb" / "feedback.jsonl"

@@ -154,3 +154,13 @@ def test_feedback_is_appended_as_json_lines(tmp_path: Path):
     service.record_feedback({"rating": "down", "question": "é"})
     lines = [json.loads(x) for x in settings.feedback_path.read_text(encoding="utf-8").splitlines()]
     assert [x["rating"] for x in lines] == ["up", "down"] and lines[1]["question"] == "é" and lines[0]["time"]
+
+
+def test_the_chat_keeps_the_latest_turns_and_renumbers_their_answers():
+    from web.limits import latest_turns
+
+    history = [{"role": "user", "content": str(i)} for i in range(10)]
+    kept, answers = latest_turns(history, {1: "a", 7: "b", 9: "c"}, Settings(max_history_turns=4))
+    assert [m["content"] for m in kept] == ["6", "7", "8", "9"]
+    assert answers == {1: "b", 3: "c"}  # answers are keyed by their message's position
+    assert latest_turns(history[:3], {1: "a"}, Settings(max_history_turns=4)) == (history[:3], {1: "a"})

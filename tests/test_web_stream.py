@@ -2,8 +2,9 @@
 
 from types import SimpleNamespace
 
+from core.settings import Settings
 from core.types import Answer
-from web.ui import Conversation
+from web.conversation import Conversation
 
 
 class StreamingService:
@@ -12,7 +13,7 @@ class StreamingService:
     def __init__(self, items):
         self.items = items
         self.assistant = SimpleNamespace(generator="a language model")
-        self.settings = SimpleNamespace(articles_dir="data/articles")
+        self.settings = Settings()
 
     def ask_stream(self, question, history, filters):
         yield from self.items

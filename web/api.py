@@ -1,34 +1,40 @@
 """The REST API: ``POST /api/ask``, ``GET /api/health``, ``GET /api/articles/{id}``.
 
-Errors are JSON ``{"error": "..."}`` with a 4xx/5xx status: an empty or too long question or a bad filter
-date → 400, a malformed body → 422, a missing or wrong token → 401, an unknown article → 404, an empty
-index → 503. ``Assistant.ask`` is synchronous and CPU-bound: it runs in worker threads, at most
+Errors are JSON ``{"error": "..."}`` with a 4xx/5xx status: an empty or too long question, too long a
+history or a bad filter date → 400, a malformed body → 422 (with ``detail``: where and what, never the
+values sent), a missing or wrong token → 401, a body over the limit → 413, an unknown article → 404, an
+empty index → 503. Text is made valid Unicode as it is parsed (a lone surrogate becomes U+FFFD).
+``Assistant.ask`` is synchronous and CPU-bound: it runs in worker threads, at most
 ``settings.web_concurrency`` at a time.
 """
 
 from __future__ import annotations
 
-import hmac
 import logging
 from typing import Annotated, Any, Literal
 
 import anyio
 from fastapi import APIRouter, Depends, FastAPI, Request, Security
-from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import NewsroomError
+from core.text import valid_text
 from core.types import Citation, Retrieved
+from web.limits import check_history
+from web.security import TOKEN_MESSAGE, WWW_AUTHENTICATE, token_matches
 from web.service import ChatService, make_filters
 
 log = logging.getLogger(__name__)
 
-MAX_HISTORY_TURNS = 50
-MAX_TURN_CHARS = 20_000
+MAX_ERRORS_SHOWN = 5
+MAX_LOCATION_CHARS = 80
+
+# Text from the request, made valid Unicode as it is parsed (JSON can carry lone surrogates).
+Text = Annotated[str, AfterValidator(valid_text)]
 
 
 class ApiError(NewsroomError):
@@ -44,16 +50,16 @@ class Turn(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     role: Literal["user", "assistant"]
-    content: str = Field(max_length=MAX_TURN_CHARS)
+    content: Text = Field(description="at most settings.max_turn_chars (20,000) characters")
 
 
 class FilterModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    sources: list[str] = Field(default_factory=list, description="keep articles from these sources")
-    article_ids: list[str] = Field(default_factory=list, description="keep these articles (or their copies)")
-    published_from: str | None = Field(None, description="ISO date, e.g. 2025-05-01 (inclusive)")
-    published_to: str | None = Field(None, description="ISO date, e.g. 2025-05-31 (inclusive)")
+    sources: list[Text] = Field(default_factory=list, description="keep articles from these sources")
+    article_ids: list[Text] = Field(default_factory=list, description="keep these articles (or their copies)")
+    published_from: Text | None = Field(None, description="ISO date, e.g. 2025-05-01 (inclusive)")
+    published_to: Text | None = Field(None, description="ISO date, e.g. 2025-05-31 (inclusive)")
 
 
 class AskRequest(BaseModel):
@@ -74,10 +80,12 @@ class AskRequest(BaseModel):
         },
     )
 
-    question: str
-    history: list[Turn] = Field(default_factory=list, max_length=MAX_HISTORY_TURNS)
+    question: Text = Field(description="at most settings.max_question_chars (1,000) characters")
+    history: list[Turn] = Field(
+        default_factory=list, description="earlier turns, at most settings.max_history_turns (50)"
+    )
     filters: FilterModel | None = None
-    as_of: str | None = Field(None, description="answer as of this ISO date: later articles are left out")
+    as_of: Text | None = Field(None, description="answer as of this ISO date: later articles are left out")
 
 
 class AnswerModel(BaseModel):
@@ -133,16 +141,13 @@ bearer = HTTPBearer(auto_error=False, description="Needed when the server sets N
 def require_token(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
 ) -> None:
+    # web.security.RequestGuard refuses these before the body is read; this keeps the rule (and the
+    # OpenAPI security scheme) on the routes themselves.
     token = service_of(request).settings.api_token
     if token is None:
         return
-    given = credentials.credentials.strip() if credentials else ""
-    if not given or not hmac.compare_digest(given.encode(), token.get_secret_value().encode()):
-        raise ApiError(
-            401,
-            "Missing or wrong API token: send 'Authorization: Bearer <token>'",
-            {"WWW-Authenticate": "Bearer"},
-        )
+    if not token_matches(credentials.credentials if credentials else None, token):
+        raise ApiError(401, TOKEN_MESSAGE, {"WWW-Authenticate": WWW_AUTHENTICATE})
 
 
 router = APIRouter(prefix="/api", dependencies=[Depends(require_token)], responses=ERRORS)
@@ -155,6 +160,7 @@ async def ask(body: AskRequest, request: Request) -> dict[str, Any]:
     service = service_of(request)
     filters = make_filters(**body.filters.model_dump()) if body.filters else None
     history = [turn.model_dump() for turn in body.history]
+    check_history(history, service.settings)
     limiter: anyio.CapacityLimiter = request.app.state.ask_limiter
 
     def run() -> dict[str, Any]:
@@ -181,15 +187,29 @@ async def article(article_id: str, request: Request) -> dict[str, Any]:
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status, headers=headers)
+    return JSONResponse({"error": valid_text(message)}, status_code=status, headers=headers)
 
 
-def _validation_message(exc: RequestValidationError) -> str:
-    parts = []
-    for err in exc.errors()[:5]:
-        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
-        parts.append(f"{where}: {err.get('msg', 'invalid')}")
-    return "Bad request — " + "; ".join(parts)
+def _location(err: dict[str, Any]) -> str:
+    where = ".".join(valid_text(str(p)) for p in err.get("loc", ()) if p != "body") or "body"
+    return where if len(where) <= MAX_LOCATION_CHARS else where[: MAX_LOCATION_CHARS - 1] + "…"
+
+
+def _validation_body(exc: RequestValidationError) -> dict[str, Any]:
+    """Where each problem is and what it is — never the values sent (a body can be large, or hostile)."""
+    errors = exc.errors()
+    detail = [
+        {
+            "loc": _location(err),
+            "msg": valid_text(str(err.get("msg", "invalid"))),
+            "type": str(err.get("type")),
+        }
+        for err in errors[:MAX_ERRORS_SHOWN]
+    ]
+    message = "Bad request — " + "; ".join(f"{d['loc']}: {d['msg']}" for d in detail)
+    if len(errors) > MAX_ERRORS_SHOWN:
+        message += f" (and {len(errors) - MAX_ERRORS_SHOWN} more)"
+    return {"error": message, "detail": detail}
 
 
 def install(app: FastAPI) -> None:
@@ -205,7 +225,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        body = {"error": _validation_message(exc), "detail": jsonable_encoder(exc.errors())}
+        try:
+            body = _validation_body(exc)
+        except Exception:  # this handler must answer whatever the request held
+            log.exception("could not describe a validation error")
+            body = {"error": "Bad request — the body does not match the schema (see /docs)", "detail": []}
         return JSONResponse(body, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)

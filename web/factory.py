@@ -1,4 +1,8 @@
-"""Builds the FastAPI app: /api (REST), /docs (OpenAPI), /widget and / (Gradio), /static/gradio.js."""
+"""Builds the FastAPI app: /api (REST), /docs (OpenAPI), /widget and / (Gradio), /static/gradio.js.
+
+Middleware, outermost first: security headers, CORS, the upload guard, the request guard (token before
+body, bounded bodies) — so that every refusal still carries the CSP and CORS headers.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,14 @@ from pathlib import Path
 import anyio
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.cors import CORSMiddleware
 
 from core.offline import go_offline
-from web.security import ApiBodyLimit, SecurityHeaders
+from web.security import RequestGuard, SecurityHeaders
 from web.service import ChatService, version
+from web.uploads import UploadGuard, UploadTickets
 
 WIDGET_PATH = "/widget"
 
@@ -73,6 +78,15 @@ def create_app(service: ChatService) -> FastAPI:
 
     app.mount("/static/assets", StaticFiles(directory=frontend / "assets"), name="gradio-assets")
 
+    # Added innermost first: the guards sit inside CORS and the security headers.
+    app.add_middleware(
+        RequestGuard,
+        api_bytes=settings.max_api_body_bytes,
+        ui_bytes=settings.max_ui_body_bytes,
+        api_token=settings.api_token,
+    )
+    tickets = UploadTickets()
+    app.add_middleware(UploadGuard, settings=settings, tickets=tickets)
     # Gradio defers to this CORSMiddleware when the parent app has one.
     app.add_middleware(
         CORSMiddleware,
@@ -82,7 +96,11 @@ def create_app(service: ChatService) -> FastAPI:
         allow_headers=["*"],
     )
     app.add_middleware(SecurityHeaders, allowed_origins=settings.allowed_origins)
-    app.add_middleware(ApiBodyLimit)
+
+    @app.api_route(WIDGET_PATH, methods=["GET", "HEAD"], include_in_schema=False)
+    def widget_without_slash() -> RedirectResponse:
+        # Relative, so it holds behind a proxy prefix too: /newsroom/widget → /newsroom/widget/.
+        return RedirectResponse(f"{WIDGET_PATH.rsplit('/', 1)[-1]}/", status_code=307)
 
     common = {
         "css": render.CSS,
@@ -100,7 +118,7 @@ def create_app(service: ChatService) -> FastAPI:
         root_path=f"{settings.root_path}{WIDGET_PATH}",
         **common,
     )
-    chat = ui.build_chat(service).queue(default_concurrency_limit=settings.web_concurrency)
+    chat = ui.build_chat(service, tickets).queue(default_concurrency_limit=settings.web_concurrency)
     auth = None
     if settings.ui_user and settings.ui_password is not None:
         auth = (settings.ui_user, settings.ui_password.get_secret_value())
@@ -113,4 +131,8 @@ def create_app(service: ChatService) -> FastAPI:
         auth_message="Newsroom assistant: sign in with the newsroom login.",
         **common,
     )
+    for blocks in (widget, chat):
+        # launch() sets this; mount_gradio_app does not, and without it Gradio skips its own check that
+        # a file named in an event's input was uploaded (any server path would be read and copied).
+        blocks.has_launched = True
     return app

@@ -178,22 +178,22 @@ def stream_steps(text: str, steps: int = 8) -> list[str]:
     return [" ".join(words[:i]) for i in range(size, len(words), size)] + [text]
 
 
-def _text_of(content: object) -> str:
+def text_of(content: object) -> str:
     """Message content from the browser (blocks), gradio_client (strings) or our own HTML messages."""
     if isinstance(content, str):
         return content
     if isinstance(content, Mapping):
         if "text" in content:
             return str(content.get("text") or "")
-        return _text_of(content.get("value") or content.get("content") or "")
+        return text_of(content.get("value") or content.get("content") or "")
     if isinstance(content, Sequence):
-        return " ".join(_text_of(part) for part in content)
+        return " ".join(text_of(part) for part in content)
     return ""
 
 
 def _plain(content: object) -> tuple[str, str | None]:
     """(plain text, kind of our block or None)."""
-    text = _text_of(content)
+    text = text_of(content)
     match = _BLOCK.match(text)
     if match is None:
         return text.strip(), None

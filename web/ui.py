@@ -12,20 +12,26 @@ Thumbs up/down (the chatbot's ``like`` event) append the question, the answer an
 
 from __future__ import annotations
 
-import hmac
 import logging
-import time
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import gradio as gr
 
-from assistant.assistant import EmptyIndex
-from core.errors import NewsroomError
-from core.types import Answer
+from ingest.load import SUPPORTED
 from web import render
-from web.service import ChatService, make_filters
+from web.conversation import Conversation, History, Turns
+from web.security import token_matches
+from web.service import ChatService
+from web.uploads import (
+    ARTICLE_TYPES,
+    TICKET_COOKIE,
+    TICKET_SECONDS,
+    UploadTickets,
+    local_request,
+    upload_policy,
+    uploaded_paths,
+)
 
 log = logging.getLogger(__name__)
 
@@ -35,110 +41,11 @@ EXAMPLES = [
     "Why do critics say relocating asylum seekers to Rwanda poses risks?",
     "What did the State Department say?",
 ]
-STREAM_STEPS = 8
-STREAM_DELAY_S = 0.03
 TABLE_HEADERS = ["id", "title", "source", "published", "duplicate cluster"]
-
-History = list[dict[str, Any]]
-Turns = dict[int, dict[str, Any]]
-
-
-class Conversation:
-    """The event handlers both UIs share: ask (streamed), feedback, pick an answer's sources."""
-
-    def __init__(self, service: ChatService, *, ui: str, compact: bool) -> None:
-        self.service = service
-        self.ui = ui
-        self.compact = compact  # the widget lists sources under each answer instead of in a panel
-
-    def _error_text(self, exc: Exception) -> str:
-        if isinstance(exc, EmptyIndex):
-            return (
-                "No articles are indexed yet. Add some in the Articles tab, or run: python -m ingest "
-                f"{self.service.settings.articles_dir}"
-            )
-        if isinstance(exc, NewsroomError):
-            return str(exc)
-        log.exception("answering failed")
-        return "Something went wrong while answering (it has been logged). Please try again."
-
-    def respond(
-        self,
-        question: str,
-        history: History | None,
-        sources: list[str] | None,
-        published_from: str | None,
-        published_to: str | None,
-        turns: Turns | None,
-    ) -> Iterator[tuple[str, History, str, Turns]]:
-        """Yields (question box, conversation, sources panel, turns) as the answer streams in."""
-        history = list(history or [])
-        turns = dict(turns or {})
-        question = (question or "").strip()
-        if not question:  # nothing asked: leave everything as it is
-            yield "", history, gr.skip(), turns
-            return
-        panel = render.sources_panel(None, self.service.describe)
-        asked = [*history, render.question_message(question)]
-        yield "", [*asked, render.pending_message()], panel, turns
-        pieces: list[str] = []
-        answer: Answer | None = None
-        try:
-            filters = make_filters(sources, (), published_from, published_to)
-            for item in self.service.ask_stream(question, render.plain_history(history), filters):
-                if isinstance(item, Answer):
-                    answer = item
-                elif self.service.assistant.generator is not None:
-                    # A language model is writing: show each checked sentence as it arrives.
-                    pieces.append(item)
-                    yield "", [*asked, render.partial_message(" ".join(pieces))], panel, turns
-        except Exception as exc:  # every failure becomes a message, never a stack trace
-            yield "", [*asked, render.notice_message(self._error_text(exc))], panel, turns
-            return
-        if answer is None:
-            yield (
-                "",
-                [*asked, render.notice_message(self._error_text(RuntimeError("no answer")))],
-                panel,
-                turns,
-            )
-            return
-        if not pieces:  # an extractive answer is ready at once: reveal it in a few steps
-            for partial in render.stream_steps(answer.answer, STREAM_STEPS)[:-1]:
-                yield "", [*asked, render.answer_message(answer, partial)], panel, turns
-                time.sleep(STREAM_DELAY_S)
-        extra = render.compact_sources(answer, self.service.describe) if self.compact else ""
-        turns[len(asked)] = {"question": question, "answer": answer}
-        panel = render.sources_panel(answer, self.service.describe)
-        yield "", [*asked, render.answer_message(answer, extra=extra)], panel, turns
-
-    def show_sources(self, turns: Turns | None, event: gr.SelectData) -> str:
-        """Clicking an answer shows its sources in the panel."""
-        index = event.index if isinstance(event.index, int) else event.index[0]
-        turn = (turns or {}).get(index)
-        if turn is None:
-            return gr.skip()
-        return render.sources_panel(turn["answer"], self.service.describe)
-
-    def feedback(self, turns: Turns | None, event: gr.LikeData) -> None:
-        index = event.index if isinstance(event.index, int) else event.index[0]
-        turn = (turns or {}).get(index)
-        if turn is None:
-            return
-        answer: Answer = turn["answer"]
-        liked = event.liked
-        rating = "up" if liked is True else "down" if liked is False else str(liked)
-        path = self.service.record_feedback(
-            {
-                "ui": self.ui,
-                "rating": rating,
-                "question": turn["question"],
-                "answer": answer.answer,
-                "refused": answer.refused,
-                "citations": [c.to_dict() for c in answer.citations],
-            }
-        )
-        log.info("feedback %s recorded in %s", rating, path)
+SET_TICKET_COOKIE_JS = (
+    "(ticket) => { if (ticket) { document.cookie = "
+    f"`{TICKET_COOKIE}=${{ticket}}; path=/; max-age={TICKET_SECONDS}; SameSite=Strict`; }} }}"
+)
 
 
 # --- the full chat -----------------------------------------------------------------------------------
@@ -169,30 +76,30 @@ def _articles_view(service: ChatService) -> tuple[str, list[list[str]], Any]:
     return summary, table, gr.update(choices=sources)
 
 
-def uploads_allowed(service: ChatService) -> tuple[bool, str]:
-    settings = service.settings
-    if settings.admin_token is not None:
-        return True, "Uploading needs the admin token."
-    if settings.api_token is not None or settings.ui_password is not None:
-        return (
-            False,
-            "Uploads are off: set NEWSROOM_ADMIN_TOKEN to allow them when a login or API token is on.",
-        )
-    return True, "Files are added to the index as they are (no login is configured)."
-
-
-def _ingest_upload(service: ChatService, files: list[str] | None, token: str | None) -> str:
-    allowed, _ = uploads_allowed(service)
-    if not allowed:
+def _ingest_upload(
+    service: ChatService,
+    files: list[str] | None,
+    token: str | None,
+    *,
+    uploaded: Iterable[str],
+    local: bool,
+) -> str:
+    """Ingest files the browser uploaded to this app — never another path a request names."""
+    policy = upload_policy(service.settings)
+    if not policy.allowed:
         return "Uploads are off on this server."
     admin = service.settings.admin_token
-    if admin is not None and not hmac.compare_digest(
-        (token or "").encode(), admin.get_secret_value().encode()
-    ):
-        return "⚠ Wrong admin token."
-    paths = [Path(f) for f in files or []]
-    if not paths:
-        return "Choose one or more files first (.txt, .md, .html, .json, .jsonl)."
+    if admin is not None:
+        if not token_matches(token, admin):
+            return "⚠ Wrong admin token."
+    elif not local:
+        return "⚠ Uploads without a login are taken from this machine only."
+    if not files:
+        return f"Choose one or more files first ({ARTICLE_TYPES})."
+    paths, refused = uploaded_paths(files, uploaded)
+    if refused:
+        names = ", ".join(f"`{render.esc(name[-80:])}`" for name in refused[:5])
+        return f"⚠ Only files uploaded here ({ARTICLE_TYPES}) can be ingested, not {names}."
     from ingest.pipeline import NothingToIngest
 
     try:
@@ -215,9 +122,9 @@ def _ingest_upload(service: ChatService, files: list[str] | None, token: str | N
     return "\n".join(lines)
 
 
-def build_chat(service: ChatService) -> gr.Blocks:
+def build_chat(service: ChatService, tickets: UploadTickets) -> gr.Blocks:
     chat = Conversation(service, ui="chat", compact=False)
-    allowed, upload_note = uploads_allowed(service)
+    policy = upload_policy(service.settings)
     with gr.Blocks(title="Newsroom assistant", analytics_enabled=False) as demo:
         turns = gr.State({})
         gr.Markdown(
@@ -262,20 +169,20 @@ def build_chat(service: ChatService) -> gr.Blocks:
                 table = gr.Dataframe(headers=TABLE_HEADERS, interactive=False, wrap=True, max_height=480)
                 refresh = gr.Button("Refresh", size="sm")
                 with gr.Accordion("Add articles", open=False):
-                    gr.Markdown(upload_note)
+                    gr.Markdown(policy.note)
+                    with gr.Row(visible=policy.needs_token):
+                        token = gr.Textbox(label="Admin token", type="password", scale=4)
+                        unlock = gr.Button("Unlock uploads", scale=1, elem_id="na-unlock")
+                    ticket = gr.Textbox(visible="hidden")
                     files = gr.File(
-                        label="Files (.txt .md .html .json .jsonl)",
+                        label=f"Files ({ARTICLE_TYPES})",
                         file_count="multiple",
-                        file_types=[".txt", ".md", ".html", ".htm", ".json", ".jsonl"],
+                        file_types=list(SUPPORTED),
                         type="filepath",
-                        interactive=allowed,
+                        interactive=policy.allowed and not policy.needs_token,
+                        elem_id="na-files",
                     )
-                    token = gr.Textbox(
-                        label="Admin token",
-                        type="password",
-                        visible=service.settings.admin_token is not None,
-                    )
-                    ingest_button = gr.Button("Ingest", interactive=allowed)
+                    ingest_button = gr.Button("Ingest", interactive=policy.allowed, elem_id="na-ingest")
                     ingest_result = gr.Markdown()
 
         ask_inputs = [box, chatbot, sources, published_from, published_to, turns]
@@ -314,8 +221,13 @@ def build_chat(service: ChatService) -> gr.Blocks:
         demo.load(articles, None, article_outputs, api_name="articles")
         refresh.click(articles, None, article_outputs, api_name="refresh_articles", api_visibility="private")
 
-        def upload(paths: list[str] | None, admin_token: str | None) -> tuple[str, str, list[list[str]], Any]:
-            message = _ingest_upload(service, paths, admin_token)
+        def upload(
+            paths: list[str] | None, admin_token: str | None, request: gr.Request
+        ) -> tuple[str, str, list[list[str]], Any]:
+            client = request.client.host if request.client else None
+            local = local_request(client, [(k.encode(), v.encode()) for k, v in request.headers.items()])
+            uploaded = list(demo.upload_file_set)  # what Gradio's upload route stored for this app
+            message = _ingest_upload(service, paths, admin_token, uploaded=uploaded, local=local)
             return (message, *_articles_view(service))
 
         ingest_button.click(
@@ -325,6 +237,19 @@ def build_chat(service: ChatService) -> gr.Blocks:
             api_name="ingest",
             concurrency_limit=1,
         )
+
+        def unlock_uploads(admin_token: str | None) -> tuple[str, str, Any]:
+            admin = service.settings.admin_token
+            if admin is None or not token_matches(admin_token, admin):
+                return "⚠ Wrong admin token.", "", gr.update(interactive=False)
+            message = "Uploads unlocked in this browser for an hour: choose the files, then **Ingest**."
+            return message, tickets.issue(), gr.update(interactive=True)
+
+        unlocked = unlock.click(
+            unlock_uploads, [token], [ingest_result, ticket, files], api_name="unlock_uploads", queue=False
+        )
+        # Gradio's upload request sends cookies but no custom header: the ticket travels as a cookie.
+        unlocked.then(None, [ticket], None, js=SET_TICKET_COOKIE_JS)
     return demo
 
 
