@@ -230,3 +230,35 @@ def test_the_widget_on_an_intranet_page(page: Any, app_url: str, intranet: str, 
 def test_the_api_docs_render_offline(page: Any, app_url: str) -> None:
     page.goto(f"{app_url}/docs")
     sync_api.expect(page.get_by_text("/api/ask").first).to_be_visible()
+
+
+def test_uploading_an_article_after_unlocking_with_the_admin_token(
+    page: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from tests.test_web_security import make_app
+
+    story = tmp_path_factory.mktemp("upload") / "harbour-ferry.txt"
+    story.write_text(
+        "Harbour ferry returns\n\nThe harbour ferry returned to service on Monday, the port authority said.\n",
+        encoding="utf-8",
+    )
+    app = make_app(tmp_path_factory.mktemp("admin"), admin_token="admin-9", api_token="api-9")
+    with serve(app) as url:
+        page.goto(f"{url}/")
+        page.get_by_role("tab", name="Articles").click()
+        page.get_by_text("Add articles").click()
+        files = page.locator("#na-files")
+        assert files.locator("input[type=file]").count() == 0  # locked until the token is given
+        page.get_by_label("Admin token").fill("admin-9")
+        page.locator("#na-unlock").click()
+        page.get_by_text("Uploads unlocked", exact=False).wait_for()
+        # The upload request carries the ticket cookie the unlock set; without it the route answers 401.
+        files.locator("input[type=file]").set_input_files(str(story))
+        files.get_by_text("harbour-ferry.txt").first.wait_for()
+        page.locator("#na-ingest").click()
+        page.get_by_text("Indexed", exact=False).first.wait_for()
+        sync_api.expect(page.get_by_text("Indexed", exact=False).first).to_contain_text("1 articles")
+        found = page.request.get(
+            f"{url}/api/articles/harbour-ferry", headers={"Authorization": "Bearer api-9"}
+        )
+        assert found.status == 200
