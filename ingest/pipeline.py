@@ -15,7 +15,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -174,7 +174,21 @@ def prepare(article: Article, *, tokenizer: WordPieceTokenizer, settings: Settin
         target_tokens=settings.chunk_target_tokens,
         title_max_tokens=settings.title_max_tokens,
     )
-    return Prepared(cleaned.article, chunks, cleaned.repeated_paragraphs, signature(cleaned.article.text))
+    return Prepared(
+        cleaned.article, _first_of_each(chunks), cleaned.repeated_paragraphs, signature(cleaned.article.text)
+    )
+
+
+def _first_of_each(chunks: list[Chunk]) -> list[Chunk]:
+    """A passage repeated within one article is kept at its first place only: only that one would be
+    indexed, and a long run of one pattern ("a." * 499000) cuts into thousands of identical pieces."""
+    seen: set[str] = set()
+    kept: list[Chunk] = []
+    for c in chunks:
+        if c.id not in seen:
+            seen.add(c.id)
+            kept.append(replace(c, seq=len(kept)))
+    return kept
 
 
 def _prepare_or_reason(article: Article, settings: Settings) -> Prepared | str:

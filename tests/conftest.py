@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from core.offline import go_offline
 
@@ -12,6 +13,12 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 go_offline()
+
+# Property tests: "ci" (the default) keeps each suite well under a minute; search deeper with
+# `pytest --hypothesis-profile=long`. No deadline: timings on a shared machine are not the property.
+settings.register_profile("ci", max_examples=100, deadline=None, print_blob=True)
+settings.register_profile("long", max_examples=2000, deadline=None, print_blob=True)
+settings.load_profile("ci")
 
 
 @pytest.fixture(autouse=True)

@@ -65,3 +65,34 @@ def test_skipped_files_are_reported_but_the_rest_goes_in(tmp_path: Path):
     summary = json.loads(result.stdout)
     assert summary["articles"] == 1
     assert [s["path"].endswith("bad.bin.txt") for s in summary["skipped"]] == [True]
+
+
+@pytest.mark.model
+def test_hostile_files_go_in_or_are_skipped_and_the_index_keeps_working(tmp_path: Path):
+    """What a red-team pass sent: a 3,800-character URL, a million characters without a space, a lone
+    surrogate in one JSONL record, JSON nested 100,000 deep; each run into an index holding the sample."""
+    index = str(tmp_path / "index")
+    assert run_ingest("data/articles", "--index", index, "--json").returncode == 0
+    url = ("https://example.com/" + "/".join(f"segment{i:04d}-abcdefghij" for i in range(200)))[:3800]
+    hostile = tmp_path / "hostile"
+    hostile.mkdir()
+    (hostile / "url.txt").write_text(f"Harbour bridge\n\nThe report is at {url} for details.\n")
+    (hostile / "aa.txt").write_text("a." * 499_000)
+    records = [{"id": "good-1", "text": "Power is back."}, {"id": "bad-2", "text": "A \ud800 here."}]
+    (hostile / "records.jsonl").write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    (hostile / "deep.json").write_text('{"text": "x", "k": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    result = run_ingest(str(hostile), "--index", index, "--json")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["articles"] == 4 and summary["indexed_articles"] == 5
+    assert summary["skipped"] == [
+        {
+            "path": str(hostile / "deep.json"),
+            "reason": "the JSON is nested too deeply (more than 64 levels)",
+        }
+    ]
+    # Not poisoned: the next ingest of another file goes through, and nothing indexed is lost.
+    (tmp_path / "later.txt").write_text("Ferry\n\nThe harbour ferry resumed service on Saturday.")
+    later = json.loads(run_ingest(str(tmp_path / "later.txt"), "--index", index, "--json").stdout)
+    assert later["skipped"] == [] and later["indexed_articles"] == 6 and later["embedded"] >= 1

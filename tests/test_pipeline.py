@@ -382,3 +382,18 @@ def test_a_store_with_the_columns_of_an_older_version_opens_and_keeps_its_chunks
     )
     assert summary.embedded >= 1 and summary.reused == len(chunk_ids)
     _all_retrievable(reopened)
+
+
+def test_a_long_run_of_one_pattern_is_stored_once_per_distinct_passage(settings, tmp_path):
+    index = open_index(settings)
+    ingest([SEED], settings=settings, index=index)
+    seed_chunks = index.store.counts()["chunks"]
+    summary = ingest([write(tmp_path / "in", "aa.txt", "a." * 20_000)], settings=settings, index=index)
+    # Cut into ~160 pieces that fit, nearly all the same text: each distinct piece is stored once.
+    assert summary.articles == 1 and summary.skipped == []
+    assert 1 <= summary.chunks <= 3
+    stored = index.store.get_chunks(index.store.indexed_chunk_ids())
+    aa = [s.chunk for s in stored.values() if s.chunk.article_id == "aa"]
+    assert len(aa) == summary.chunks and all(c.n_tokens <= 256 for c in aa)
+    assert index.store.counts()["chunks"] == seed_chunks + summary.chunks
+    _all_retrievable(index)
