@@ -17,36 +17,7 @@ from typing import Any
 import numpy as np
 
 from core.types import Article, Chunk
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS articles (
-    id TEXT PRIMARY KEY,
-    fingerprint TEXT NOT NULL,        -- of the loaded article and the pipeline settings
-    title TEXT, url TEXT, source TEXT, published TEXT,
-    extra TEXT NOT NULL,              -- JSON
-    text TEXT NOT NULL,               -- cleaned text: citation offsets point into it
-    repeated_paragraphs INTEGER NOT NULL DEFAULT 0,
-    signature BLOB,                   -- MinHash values for near-duplicate detection
-    canonical_id TEXT                 -- the copy that is indexed for its duplicate cluster
-);
-CREATE TABLE IF NOT EXISTS chunks (
-    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
-    seq INTEGER NOT NULL,
-    id TEXT NOT NULL,
-    start INTEGER NOT NULL, "end" INTEGER NOT NULL,
-    paragraph INTEGER NOT NULL,
-    text TEXT NOT NULL, embed_text TEXT NOT NULL, n_tokens INTEGER NOT NULL,
-    token_ids BLOB,                   -- the model's input ids for embed_text (uint32), when known
-    PRIMARY KEY (article_id, seq)
-);
--- In the order _indexed_rows picks a chunk's indexed owner: found without sorting every copy.
-CREATE INDEX IF NOT EXISTS chunks_by_id_owner ON chunks(id, article_id, seq);
-CREATE INDEX IF NOT EXISTS articles_by_canonical ON articles(canonical_id);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
-# Columns of stores written by earlier versions that nothing reads any more (paragraph_end is NOT NULL,
-# so inserts without it would fail): dropped when such a store is opened.
-_DROPPED_COLUMNS = ("paragraph_end", "prev_id", "next_id")
+from vectorstore.schema import open_store
 
 
 @dataclass(frozen=True)
@@ -79,41 +50,8 @@ def published_ts(published: str) -> int:
 
 class ArticleStore:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # WAL + NORMAL: a crash never corrupts the store; at worst the last commits are lost, and the
-        # next ingest redoes them. FULL would fsync on every article.
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.executescript(_SCHEMA)
-        self._upgrade()
-
-    def _upgrade(self) -> None:
-        """Bring a store written by an earlier version to the current columns (the data is kept)."""
-        self._db.execute("DROP INDEX IF EXISTS chunks_by_id")  # replaced by chunks_by_id_owner
-        if self._columns() == self._current_columns():
-            return
-        with self._transaction() as db:  # one process upgrades; another opening it meanwhile waits
-            columns = self._columns()
-            if "token_ids" not in columns:  # a store from before token ids were kept
-                db.execute("ALTER TABLE chunks ADD COLUMN token_ids BLOB")
-            for column in _DROPPED_COLUMNS:
-                if column in columns:
-                    db.execute(f"ALTER TABLE chunks DROP COLUMN {column}")
-
-    def _columns(self) -> set[str]:
-        return {row[1] for row in self._db.execute("PRAGMA table_info(chunks)")}
-
-    @staticmethod
-    def _current_columns() -> set[str]:
-        memory = sqlite3.connect(":memory:")
-        try:
-            memory.executescript(_SCHEMA)
-            return {row[1] for row in memory.execute("PRAGMA table_info(chunks)")}
-        finally:
-            memory.close()
+        self._db = open_store(path)
 
     def close(self) -> None:
         self._db.close()

@@ -1,0 +1,87 @@
+"""The article store's SQLite schema, and the upgrade of stores written by earlier versions.
+
+Opening a store creates what is missing and brings old tables to the current columns, keeping the data,
+so an index folder from an earlier version stays usable.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,        -- of the loaded article and the pipeline settings
+    title TEXT, url TEXT, source TEXT, published TEXT,
+    extra TEXT NOT NULL,              -- JSON
+    text TEXT NOT NULL,               -- cleaned text: citation offsets point into it
+    repeated_paragraphs INTEGER NOT NULL DEFAULT 0,
+    signature BLOB,                   -- MinHash values for near-duplicate detection
+    canonical_id TEXT                 -- the copy that is indexed for its duplicate cluster
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL,
+    paragraph INTEGER NOT NULL,
+    text TEXT NOT NULL, embed_text TEXT NOT NULL, n_tokens INTEGER NOT NULL,
+    token_ids BLOB,                   -- the model's input ids for embed_text (uint32), when known
+    PRIMARY KEY (article_id, seq)
+);
+-- In the order the store picks a chunk's indexed owner: found without sorting every copy.
+CREATE INDEX IF NOT EXISTS chunks_by_id_owner ON chunks(id, article_id, seq);
+CREATE INDEX IF NOT EXISTS articles_by_canonical ON articles(canonical_id);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+# Columns of stores written by earlier versions that nothing reads any more (paragraph_end is NOT NULL,
+# so inserts without it would fail): dropped when such a store is opened.
+_DROPPED_COLUMNS = ("paragraph_end", "prev_id", "next_id")
+_DROPPED_INDEXES = ("chunks_by_id",)  # replaced by chunks_by_id_owner
+
+
+def open_store(path: Path) -> sqlite3.Connection:
+    """A connection to the store at ``path`` (autocommit; transactions are explicit), created or upgraded."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    # WAL + NORMAL: a crash never corrupts the store; at worst the last commits are lost, and the
+    # next ingest redoes them. FULL would fsync on every article.
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA foreign_keys=ON")
+    db.executescript(SCHEMA)
+    _upgrade(db)
+    return db
+
+
+def _upgrade(db: sqlite3.Connection) -> None:
+    for index in _DROPPED_INDEXES:
+        db.execute(f"DROP INDEX IF EXISTS {index}")
+    if _columns(db) == _current_columns():
+        return
+    db.execute("BEGIN IMMEDIATE")  # one process upgrades; another opening the store meanwhile waits
+    try:
+        columns = _columns(db)
+        if "token_ids" not in columns:  # a store from before token ids were kept
+            db.execute("ALTER TABLE chunks ADD COLUMN token_ids BLOB")
+        for column in _DROPPED_COLUMNS:
+            if column in columns:
+                db.execute(f"ALTER TABLE chunks DROP COLUMN {column}")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def _columns(db: sqlite3.Connection) -> set[str]:
+    return {row[1] for row in db.execute("PRAGMA table_info(chunks)")}
+
+
+def _current_columns() -> set[str]:
+    memory = sqlite3.connect(":memory:")
+    try:
+        memory.executescript(SCHEMA)
+        return _columns(memory)
+    finally:
+        memory.close()
