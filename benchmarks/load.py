@@ -5,6 +5,9 @@
 Without ``--url`` it starts ``python app.py`` on a free port (over ``--index``, or a fresh temporary index
 that the app fills from data/articles) and stops it afterwards. Each client is a thread with its own HTTP
 connection; every request must answer 200. Reports errors, p50/p95/max latency and throughput.
+
+``started_app``, ``run`` (with a pluggable call per request) and ``rss_mb`` are shared with
+benchmarks/soak.py.
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +61,26 @@ def _wait(url: str, headers: dict[str, str], process: subprocess.Popen | None, t
     wait_until_up(f"{url}/api/health", timeout=timeout, process=process, headers=headers)
 
 
+@dataclass(frozen=True)
+class RunningApp:
+    url: str
+    pid: int | None  # None when the app was started elsewhere (--url)
+
+
+def rss_mb(pid: int | None, field: str = "VmRSS") -> float | None:
+    """Resident memory of a process from /proc/PID/status (VmRSS now, VmHWM the peak), in MB."""
+    if pid is None:
+        return None
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return None
+
+
 @contextmanager
-def started_app(index: Path | None, headers: dict[str, str]) -> Iterator[str]:
+def started_app(
+    index: Path | None, headers: dict[str, str], env: dict[str, str] | None = None
+) -> Iterator[RunningApp]:
     workdir: Path | None = None
     if index is None:
         workdir = Path(tempfile.mkdtemp(prefix="bench-load-"))
@@ -71,12 +93,12 @@ def started_app(index: Path | None, headers: dict[str, str]) -> Iterator[str]:
             cwd=REPO,
             stdout=out,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "NEWSROOM_LOG_LEVEL": "WARNING"},
+            env={**os.environ, "NEWSROOM_LOG_LEVEL": "WARNING", **(env or {})},
         )
         url = f"http://127.0.0.1:{port}"
         try:
             _wait(url, headers, process)
-            yield url
+            yield RunningApp(url, process.pid)
         finally:
             process.terminate()
             try:
@@ -87,11 +109,43 @@ def started_app(index: Path | None, headers: dict[str, str]) -> Iterator[str]:
                 shutil.rmtree(workdir, ignore_errors=True)
 
 
-def run(url: str, clients: int, rounds: int, headers: dict[str, str]) -> dict[str, Any]:
+# One request: (client's HTTP connection, client number, body) → None on success, else what went wrong.
+Call = Callable[[Any, int, dict[str, Any]], str | None]
+
+
+def rest_ask(http: Any, number: int, body: dict[str, Any]) -> str | None:
+    response = http.post("/api/ask", json=body)
+    return None if response.status_code == 200 else f"HTTP {response.status_code}"
+
+
+def percentiles(latencies: list[float]) -> dict[str, float]:
+    ordered = sorted(latencies)
+
+    def at(p: float) -> float:
+        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+    return {
+        "p50_ms": round(at(50) * 1000, 1),
+        "p95_ms": round(at(95) * 1000, 1),
+        "max_ms": round(ordered[-1] * 1000, 1),
+        "mean_ms": round(statistics.fmean(latencies) * 1000, 1),
+    }
+
+
+def run(
+    url: str,
+    clients: int,
+    rounds: int,
+    headers: dict[str, str],
+    call: Call = rest_ask,
+    kind: Callable[[int], str] = lambda number: "rest",
+) -> dict[str, Any]:
+    """``clients`` threads, each asking ``rounds`` questions from the mix through ``call``; ``kind``
+    names each client's kind of request, and latencies are also reported per kind."""
     import httpx
 
     mix = questions()
-    latencies: list[float] = []
+    latencies: dict[str, list[float]] = {}
     errors: Counter[str] = Counter()
     lock = threading.Lock()
     barrier = threading.Barrier(clients)
@@ -103,15 +157,14 @@ def run(url: str, clients: int, rounds: int, headers: dict[str, str]) -> dict[st
                 body = mix[(number + round_ * clients) % len(mix)]
                 started = time.perf_counter()
                 try:
-                    response = http.post("/api/ask", json=body)
-                    outcome = None if response.status_code == 200 else f"HTTP {response.status_code}"
+                    outcome = call(http, number, body)
                 except httpx.HTTPError as exc:
                     outcome = type(exc).__name__
                 elapsed = time.perf_counter() - started
                 with lock:
-                    latencies.append(elapsed)
+                    latencies.setdefault(kind(number), []).append(elapsed)
                     if outcome:
-                        errors[outcome] += 1
+                        errors[f"{kind(number)}: {outcome}"] += 1
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     started = time.perf_counter()
@@ -120,25 +173,32 @@ def run(url: str, clients: int, rounds: int, headers: dict[str, str]) -> dict[st
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - started
-    ordered = sorted(latencies)
-
-    def percentile(p: float) -> float:
-        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-    return {
+    every = [t for times in latencies.values() for t in times]
+    report = {
         "url": url,
         "clients": clients,
         "rounds": rounds,
-        "requests": len(latencies),
+        "requests": len(every),
         "errors": sum(errors.values()),
         "error_kinds": dict(errors),
-        "p50_ms": round(percentile(50) * 1000, 1),
-        "p95_ms": round(percentile(95) * 1000, 1),
-        "max_ms": round(ordered[-1] * 1000, 1),
-        "mean_ms": round(statistics.fmean(latencies) * 1000, 1),
+        **percentiles(every),
         "seconds": round(wall, 2),
-        "requests_per_s": round(len(latencies) / wall, 1),
+        "requests_per_s": round(len(every) / wall, 1),
     }
+    if len(latencies) > 1:
+        report["by_kind"] = {name: {"requests": len(t), **percentiles(t)} for name, t in latencies.items()}
+    return report
+
+
+@contextmanager
+def target(url: str | None, index: Path | None, headers: dict[str, str]) -> Iterator[RunningApp]:
+    """The app at ``url``, or one started here (and stopped afterwards)."""
+    if url:
+        _wait(url.rstrip("/"), headers, None, timeout=30)
+        yield RunningApp(url.rstrip("/"), None)
+    else:
+        with started_app(index, headers) as app:
+            yield app
 
 
 def main() -> int:
@@ -158,21 +218,12 @@ def main() -> int:
     args = parser.parse_args()
     headers = {"Authorization": f"Bearer {args.token}"} if args.token else {}
 
-    @contextmanager
-    def target() -> Iterator[str]:
-        if args.url:
-            _wait(args.url.rstrip("/"), headers, None, timeout=30)
-            yield args.url.rstrip("/")
-        else:
-            with started_app(args.index, headers) as url:
-                yield url
-
     import httpx
 
-    with target() as url:
+    with target(args.url, args.index, headers) as app:
         for body in questions()[: args.warmup]:
-            httpx.post(f"{url}/api/ask", json=body, headers=headers, timeout=120)
-        report = run(url, args.clients, args.rounds, headers)
+            httpx.post(f"{app.url}/api/ask", json=body, headers=headers, timeout=120)
+        report = run(app.url, args.clients, args.rounds, headers)
 
     if args.json:
         print(json.dumps(report))
