@@ -89,3 +89,16 @@ def test_an_empty_index_says_what_to_run(settings):
     body = service.health()
     assert body["status"] == "empty" and body["chunks"] == body["embedded_chunks"] == 0
     assert "python -m ingest" in body["message"] and body["repair_pending"] is False
+
+
+def test_the_rest_endpoint_carries_the_coverage(settings, folder):
+    from fastapi.testclient import TestClient
+
+    from web.factory import create_app
+
+    service, index = service_for(settings)
+    ingest([folder], settings=settings, index=index)
+    index.vectors.delete(index.store.indexed_chunk_ids()[:2])
+    body = TestClient(create_app(service)).get("/api/health").json()
+    assert body == {**service.health(), "version": body["version"]}
+    assert body["missing_vectors"] == 2 and body["repair_pending"] is True
