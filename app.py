@@ -50,10 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import uvicorn
 
-    from assistant.assistant import Assistant
-    from ingest.pipeline import NothingToIngest, ingest
-    from web import create_app
-    from web.service import ChatService
+    from assistant import Assistant
+    from ingest import NothingToIngest, ingest
+    from web import ChatService, create_app
 
     assistant = Assistant.from_settings(settings)
     if not assistant.index.store.counts()["chunks"]:

@@ -8,27 +8,39 @@ The answer path reads top to bottom in :mod:`assistant.assistant`.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from core.lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from assistant.assistant import Assistant, AssistantError, EmptyIndex
+    from assistant.assistant import Assistant, AssistantError
+    from assistant.retrieve import FilterError, Filters, HybridRetriever
+    from core.errors import EmptyIndex
     from core.types import Answer, Citation, Generation
 
-__all__ = ["Answer", "Assistant", "AssistantError", "Citation", "EmptyIndex", "Generation"]
+__all__ = [
+    "Answer",
+    "Assistant",
+    "AssistantError",
+    "Citation",
+    "EmptyIndex",
+    "FilterError",
+    "Filters",
+    "Generation",
+    "HybridRetriever",
+]
 
-_HOMES = {
-    "Assistant": "assistant.assistant",
-    "AssistantError": "assistant.assistant",
-    "EmptyIndex": "assistant.assistant",
-    "Answer": "core.types",
-    "Citation": "core.types",
-    "Generation": "core.types",
-}
-
-
-def __getattr__(name: str) -> Any:
-    # Imported on first use, so `python -m assistant --help` and `python -m assistant.llm` start at once.
-    if name in _HOMES:
-        return getattr(importlib.import_module(_HOMES[name]), name)
-    raise AttributeError(f"module 'assistant' has no attribute {name!r}")
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "Assistant": "assistant.assistant",
+        "AssistantError": "assistant.assistant",
+        "Filters": "assistant.filters",
+        "FilterError": "assistant.filters",
+        "HybridRetriever": "assistant.retrieve",
+        "EmptyIndex": "core.errors",
+        "Answer": "core.types",
+        "Citation": "core.types",
+        "Generation": "core.types",
+    },
+)

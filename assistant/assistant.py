@@ -36,7 +36,7 @@ from assistant.retrieve import Filters, HybridRetriever
 from assistant.selection import EvidenceSelector, missing_need
 from assistant.streaming import GenerationFailed
 from assistant.verify import verify
-from core.errors import InputError, NotReady
+from core.errors import EmptyIndex, InputError
 from core.settings import Settings
 from core.types import Answer, Generation, Passage
 
@@ -45,10 +45,6 @@ log = logging.getLogger(__name__)
 
 class AssistantError(InputError):
     """A request the assistant cannot serve; the message says what to do."""
-
-
-class EmptyIndex(NotReady):
-    pass
 
 
 class Assistant:
@@ -66,7 +62,6 @@ class Assistant:
         self.selector = EvidenceSelector(
             idf=lambda term: index.bm25().idf(term),
             max_sentences=settings.answer_max_sentences,
-            min_support=settings.answer_min_support,
         )
         # The language model (settings.answerer), or None for extractive answers only. A backend that
         # cannot be built here raises assistant.llm.LLMUnavailable (core.errors.Unavailable).
@@ -74,15 +69,13 @@ class Assistant:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Assistant:
-        from vectorstore.factory import open_index
+        from vectorstore import open_index
 
         return cls(settings, open_index(settings))
 
     def check_ready(self) -> None:
         if not self.index.store.indexed_chunk_ids():
-            raise EmptyIndex(
-                f"No articles indexed in {self.settings.index_dir} — run: python -m ingest {self.settings.articles_dir}"
-            )
+            raise EmptyIndex(self.settings.index_dir, self.settings.articles_dir)
 
     def ask(
         self,

@@ -76,8 +76,6 @@ class Generator:
             mode=settings.llm_mode,
             timeout_s=settings.llm_timeout_s,
             passages=settings.llm_passages,
-            min_overlap=settings.llm_min_overlap,
-            min_kept=settings.llm_min_kept,
             label=f"{settings.answerer}:{settings.llm_model or DEFAULT_MODELS[settings.answerer]}",
         )
 

@@ -33,7 +33,7 @@ from core.types import Passage
 
 if TYPE_CHECKING:
     from core.settings import Settings
-    from vectorstore.index import Index
+    from vectorstore import Index
 
 __all__ = ["MODES", "FilterError", "Filters", "HybridRetriever", "fuse", "recency_prior"]
 
@@ -122,10 +122,6 @@ class HybridRetriever:
             index,
             mode=settings.retrieve_mode,
             k=settings.retrieve_k,
-            candidates=settings.retrieve_candidates,
-            rrf_k=settings.rrf_k,
-            recency_weight=settings.recency_weight,
-            recency_half_life_days=settings.recency_half_life_days,
         )
 
     def retrieve(

@@ -148,19 +148,19 @@ SWEEP: list[tuple[str, str | None, dict[str, Any]]] = [
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from assistant.retrieve import HybridRetriever
-    from core.settings import Settings
 
     index = build_index(args.corpus, args.index, progress=not args.json)
     questions = load_questions(args.questions)
     if args.limit:
         questions = questions[: args.limit]
-    defaults = Settings(index_dir=args.index)
+    # The product's retriever as built for the app, with the defaults each variant changes.
+    product = HybridRetriever(index)
     base = {
         "k": args.k,
-        "candidates": defaults.retrieve_candidates,
-        "rrf_k": defaults.rrf_k,
-        "recency_weight": defaults.recency_weight,
-        "recency_half_life_days": defaults.recency_half_life_days,
+        "candidates": product.candidates,
+        "rrf_k": product.rrf_k,
+        "recency_weight": product.recency_weight,
+        "recency_half_life_days": product.recency_half_life_days,
     }
     report: dict[str, Any] = {
         "corpus": str(args.corpus),

@@ -29,6 +29,13 @@ class NotReady(NewsroomError):
     exit_code = 1
 
 
+class EmptyIndex(NotReady):
+    """Nothing is indexed yet; the message names the command that fixes it."""
+
+    def __init__(self, index_dir: object, articles_dir: object) -> None:
+        super().__init__(f"No articles indexed in {index_dir} — run: python -m ingest {articles_dir}")
+
+
 class Busy(NewsroomError):
     """Another process holds what this one needs (the index's writer lock)."""
 

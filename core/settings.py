@@ -24,17 +24,14 @@ class Settings(BaseSettings):
     collection: str = "articles"
     articles_dir: Path = Path("data/articles")
 
-    # Embedding model.
-    embed_batch_size: int = Field(32, ge=1)
+    # Embedding model (all-MiniLM-L6-v2, 256 word pieces: chunks are measured to fit, never truncated).
     embed_threads: int = Field(0, ge=0, description="torch threads; 0 = all cores")
     query_threads: int = Field(
         1, ge=0, description="torch threads for one query embedding; 0 = as embed_threads"
     )
     embed_dtype: str = Field("auto", pattern="^(auto|bf16|fp32)$")
-    # The model reads at most 256 word pieces; chunks are measured to fit, never truncated.
-    model_max_tokens: int = Field(256, ge=32, le=512)
+    # Word pieces a chunk aims at (it always fits the model's window, title included).
     chunk_target_tokens: int = Field(200, ge=16)
-    title_max_tokens: int = Field(40, ge=0)
 
     # Processes that clean and chunk new articles in a large ingest; 0 = one per core.
     ingest_workers: int = Field(0, ge=0)
@@ -45,13 +42,6 @@ class Settings(BaseSettings):
     # Retrieval (assistant/retrieve.py): dense + BM25 candidates fused by reciprocal rank.
     retrieve_mode: str = Field("hybrid", pattern="^(hybrid|dense|bm25)$")
     retrieve_k: int = Field(10, ge=1, description="passages handed to the answerer")
-    retrieve_candidates: int = Field(50, ge=1, description="hits taken from each retriever before fusion")
-    fusion: str = Field("rrf", pattern="^(rrf|weighted)$")
-    rrf_k: float = Field(60.0, gt=0)
-    dense_weight: float = Field(0.5, ge=0.0, le=1.0, description="dense share of the fused score")
-    # A mild prior for passages published shortly before ``as_of`` (only when a query has an as_of).
-    recency_weight: float = Field(0.2, ge=0.0, lt=1.0, description="0 = no recency prior")
-    recency_half_life_days: float = Field(30.0, gt=0)
 
     # Bad-input limits.
     max_file_mb: float = Field(20.0, gt=0)
@@ -64,8 +54,6 @@ class Settings(BaseSettings):
 
     # Answers.
     answer_max_sentences: int = Field(3, ge=1, le=10)
-    # Share (rarity-weighted) of the question's content words the best sentence's passage must hold.
-    answer_min_support: float = Field(0.5, ge=0.0, le=1.0)
     max_question_chars: int = Field(1000, ge=10)
 
     # Language-model answers (optional; README "Language-model answers"). extractive = no model.
@@ -83,10 +71,6 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(256, ge=16)
     llm_threads: int = Field(0, ge=0, description="local model CPU threads; 0 = all cores")
     llm_passages: int = Field(3, ge=1, le=10, description="rag: top passages the model reads")
-    # A generated sentence is kept when this share of its content words is in the passages it cites.
-    llm_min_overlap: float = Field(0.9, ge=0.0, le=1.0)
-    # Below this share of generated sentences kept, the extractive answer is shown instead.
-    llm_min_kept: float = Field(0.5, ge=0.0, le=1.0)
     # Let the model rewrite a follow-up into a standalone question (the rules still resolve the rest).
     llm_condense: bool = True
 

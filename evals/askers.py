@@ -14,7 +14,7 @@ from evals.inputs import EvalInputError
 
 if TYPE_CHECKING:
     from core.settings import Settings
-    from vectorstore.index import Index
+    from vectorstore import Index
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +94,7 @@ def local_askers(
 ) -> list[LocalAsker]:
     """One Assistant per retriever mode, all sharing ``index``; each warmed up once (model, BM25, caches).
     Each is labelled by its mode, and ``suffix`` (the answerer, when several are compared)."""
-    from assistant.assistant import Assistant, AssistantError
-    from assistant.retrieve import HybridRetriever
+    from assistant import Assistant, AssistantError, HybridRetriever
 
     askers = []
     for mode in modes:

@@ -23,7 +23,7 @@ from evals.inputs import EvalInputError
 
 if TYPE_CHECKING:
     from core.settings import Settings
-    from vectorstore.index import Index
+    from vectorstore import Index
 
 log = logging.getLogger(__name__)
 
@@ -46,16 +46,18 @@ def corpus_digest(corpus: Path) -> str:
 
 def cache_key(corpus: Path, settings: Settings, model_id: str) -> str:
     """Changes with the corpus content or any setting that changes what the index holds."""
+    from ingest.chunk import TITLE_MAX_TOKENS
     from ingest.pipeline import PIPELINE_VERSION
+    from vectorstore.embeddings import MODEL_MAX_TOKENS
 
     payload = {
         "corpus": corpus_digest(corpus),
         "kind": "file" if corpus.is_file() else "folder",
         "model": model_id,
         "pipeline": PIPELINE_VERSION,
-        "model_max_tokens": settings.model_max_tokens,
+        "model_max_tokens": MODEL_MAX_TOKENS,
         "chunk_target_tokens": settings.chunk_target_tokens,
-        "title_max_tokens": settings.title_max_tokens,
+        "title_max_tokens": TITLE_MAX_TOKENS,
         "near_dup_threshold": settings.near_dup_threshold,
         "max_file_mb": settings.max_file_mb,
         "max_article_chars": settings.max_article_chars,
@@ -119,10 +121,9 @@ def prepare_index(
     progress: bool,
 ) -> tuple[Index, IndexInfo]:
     """Open the cached index for ``corpus`` (``index_dir`` or the cache), ingesting only when needed."""
-    from ingest.pipeline import NothingToIngest, ingest
+    from ingest import NothingToIngest, ingest
+    from vectorstore import IndexBusy, open_index
     from vectorstore.embeddings import LocalEmbeddings
-    from vectorstore.factory import open_index
-    from vectorstore.lock import IndexBusy
 
     started = time.perf_counter()
     model_id = LocalEmbeddings().model_id

@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 SPECIAL_TOKENS = 2
 # The title gets at most this share of the window, whatever title_max_tokens says: the text must fit too.
 TITLE_MAX_SHARE = 0.5
+# Word pieces of the title put before every chunk's text for the model (the rest of a long title is cut).
+TITLE_MAX_TOKENS = 40
 MIN_WINDOW = 16
 _NON_SPACE = re.compile(r"\S+")
 _SPACE = re.compile(r"\s+")
@@ -67,7 +69,7 @@ def chunk(
     tokenizer: WordPieceTokenizer,
     max_tokens: int = 256,
     target_tokens: int = 200,
-    title_max_tokens: int = 40,
+    title_max_tokens: int = TITLE_MAX_TOKENS,
 ) -> list[Chunk]:
     if max_tokens < MIN_WINDOW:
         raise ValueError(

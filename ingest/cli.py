@@ -81,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = settings_with(index_dir=args.index, chroma_url=args.chroma_url)
         logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
         from ingest.pipeline import ingest
-        from vectorstore.factory import open_index
+        from vectorstore import open_index
 
         index = open_index(settings)
         summary = ingest(

@@ -23,12 +23,12 @@ from core.errors import InputError
 from core.normalize import normalize_for_match
 from core.settings import Settings
 from core.types import Article, Chunk
-from ingest.chunk import WordPieceTokenizer, chunk
+from ingest.chunk import TITLE_MAX_TOKENS, WordPieceTokenizer, chunk
 from ingest.clean import clean
 from ingest.dedupe import clusters, find_duplicate_pairs, signature
 from ingest.load import Skipped, load
-from vectorstore.index import Index
-from vectorstore.lock import writer_lock
+from vectorstore import Index, writer_lock
+from vectorstore.embeddings import MODEL_MAX_TOKENS
 
 log = logging.getLogger(__name__)
 
@@ -77,9 +77,9 @@ def article_fingerprint(article: Article, settings: Settings, model_id: str) -> 
         "article": asdict(article),
         "pipeline": PIPELINE_VERSION,
         "model": model_id,
-        "max_tokens": settings.model_max_tokens,
+        "max_tokens": MODEL_MAX_TOKENS,
         "target_tokens": settings.chunk_target_tokens,
-        "title_max_tokens": settings.title_max_tokens,
+        "title_max_tokens": TITLE_MAX_TOKENS,
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:24]
 
@@ -170,9 +170,8 @@ def prepare(article: Article, *, tokenizer: WordPieceTokenizer, settings: Settin
     chunks = chunk(
         cleaned,
         tokenizer=tokenizer,
-        max_tokens=settings.model_max_tokens,
+        max_tokens=MODEL_MAX_TOKENS,
         target_tokens=settings.chunk_target_tokens,
-        title_max_tokens=settings.title_max_tokens,
     )
     return Prepared(
         cleaned.article, _first_of_each(chunks), cleaned.repeated_paragraphs, signature(cleaned.article.text)

@@ -63,7 +63,7 @@ def test_after_a_killed_ingest_health_counts_only_chunks_with_vectors_and_says_a
     assert body["chunks"] == len(chunk_ids)
     assert body["embedded_chunks"] == 7
     assert body["missing_vectors"] == len(chunk_ids) - 7
-    assert body["repair_pending"] is True
+    assert body["repair_pending"] is True and body["status"] == "degraded"
     assert f"{len(chunk_ids) - 7} of {len(chunk_ids)} passages" in body["message"]
     assert f"python -m ingest {settings.articles_dir}" in body["message"]
     # The next ingest re-embeds exactly what is missing, and health says so.

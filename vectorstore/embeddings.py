@@ -102,6 +102,10 @@ class ModelTokenizer:
         return list(self._tokenizer.encode(text, add_special_tokens=False).offsets)
 
 
+# all-MiniLM-L6-v2 reads at most this many word pieces (special tokens included); longer input is cut.
+MODEL_MAX_TOKENS = 256
+
+
 class LocalEmbeddings(Embeddings):
     """all-MiniLM-L6-v2 on the CPU: normalized 384-d vectors, batched, never silently truncating."""
 
@@ -114,7 +118,7 @@ class LocalEmbeddings(Embeddings):
         self.query_threads = query_threads
         self.wanted_dtype = dtype
         self.dtype = "not loaded"
-        self.max_tokens = 256
+        self.max_tokens = MODEL_MAX_TOKENS
         self._loaded: Any = None
         self._tokenizer: ModelTokenizer | None = None
         self._extra_inputs: dict[str, Any] = {}  # what the model's preprocessing adds to ids and mask

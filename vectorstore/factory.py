@@ -9,7 +9,6 @@ from vectorstore.index import Index
 
 def local_embedder(settings: Settings) -> LocalEmbeddings:
     return LocalEmbeddings(
-        batch_size=settings.embed_batch_size,
         threads=settings.embed_threads,
         query_threads=settings.query_threads,
         dtype=settings.embed_dtype,

@@ -101,7 +101,7 @@ class AnswerModel(BaseModel):
 class HealthModel(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    status: Literal["ok", "empty"]
+    status: Literal["ok", "degraded", "empty"]
     articles: int
     indexed_articles: int
     chunks: int

@@ -14,8 +14,7 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.assistant import EmptyIndex
-from core.errors import NewsroomError
+from core.errors import EmptyIndex, NewsroomError
 from core.text import valid_text, valid_value
 from core.types import Answer
 from web import render
@@ -41,10 +40,7 @@ class Conversation:
 
     def _error_text(self, exc: Exception) -> str:
         if isinstance(exc, EmptyIndex):
-            return (
-                "No articles are indexed yet. Add some in the Articles tab, or run: python -m ingest "
-                f"{self.service.settings.articles_dir}"
-            )
+            return f"{exc} (or add some in the Articles tab)."
         if isinstance(exc, NewsroomError):
             return str(exc)
         log.exception("answering failed")

@@ -24,8 +24,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from assistant.assistant import Assistant
-from assistant.retrieve import Filters
+from assistant import Assistant, Filters
+from core.errors import EmptyIndex
 from core.settings import Settings
 from core.types import Answer
 
@@ -164,7 +164,7 @@ class ChatService:
         coverage = self.index.coverage()  # what can be retrieved: the store's chunks against Chroma's vectors
         ready = coverage.chunks > 0
         body: dict[str, Any] = {
-            "status": "ok" if ready else "empty",
+            "status": "degraded" if coverage.repair_pending else "ok" if ready else "empty",
             "articles": coverage.articles,
             "indexed_articles": coverage.indexed_articles,
             "chunks": coverage.chunks,
@@ -177,7 +177,7 @@ class ChatService:
         }
         ingest_command = f"python -m ingest {self.settings.articles_dir}"
         if not ready:
-            body["message"] = f"No articles indexed in {self.settings.index_dir} — run: {ingest_command}"
+            body["message"] = str(EmptyIndex(self.settings.index_dir, self.settings.articles_dir))
         elif coverage.repair_pending:
             problems = []
             if coverage.missing:
@@ -251,7 +251,7 @@ class ChatService:
 
     def ingest_paths(self, paths: Sequence[Path]) -> dict[str, Any]:
         """Ingest files into the shared index, with no question being answered meanwhile."""
-        from ingest.pipeline import ingest
+        from ingest import ingest
 
         with self._rw.write():
             summary = ingest(list(paths), settings=self.settings, index=self.index)

@@ -18,7 +18,8 @@ from typing import Any
 
 import gradio as gr
 
-from ingest.load import SUPPORTED
+from core.errors import EmptyIndex
+from ingest import SUPPORTED
 from web import render
 from web.conversation import Conversation, History, Turns
 from web.security import token_matches
@@ -69,7 +70,8 @@ def _articles_view(service: ChatService) -> tuple[str, list[list[str]], Any]:
         f"**{counts['chunks']}** passages."
     )
     if not counts["articles"]:
-        summary = "No articles indexed yet: upload some below, or run `python -m ingest data/articles`."
+        empty = EmptyIndex(service.settings.index_dir, service.settings.articles_dir)
+        summary = f"{empty} (or upload some below)."
     elif len(rows) < counts["articles"]:
         summary += f" Showing the first {len(rows)}."
     sources = service.sources()
@@ -100,7 +102,7 @@ def _ingest_upload(
     if refused:
         names = ", ".join(f"`{render.esc(name[-80:])}`" for name in refused[:5])
         return f"⚠ Only files uploaded here ({ARTICLE_TYPES}) can be ingested, not {names}."
-    from ingest.pipeline import NothingToIngest
+    from ingest import NothingToIngest
 
     try:
         summary = service.ingest_paths(paths)

@@ -27,7 +27,7 @@ from starlette.formparsers import MultiPartException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.settings import Settings
-from ingest.load import SUPPORTED
+from ingest import SUPPORTED
 from web.security import send_json, token_matches
 
 UPLOAD_ROUTE = "/gradio_api/upload"
