@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,6 +31,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # devtools, also when run as python benchmarks/load.py
+from devtools.servers import free_port, stop, wait_until_up  # noqa: E402
+
 SEED = REPO / "evals" / "datasets" / "seed.jsonl"
 FALLBACK_QUESTIONS = [
     "What did Nduhungirehe say?",
@@ -49,15 +50,7 @@ def questions() -> list[dict[str, Any]]:
     return [{"question": q, "history": []} for q in FALLBACK_QUESTIONS]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _wait(url: str, headers: dict[str, str], process: subprocess.Popen | None, timeout: float = 300) -> None:
-    from devtools.servers import wait_until_up
-
     wait_until_up(f"{url}/api/health", timeout=timeout, process=process, headers=headers)
 
 
@@ -85,7 +78,7 @@ def started_app(
     if index is None:
         workdir = Path(tempfile.mkdtemp(prefix="bench-load-"))
         index = workdir / "index"
-    port = _free_port()
+    port = free_port()
     log = (workdir or Path(tempfile.gettempdir())) / f"bench-load-app-{port}.log"
     with log.open("w") as out:
         process = subprocess.Popen(
@@ -100,11 +93,7 @@ def started_app(
             _wait(url, headers, process)
             yield RunningApp(url, process.pid)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop(process, timeout=20)
             if workdir:
                 shutil.rmtree(workdir, ignore_errors=True)
 
@@ -201,21 +190,26 @@ def target(url: str | None, index: Path | None, headers: dict[str, str]) -> Iter
             yield app
 
 
-def main() -> int:
+def arguments(description: str | None, *, clients: int, rounds: int, warmup: int) -> argparse.ArgumentParser:
+    """The options load benchmarks share: which app, how many clients asking how many questions."""
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--url", help="a running app, e.g. http://127.0.0.1:7860 (default: start one)")
     where.add_argument("--index", type=Path, help="index folder for the started app (default: a fresh one)")
-    parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--rounds", type=int, default=10, help="questions each client asks")
-    parser.add_argument("--warmup", type=int, default=4, help="requests before timing starts")
+    parser.add_argument("--clients", type=int, default=clients)
+    parser.add_argument("--rounds", type=int, default=rounds, help="questions each client asks")
+    parser.add_argument("--warmup", type=int, default=warmup, help="requests before measuring starts")
     parser.add_argument(
         "--token", default=os.environ.get("NEWSROOM_API_TOKEN"), help="API token, if the app needs one"
     )
     parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> int:
+    args = arguments(__doc__, clients=16, rounds=10, warmup=4).parse_args()
     headers = {"Authorization": f"Bearer {args.token}"} if args.token else {}
 
     import httpx

@@ -14,15 +14,13 @@ must succeed. Reports errors, p50/p95/max latency overall and per kind, and the 
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/load.py, run as a script
-from load import questions, rest_ask, rss_mb, run, target
+from load import arguments, questions, rest_ask, rss_mb, run, target
 
 
 def chat_ask(http: Any, number: int, body: dict[str, Any]) -> str | None:
@@ -45,22 +43,11 @@ def chat_ask(http: Any, number: int, body: dict[str, Any]) -> str | None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument("--url", help="a running app (memory is then not measured; default: start one)")
-    where.add_argument("--index", type=Path, help="index folder for the started app (default: a fresh one)")
-    parser.add_argument("--clients", type=int, default=64)
-    parser.add_argument("--rounds", type=int, default=20, help="questions each client asks")
+    # With --url the app's memory is not measured (it is not our process).
+    parser = arguments(__doc__, clients=64, rounds=20, warmup=8)
     parser.add_argument(
         "--chat-share", type=float, default=0.25, help="share of clients using the chat event"
     )
-    parser.add_argument("--warmup", type=int, default=8, help="requests before the first memory reading")
-    parser.add_argument(
-        "--token", default=os.environ.get("NEWSROOM_API_TOKEN"), help="API token, if the app needs one"
-    )
-    parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     headers = {"Authorization": f"Bearer {args.token}"} if args.token else {}
     chat_every = round(1 / args.chat_share) if args.chat_share > 0 else 0

@@ -51,6 +51,16 @@ def wait_until_up(
         time.sleep(interval)
 
 
+def stop(process: subprocess.Popen, *, timeout: float = 15.0) -> None:
+    """Ask a server process to stop (SIGTERM), and kill it when it has not within ``timeout`` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 class QuietJsonHandler(BaseHTTPRequestHandler):
     """A request handler for small test servers: JSON in and out, no request log on stderr."""
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from devtools.servers import free_port, wait_until_up
+from devtools.servers import free_port, stop, wait_until_up
 
 __all__ = ["chroma_server", "free_port"]
 
@@ -29,9 +29,5 @@ def chroma_server(path: Path) -> Iterator[str]:
         wait_until_up(f"{url}/api/v2/heartbeat", process=process)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process, timeout=15)
         log.close()

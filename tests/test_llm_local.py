@@ -20,7 +20,7 @@ import pytest
 from assistant import grounding
 from assistant.verify import quote_verified, segments
 from core.types import Answer
-from devtools.servers import wait_until_up
+from devtools.servers import stop, wait_until_up
 from tests.passages import INJECTION, PASSAGES, assistant_over
 
 pytestmark = [pytest.mark.llm, pytest.mark.server]
@@ -49,11 +49,7 @@ def model_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             wait_until_up(url.removesuffix("/v1") + "/health", timeout=60, process=process)
             yield url
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop(process, timeout=15)
 
 
 def _ask(server: str, question: str, passages=PASSAGES, **settings: object) -> list:
