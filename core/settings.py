@@ -103,6 +103,18 @@ class Settings(BaseSettings):
     # Files in one upload request of the Articles tab (only .txt .md .html .htm .json .jsonl).
     max_upload_files: int = Field(100, ge=1)
 
+    # --- Web sources and sync (python -m ingest URL... / sync; docs/ingest.md "Web sources") ---
+    # Minutes between background syncs of every source while the app runs; 0 = off.
+    sync_interval: float = Field(0.0, ge=0)
+    # Sent with every request; robots.txt rules for this agent are honoured.
+    user_agent: str = "NewsroomAssistant/0.1 (newsroom archive sync)"
+    # Connect and read timeout of one request, and the longest a whole response may take.
+    fetch_timeout_s: float = Field(20.0, gt=0)
+    # Largest response body read (after decompression); larger pages go to "failed".
+    fetch_max_mb: float = Field(10.0, gt=0)
+    # Seconds between two requests to the same host (robots.txt Crawl-delay wins when longer).
+    fetch_host_interval_s: float = Field(0.5, ge=0)
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
