@@ -19,10 +19,12 @@ _END_PUNCT = ".,;:!?'\"()[]{}<>…-‐/\\ "
 
 def answer_record(answer: Answer) -> dict[str, Any]:
     """The wire schema of ``answer``, with what is not on the wire kept: each retrieved passage's
-    ``also_in``, the answer's ``notes`` and its ``generation`` record (``None`` when no model was asked)."""
+    ``also_in`` and ``text``, the answer's ``notes`` and its ``generation`` record (``None`` when no model
+    was asked)."""
     record = answer.to_dict()
     for entry, passage in zip(record["retrieved"], answer.retrieved, strict=True):
         entry["also_in"] = list(passage.also_in)
+        entry["text"] = passage.text
     record["notes"] = list(answer.notes)
     record["generation"] = asdict(answer.generation) if answer.generation is not None else None
     return record

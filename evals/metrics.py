@@ -41,6 +41,7 @@ from evals.answer_metrics import (
     normalize_text,
     quote_in_passage,
 )
+from evals.misses import class_counts, miss_class
 from evals.ranking import GoldSet, article_ranking, first_gold_rank
 from evals.stats import Estimate, bootstrap, bootstrapped, mean, percentile, proportion, wilson
 
@@ -63,6 +64,7 @@ __all__ = [
     "as_record",
     "below_floor",
     "bootstrap",
+    "class_counts",
     "contains_answer",
     "estimates",
     "first_gold_rank",
@@ -124,6 +126,7 @@ class QuestionScore:
     quotes_checked: int
     dup_citations: bool | None  # non-refused answers only
     error: str | None = None
+    miss: str | None = None  # the answer's class (:mod:`evals.misses`), None when it cannot be judged
 
     def hit(self, k: int) -> bool | None:
         if not self.retrieval_scored:
@@ -176,6 +179,16 @@ def score_question(
         checked = len(citations)
         verified = sum(quote_in_passage(c) for c in citations)
         dup = has_duplicate_citations(citations)
+    miss = miss_class(
+        answerable=answerable,
+        golds=golds,
+        has_gold_ids=bool(gold),
+        gold_retrieved=gold_rank is not None,
+        refused=refused,
+        answer_ok=answer_ok,
+        citations=citations,
+        retrieved=retrieved,
+    )
     return QuestionScore(
         answerable=answerable,
         refused=refused,
@@ -190,6 +203,7 @@ def score_question(
         quotes_checked=checked,
         dup_citations=dup,
         error=error,
+        miss=miss,
     )
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
-from evals import metrics
+from evals import metrics, misses
 
 if TYPE_CHECKING:
     from evals.results import EvalRun, RetrieverRun
@@ -63,6 +63,10 @@ def format_table(result: EvalRun) -> str:
     if any(stats):
         for key in ("generated_sentences", "dropped_sentences", "fallbacks"):
             rows.append([key, *(str(s[key]) if s else "-" for s in stats), ""])
+    counts = [r.misses for r in result.runs]
+    for name in misses.CLASSES:
+        if any(name in c for c in counts):
+            rows.append([f"class {name}", *(str(c.get(name, 0)) for c in counts), ""])
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     first = result.runs[0].summary
@@ -150,6 +154,7 @@ def report_markdown(result: EvalRun, curves: Mapping[str, Sequence[float | None]
         ]
         for key in ("llm_answers", "generated_sentences", "dropped_sentences", "fallbacks"):
             lines.append(f"| {key} | " + " | ".join(str(s[key]) if s else "-" for s in stats) + " |")
+    lines += _miss_table(result)
     lines += ["", "| k | " + " | ".join(curves) + " |", "|---" * (len(curves) + 1) + "|"]
     for k in range(1, metrics.CURVE_K + 1):
         lines.append(f"| {k} | " + " | ".join(_fmt(c[k - 1], "hit") for c in curves.values()) + " |")
@@ -157,6 +162,26 @@ def report_markdown(result: EvalRun, curves: Mapping[str, Sequence[float | None]
     for run in result.runs:
         lines += _failures(run)
     return "\n".join(lines) + "\n"
+
+
+def _miss_table(result: EvalRun) -> list[str]:
+    """Answers counted by class (:mod:`evals.misses`), one column per retriever."""
+    counts = [r.misses for r in result.runs]
+    present = [c for c in misses.CLASSES if any(c in row for row in counts)]
+    if not present:
+        return []
+    lines = [
+        "",
+        "Answers by class (see `evals/misses.py`): answered, or why not — gold article not retrieved, "
+        "refused with the gold answer in the passages, a wrong sentence while a cited or retrieved passage "
+        "holds the answer, …",
+        "",
+        "| class | " + " | ".join(r.label for r in result.runs) + " |",
+        "|---" * (len(result.runs) + 1) + "|",
+    ]
+    for name in present:
+        lines.append(f"| {name} | " + " | ".join(str(c.get(name, 0)) for c in counts) + " |")
+    return lines
 
 
 def _failures(run: RetrieverRun) -> list[str]:
@@ -200,7 +225,8 @@ def _failure(row: Mapping[str, Any]) -> list[str]:
     lines = [
         f"**{_md(row['id'])}**: {_md(row['question'])}",
         "",
-        f"- expected: {_md(expected)} (gold articles {gold}; first retrieved at article rank {rank or '—'})",
+        f"- expected: {_md(expected)} (gold articles {gold}; first retrieved at article rank {rank or '—'}; "
+        f"class `{row['metrics'].get('miss') or '—'}`)",
     ]
     if row["history"]:
         last = row["history"][-1]

@@ -32,8 +32,14 @@ class RetrieverRun:
         return metrics.estimates(self.scores)
 
     @property
+    def misses(self) -> dict[str, int]:
+        """How many answers fell in each class of :mod:`evals.misses`."""
+        return metrics.class_counts([s.miss for s in self.scores])
+
+    @property
     def summary(self) -> dict[str, Any]:
-        return metrics.summarize(self.scores)
+        """The metrics (:data:`metrics.SUMMARY_KEYS`), then ``misses``: the answers counted by class."""
+        return {**metrics.summarize(self.scores), "misses": self.misses}
 
     @property
     def generation(self) -> dict[str, int] | None:

@@ -124,3 +124,38 @@ def test_wilson_interval_and_percentiles() -> None:
     assert metrics.wilson(0, 0) is None
     assert metrics.wilson(0, 5)[0] == 0.0  # type: ignore[index]
     assert metrics.percentile([1, 2, 3, 4], 50) == 2.5 and metrics.percentile([], 50) is None
+
+
+def _miss(q, a) -> str | None:
+    return metrics.score_question(q, a).miss
+
+
+def test_each_miss_falls_in_the_class_that_says_why() -> None:
+    other = passage("other", "c9")
+    quote = "The council confirmed it on Monday."
+    lacking = (citation(quote=quote),)
+    assert _miss(Q_COST, answer("It costs 7.5 million pounds [1]", (citation(),), retrieved=[passage()])) == (
+        "answered"
+    )
+    assert _miss(Q_COST, answer("x [1]", lacking, retrieved=[other])) == "gold_not_retrieved"
+    assert _miss(Q_COST, answer("No.", refused=True, retrieved=[passage()])) == "refused_answer_in_passages"
+    assert (
+        _miss(Q_COST, answer(f"{quote} [1]", lacking, retrieved=[passage()])) == "wrong_sentence_answer_cited"
+    )
+    # The cited passage lacks the answer; another retrieved passage holds it.
+    bare = (citation(quote=quote, passage=quote, article_id="other", chunk_id="c9"),)
+    assert _miss(Q_COST, answer(f"{quote} [1]", bare, retrieved=[other, passage()])) == (
+        "wrong_sentence_answer_in_passages"
+    )
+    paraphrased = {**Q_COST, "answers": ["seven and a half million"]}
+    assert _miss(paraphrased, answer(f"{quote} [1]", lacking, retrieved=[passage()])) == (
+        "wrong_sentence_gold_retrieved"
+    )
+    assert _miss(paraphrased, answer("No.", refused=True, retrieved=[passage()])) == "refused_gold_retrieved"
+    no_ids = {**paraphrased, "gold_article_ids": []}
+    assert _miss(no_ids, answer(f"{quote} [1]", lacking, retrieved=[passage()])) == "no_evidence"
+    unanswerable = {**Q_COST, "answerable": False, "answers": []}
+    assert _miss(unanswerable, answer("No.", refused=True)) == "refused"
+    assert _miss(unanswerable, answer(f"{quote} [1]", lacking)) == "answered_unanswerable"
+    assert _miss({**Q_COST, "answers": []}, answer("No.", refused=True)) is None
+    assert metrics.class_counts(["answered", None, "refused", "answered"]) == {"answered": 2, "refused": 1}

@@ -43,7 +43,9 @@ def test_outputs_report_failures_and_valid_svg(tmp_path: Path) -> None:
     questions = [{"history": [], "asked_on": None, **q} for q in questions]
     good = answer("The works will cost 7.5 million pounds. [1]", (citation(),), retrieved=[passage()])
     wrong = answer(
-        "The council confirmed it on Monday. [1]", (citation(quote="The council confirmed it on Monday."),)
+        "The council confirmed it on Monday. [1]",
+        (citation(quote="The council confirmed it on Monday."),),
+        retrieved=[passage()],
     )
     asker = _CannedAsker(
         {
@@ -59,7 +61,14 @@ def test_outputs_report_failures_and_valid_svg(tmp_path: Path) -> None:
     paths = write_outputs(result, tmp_path / "out")
 
     summary = json.loads(paths["summary"].read_text())
-    assert list(summary) == list(metrics.SUMMARY_KEYS)
+    assert list(summary) == [*metrics.SUMMARY_KEYS, "misses"]
+    # "broken" failed (an empty refusal), "refused" was refused with the gold passage out of reach.
+    assert summary["misses"] == {
+        "answered": 1,
+        "gold_not_retrieved": 2,
+        "wrong_sentence_answer_cited": 1,
+        "answered_unanswerable": 1,
+    }
     assert summary["answer_contains"] == 0.25 and summary["refusal_rate"] == 0.0
     rows = read_jsonl(paths["results"])
     assert [r["id"] for r in rows] == ["cost", "refused", "missed", "wrong", "broken"]
@@ -73,6 +82,7 @@ def test_outputs_report_failures_and_valid_svg(tmp_path: Path) -> None:
         "### Errors (1)",
     ):
         assert heading in report
+    assert "| wrong_sentence_answer_cited | 1 |" in report and "class `gold_not_retrieved`" in report
     assert "“7.5 Million Pounds.”" in report and "The council confirmed it on Monday." in report
     for svg in (paths["hit_at_k"], paths["latency"]):
         ET.parse(svg)  # well-formed

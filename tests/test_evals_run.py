@@ -47,7 +47,8 @@ def test_first_run_writes_summary_results_and_report(first_run) -> None:
     assert list(by) == ["hybrid", "bm25"]
     assert summary == by["hybrid"]
     for mode in by.values():
-        assert list(mode) == list(metrics.SUMMARY_KEYS)
+        assert list(mode) == [*metrics.SUMMARY_KEYS, "misses"]
+        assert sum(mode["misses"].values()) == 5  # every question has a gold answer or is unanswerable
         assert (mode["n"], mode["n_answerable"], mode["n_unanswerable"]) == (5, 4, 1)
         assert mode["hit@10"] == 1.0  # four articles: every gold one is among the passages
         for key in metrics.METRIC_KEYS:
@@ -82,7 +83,7 @@ def test_second_run_reuses_the_index_and_meets_its_floors(first_run) -> None:
     first = json.loads((_out(work) / "index.json").read_text())
     assert info["index_dir"] == first["index_dir"] and info["cache_key"] == first["cache_key"]
     summary = json.loads((work / "again" / "summary.json").read_text())
-    assert "by_retriever" not in summary and list(summary) == list(metrics.SUMMARY_KEYS)
+    assert "by_retriever" not in summary and list(summary) == [*metrics.SUMMARY_KEYS, "misses"]
     assert len(read_jsonl(work / "again" / "results.jsonl")) == len(QUESTIONS)
 
 
