@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from starlette._utils import get_route_path
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import NewsroomError
@@ -186,8 +187,19 @@ async def article(article_id: str, request: Request) -> dict[str, Any]:
     return record
 
 
-def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": valid_text(message)}, status_code=status, headers=headers)
+OPENAI_PREFIX = "/v1"
+
+
+def _error(
+    status: int, message: str, headers: dict[str, str] | None = None, request: Request | None = None
+) -> JSONResponse:
+    message = valid_text(message)
+    if request is not None and get_route_path(request.scope).startswith(f"{OPENAI_PREFIX}/"):
+        # OpenAI's error shape, which its clients read the message from.
+        kind = "server_error" if status >= 500 else "invalid_request_error"
+        error = {"message": message, "type": kind, "param": None, "code": None}
+        return JSONResponse({"error": error}, status_code=status, headers=headers)
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
 def _location(err: dict[str, Any]) -> str:
@@ -221,7 +233,7 @@ def install(app: FastAPI) -> None:
         # Every error we raise on purpose carries its status (core.errors); 5xx ones are logged.
         if exc.http_status >= 500:
             log.warning("%s on %s %s: %s", type(exc).__name__, request.method, request.url.path, exc)
-        return _error(exc.http_status, str(exc), getattr(exc, "headers", None))
+        return _error(exc.http_status, str(exc), getattr(exc, "headers", None), request)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -234,9 +246,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return _error(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+        return _error(exc.status_code, str(exc.detail), getattr(exc, "headers", None), request)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return _error(500, "Internal error while answering; it has been logged")
+        return _error(500, "Internal error while answering; it has been logged", request=request)

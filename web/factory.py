@@ -1,4 +1,5 @@
-"""Builds the FastAPI app: /api (REST), /docs (OpenAPI), /widget and / (Gradio), /static/gradio.js.
+"""Builds the FastAPI app: /api (REST and SSE), /v1 (OpenAI-compatible), /mcp (MCP), /docs (OpenAPI),
+/widget and / (Gradio), /static/gradio.js.
 
 Middleware, outermost first: security headers, CORS, the upload guard, the request guard (token before
 body, bounded bodies) — so that every refusal still carries the CSP and CORS headers.
@@ -52,7 +53,7 @@ def create_app(service: ChatService) -> FastAPI:
     go_offline()  # before gradio is imported
     import gradio as gr
 
-    from web import api, render, ui
+    from web import api, mcp_mount, openai_compat, render, stream, ui
 
     settings = service.settings
     app = FastAPI(
@@ -66,6 +67,9 @@ def create_app(service: ChatService) -> FastAPI:
     app.state.service = service
     app.state.ask_limiter = anyio.CapacityLimiter(settings.web_concurrency)
     api.install(app)
+    stream.install(app)
+    openai_compat.install(app)
+    mcp_mount.install(app, service)
 
     _install_docs(app)
 

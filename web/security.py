@@ -18,6 +18,9 @@ from starlette._utils import get_route_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 WWW_AUTHENTICATE = "Bearer"
+# What the API token guards (and ``max_api_body_bytes`` bounds): the REST API, the OpenAI-compatible
+# endpoints, the MCP server and the metrics.
+TOKEN_PATHS = ("/api", "/v1", "/mcp", "/metrics")
 TOKEN_MESSAGE = "Missing or wrong API token: send 'Authorization: Bearer <token>'"
 
 
@@ -87,8 +90,8 @@ class SecurityHeaders:
 
 
 class RequestGuard:
-    """Token first, then a bounded body: /api requests need the API token (when one is set) before any of
-    their body is read, and carry at most ``api_bytes``; every other request (the chat's and widget's
+    """Token first, then a bounded body: requests under ``TOKEN_PATHS`` (/api, /v1, /mcp, /metrics) need
+    the API token (when one is set) before any of their body is read, and carry at most ``api_bytes``; every other request (the chat's and widget's
     events, the login form) at most ``ui_bytes``. Uploads (paths ending in ``upload_suffix``) are passed on
     untouched to their own guard.
 
@@ -119,7 +122,7 @@ class RequestGuard:
         if path.endswith(self.upload_suffix):
             await self.app(scope, receive, send)
             return
-        is_api = path == "/api" or path.startswith("/api/")
+        is_api = any(path == prefix or path.startswith(f"{prefix}/") for prefix in TOKEN_PATHS)
         if is_api and self.api_token is not None and scope["method"] != "OPTIONS":
             header = dict(scope.get("headers", [])).get(b"authorization")
             if not token_matches(bearer_token(header), self.api_token):

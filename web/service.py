@@ -16,7 +16,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,7 +27,7 @@ from typing import Any
 from assistant import Assistant, Filters
 from core.errors import EmptyIndex
 from core.settings import Settings
-from core.types import Answer
+from core.types import Answer, Passage
 
 log = logging.getLogger(__name__)
 
@@ -148,11 +148,17 @@ class ChatService:
         filters: Filters | None = None,
         *,
         as_of: str | None = None,
-    ) -> Iterator[str | Answer]:
+    ) -> Generator[str | Answer, None, None]:
         """``Assistant.ask_stream`` under the same limits: text pieces as a language model writes them,
         then the final verified Answer."""
         with self._slots, self._rw.read():
             yield from self.assistant.ask_stream(question, history, filters, as_of=as_of)
+
+    def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Passage]:
+        """The passages that match a query, best first (the MCP ``search`` tool), under the same limits."""
+        with self._slots, self._rw.read():
+            self.assistant.check_ready()
+            return self.assistant.retriever.retrieve(query, k=k, filters=filters)
 
     # --- the index --------------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:

@@ -1,0 +1,105 @@
+"""/v1/chat/completions and /v1/models through the official ``openai`` client, pointed at the real app
+under uvicorn (hashing embedder, real Chroma): both modes, follow-ups, errors, the token."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import openai
+import pytest
+
+from tests.test_web_api import serve
+from tests.test_web_security import make_app
+
+pytestmark = [
+    pytest.mark.server,
+    pytest.mark.filterwarnings("ignore:.*no_silent_downcasting:Warning", "ignore:The copy keyword:Warning"),
+]
+QUOTE = "It is true that we are in discussions with the United States"
+ARTICLE = "rwanda-us-deportation-talks"
+TOKEN = "v1-token-1"
+ASK: list[Any] = [{"role": "user", "content": "What did Nduhungirehe say?"}]
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with serve(make_app(tmp_path_factory.mktemp("v1"), api_token=TOKEN)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def client(base: str) -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"{base}/v1", api_key=TOKEN, max_retries=0, timeout=60)
+
+
+def test_models_lists_newsroom(client: openai.OpenAI):
+    assert [m.id for m in client.models.list()] == ["newsroom"]
+    assert client.models.retrieve("newsroom").id == "newsroom"
+
+
+def test_a_completion_carries_the_quote_sources_and_citations(client: openai.OpenAI, base: str):
+    completion = client.chat.completions.create(model="newsroom", messages=ASK)
+    content = completion.choices[0].message.content or ""
+    assert QUOTE in content and "[1]" in content
+    answer, sources = content.split("\n\nSources:\n")
+    assert sources.startswith("- [1] ") and "[1]" in answer
+    citations: list[dict[str, Any]] = completion.model_extra["citations"]
+    assert citations[0]["n"] == 1 and citations[0]["article_id"] == ARTICLE
+    assert citations[0]["quote"] in citations[0]["passage"]
+    assert completion.choices[0].finish_reason == "stop" and completion.model == "newsroom"
+    # The same answer as the REST API gives.
+    plain = httpx.post(
+        f"{base}/api/ask", json={"question": ASK[0]["content"]}, headers={"Authorization": f"Bearer {TOKEN}"}
+    ).json()
+    assert answer == plain["answer"] and citations == plain["citations"]
+
+
+def test_a_stream_in_openai_chunks_ends_with_the_citations(client: openai.OpenAI):
+    chunks = list(client.chat.completions.create(model="newsroom", messages=ASK, stream=True))
+    assert chunks[0].choices[0].delta.role == "assistant"
+    text = "".join(c.choices[0].delta.content or "" for c in chunks)
+    assert QUOTE in text and "\n\nSources:\n- [1] " in text
+    assert [c.choices[0].finish_reason for c in chunks][-1] == "stop"
+    assert all(c.choices[0].finish_reason is None for c in chunks[:-1])
+    citations = chunks[-1].model_extra["citations"]
+    assert citations[0]["article_id"] == ARTICLE
+    assert all("citations" not in (c.model_extra or {}) for c in chunks[:-1])
+    # The stream's text is the plain completion's content.
+    plain = client.chat.completions.create(model="newsroom", messages=ASK)
+    assert text == plain.choices[0].message.content
+
+
+def test_history_comes_from_the_messages_without_the_sources_lists(client: openai.OpenAI):
+    first = client.chat.completions.create(model="newsroom", messages=ASK)
+    follow_up = [
+        {"role": "system", "content": "You are helpful."},
+        *ASK,
+        {"role": "assistant", "content": first.choices[0].message.content},
+        {"role": "user", "content": [{"type": "text", "text": "What did he say about the talks?"}]},
+    ]
+    completion = client.chat.completions.create(model="newsroom", messages=follow_up)
+    citations = completion.model_extra["citations"]
+    assert citations and citations[0]["article_id"] == ARTICLE
+
+
+def test_errors_come_back_in_openai_shape(client: openai.OpenAI):
+    with pytest.raises(openai.NotFoundError, match="does not exist"):
+        client.chat.completions.create(model="gpt-4o", messages=ASK)
+    with pytest.raises(openai.BadRequestError, match="last message must be the user"):
+        client.chat.completions.create(
+            model="newsroom", messages=[*ASK, {"role": "assistant", "content": "x"}]
+        )
+    with pytest.raises(openai.BadRequestError, match="empty"):
+        client.chat.completions.create(
+            model="newsroom", messages=[{"role": "user", "content": " "}], stream=True
+        )
+
+
+def test_the_api_token_is_needed(base: str):
+    wrong = openai.OpenAI(base_url=f"{base}/v1", api_key="wrong", max_retries=0, timeout=30)
+    with pytest.raises(openai.AuthenticationError):
+        wrong.models.list()
+    with pytest.raises(openai.AuthenticationError):
+        wrong.chat.completions.create(model="newsroom", messages=ASK)
