@@ -1,7 +1,7 @@
 """Builds the FastAPI app: /api (REST and SSE), /v1 (OpenAI-compatible), /mcp (MCP), /docs (OpenAPI),
 /widget and / (Gradio), /static/gradio.js.
 
-Middleware, outermost first: security headers, CORS, the upload guard, the request guard (token before
+Middleware, outermost first: the request id and log line, security headers, CORS, the upload guard, the request guard (token before
 body, bounded bodies) — so that every refusal still carries the CSP and CORS headers.
 """
 
@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.cors import CORSMiddleware
 
 from core.offline import go_offline
+from web.requestlog import RequestLog
 from web.security import RequestGuard, SecurityHeaders
 from web.service import ChatService, version
 from web.uploads import UploadGuard, UploadTickets
@@ -53,7 +54,7 @@ def create_app(service: ChatService) -> FastAPI:
     go_offline()  # before gradio is imported
     import gradio as gr
 
-    from web import api, mcp_mount, openai_compat, render, stream, ui
+    from web import api, mcp_mount, metrics, openai_compat, render, stream, ui
 
     settings = service.settings
     app = FastAPI(
@@ -70,6 +71,7 @@ def create_app(service: ChatService) -> FastAPI:
     stream.install(app)
     openai_compat.install(app)
     mcp_mount.install(app, service)
+    metrics.install(app, api.require_token)
 
     _install_docs(app)
 
@@ -100,6 +102,7 @@ def create_app(service: ChatService) -> FastAPI:
         allow_headers=["*"],
     )
     app.add_middleware(SecurityHeaders, allowed_origins=settings.allowed_origins)
+    app.add_middleware(RequestLog)  # outermost: every response, refusals included, carries its id
 
     @app.api_route(WIDGET_PATH, methods=["GET", "HEAD"], include_in_schema=False)
     def widget_without_slash() -> RedirectResponse:

@@ -28,6 +28,7 @@ from assistant import Assistant, Filters
 from core.errors import EmptyIndex
 from core.settings import Settings
 from core.types import Answer, Passage
+from web.metrics import AskMetrics
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,7 @@ class ChatService:
         self._rw = ReadWriteLock()
         self._slots = threading.BoundedSemaphore(settings.web_concurrency)
         self._feedback_lock = threading.Lock()
+        self.metrics = AskMetrics(settings.answerer, self.counts)  # GET /metrics
 
     @property
     def index(self) -> Any:
@@ -138,8 +140,10 @@ class ChatService:
         as_of: str | None = None,
     ) -> Answer:
         """``Assistant.ask`` with bounded concurrency; raises what it raises (AssistantError, FilterError)."""
-        with self._slots, self._rw.read():
-            return self.assistant.ask(question, history, filters, as_of=as_of)
+        with self._slots, self._rw.read(), self.metrics.asking() as record:
+            answer = self.assistant.ask(question, history, filters, as_of=as_of)
+            record(answer)
+            return answer
 
     def ask_stream(
         self,
@@ -151,8 +155,11 @@ class ChatService:
     ) -> Generator[str | Answer, None, None]:
         """``Assistant.ask_stream`` under the same limits: text pieces as a language model writes them,
         then the final verified Answer."""
-        with self._slots, self._rw.read():
-            yield from self.assistant.ask_stream(question, history, filters, as_of=as_of)
+        with self._slots, self._rw.read(), self.metrics.asking() as record:
+            for item in self.assistant.ask_stream(question, history, filters, as_of=as_of):
+                if isinstance(item, Answer):
+                    record(item)
+                yield item
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Passage]:
         """The passages that match a query, best first (the MCP ``search`` tool), under the same limits."""
