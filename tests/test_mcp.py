@@ -121,3 +121,13 @@ def test_stdio_server_over_a_real_index(tmp_path: Path):
             return await exercise(client)
 
     check(anyio.run(run))
+
+
+def test_dns_rebinding_is_refused_on_a_loopback_app(app_url: str):
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+    headers = {"Authorization": f"Bearer {TOKEN}", "Accept": "application/json, text/event-stream"}
+    foreign_host = httpx.post(f"{app_url}/mcp", json=body, headers={**headers, "Host": "evil.example"})
+    foreign_origin = httpx.post(
+        f"{app_url}/mcp", json=body, headers={**headers, "Origin": "http://evil.example"}
+    )
+    assert (foreign_host.status_code, foreign_origin.status_code) == (421, 403)
