@@ -1,4 +1,8 @@
-"""python -m ingest PATH... [--index DIR | --chroma-url URL] [--rebuild] [--json]"""
+"""python -m ingest PATH_OR_URL... [--index DIR | --chroma-url URL] [--rebuild] [--json]; sync; sources.
+
+Files and folders are ingested; http(s) URLs (feed, sitemap, WordPress listing, article page) are
+registered as web sources and synced (ingest/web_cli.py has the ``sync`` and ``sources`` commands).
+"""
 
 from __future__ import annotations
 
@@ -8,15 +12,22 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m ingest",
-        description="Load, clean, chunk, deduplicate and embed articles into the index.",
-        epilog="Example: python -m ingest data/articles --index data/index",
+        description="Load, clean, chunk, deduplicate and embed articles into the index. Also: "
+        "`python -m ingest sync` re-checks the web sources, `python -m ingest sources` lists them.",
+        epilog="Example: python -m ingest data/articles https://example.org/feed.xml --index data/index",
     )
-    parser.add_argument("paths", nargs="+", type=Path, help="files or folders (.txt .md .html .json .jsonl)")
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        help="files or folders (.txt .md .html .json .jsonl), or http(s) URLs of an RSS/Atom feed, a sitemap, "
+        "a WordPress REST listing (…/wp-json/wp/v2/posts) or an article page",
+    )
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
         "--index", type=Path, help="index folder (default: data/index, env NEWSROOM_INDEX_DIR)"
@@ -73,7 +84,14 @@ def _print_summary(summary: dict) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("sync", "sources"):  # a file named so: pass it as ./sync
+        from ingest.web_cli import run_sources, run_sync
+
+        return run_sync(argv[1:]) if argv[0] == "sync" else run_sources(argv[1:])
     args = _parser().parse_args(argv)
+    urls = [p for p in args.paths if "://" in p]
+    paths = [Path(p) for p in args.paths if "://" not in p]
     from core.errors import NewsroomError, exit_code
     from core.settings import settings_with
 
@@ -84,18 +102,46 @@ def main(argv: Sequence[str] | None = None) -> int:
         from vectorstore import open_index
 
         index = open_index(settings)
-        summary = ingest(
-            args.paths,
-            settings=settings,
-            index=index,
-            rebuild=args.rebuild,
-            progress=_tqdm_progress(not args.quiet and not args.json and sys.stderr.isatty()),
-        ).to_dict()
+        summary: dict = {}
+        if not paths and args.rebuild:
+            from vectorstore import writer_lock
+
+            with writer_lock(index.dir):
+                index.rebuild()
+        if paths:
+            summary = ingest(
+                paths,
+                settings=settings,
+                index=index,
+                rebuild=args.rebuild,
+                progress=_tqdm_progress(not args.quiet and not args.json and sys.stderr.isatty()),
+            ).to_dict()
+        web = _add_sources(urls, settings, index) if urls else None
     except NewsroomError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exit_code(exc)
+    if web is not None:
+        summary = {**summary, "web": web} if summary else web
     if args.json:
         print(json.dumps(summary))
     else:
-        _print_summary(summary)
+        if "files" in summary:
+            _print_summary(summary)
+        if web is not None:
+            from ingest.web_cli import print_sync
+
+            print_sync(web)
     return 0
+
+
+def _add_sources(urls: list[str], settings: Any, index: Any) -> dict[str, Any]:
+    """Register and sync the URLs; raises when not one of them could be read."""
+    from core.errors import InputError
+    from ingest.web_sync import add_sources
+
+    web = add_sources(urls, settings=settings, index=index).to_dict()
+    failed_sources = [f for f in web["failed"] if f["url"] in urls]
+    if len(failed_sources) == len(urls):
+        reasons = "; ".join(f"{f['url']}: {f['reason']}" for f in failed_sources[:3])
+        raise InputError(f"No web source could be read ({reasons})")
+    return web

@@ -108,39 +108,57 @@ def ingest(
     with writer_lock(index.dir):
         if rebuild:
             index.rebuild()
-        fingerprints = {
-            a.id: article_fingerprint(a, settings, index.embedder.model_id) for a in loaded.articles
-        }
-        known = index.store.fingerprints()
-        changed = any(known.get(article_id) != value for article_id, value in fingerprints.items())
-        warm_up = _load_model_in_background(index) if changed else None
-        run_ids = _store_articles(loaded.articles, fingerprints, known, settings, index, summary, progress)
-        _deduplicate(index, settings)
-        if warm_up is not None:
-            warm_up.join()
-        advance = progress("embed", 0)
+        index_articles(loaded.articles, settings=settings, index=index, summary=summary, progress=progress)
+
+    summary.seconds = round(time.perf_counter() - started, 3)
+    summary.chunks_per_s = round(summary.chunks / summary.seconds, 1) if summary.seconds else 0.0
+    return summary
+
+
+def index_articles(
+    articles: Sequence[Article],
+    *,
+    settings: Settings,
+    index: Index,
+    summary: IngestSummary,
+    progress: ProgressFactory = _no_progress,
+    remove: Sequence[str] = (),
+) -> list[str]:
+    """Store the new or changed ``articles``, take the ``remove`` ids out, cluster duplicates and bring
+    Chroma and BM25 in step, filling ``summary``; returns the ids of the usable articles. The caller
+    holds the index's writer lock."""
+    if remove:
+        index.store.delete(remove)
+    articles = list(articles)
+    fingerprints = {a.id: article_fingerprint(a, settings, index.embedder.model_id) for a in articles}
+    known = index.store.fingerprints()
+    changed = any(known.get(article_id) != value for article_id, value in fingerprints.items())
+    warm_up = _load_model_in_background(index) if changed else None
+    run_ids = _store_articles(articles, fingerprints, known, settings, index, summary, progress)
+    _deduplicate(index, settings)
+    if warm_up is not None:
+        warm_up.join()
+    advance = progress("embed", 0)
+    result = index.sync(progress=advance)
+    embedded = result.embedded
+    while result.failed:  # each round drops at least one article, so this ends
+        dropped = _drop_unembeddable(index, result.failed, summary)
+        for article_id in dropped.intersection(run_ids):
+            if known.get(article_id) == fingerprints[article_id]:
+                summary.unchanged_articles -= 1
+            else:
+                summary.changed_articles -= 1
+        run_ids = [article_id for article_id in run_ids if article_id not in dropped]
+        _deduplicate(index, settings)  # a dropped article may have stood for a cluster of copies
         result = index.sync(progress=advance)
-        embedded = result.embedded
-        while result.failed:  # each round drops at least one article, so this ends
-            dropped = _drop_unembeddable(index, result.failed, summary)
-            for article_id in dropped.intersection(run_ids):
-                if known.get(article_id) == fingerprints[article_id]:
-                    summary.unchanged_articles -= 1
-                else:
-                    summary.changed_articles -= 1
-            run_ids = [article_id for article_id in run_ids if article_id not in dropped]
-            _deduplicate(index, settings)  # a dropped article may have stood for a cluster of copies
-            result = index.sync(progress=advance)
-            embedded += result.embedded
+        embedded += result.embedded
 
     summary.articles = len(run_ids)
     _count_duplicates(index, run_ids, summary)
     summary.embedded, summary.reused, summary.deleted = embedded, result.reused, result.deleted
     counts = index.store.counts()
     summary.indexed_articles, summary.indexed_chunks = counts["indexed_articles"], counts["chunks"]
-    summary.seconds = round(time.perf_counter() - started, 3)
-    summary.chunks_per_s = round(summary.chunks / summary.seconds, 1) if summary.seconds else 0.0
-    return summary
+    return run_ids
 
 
 def _load_model_in_background(index: Index) -> threading.Thread | None:

@@ -18,6 +18,7 @@ import numpy as np
 
 from core.types import Article, Chunk
 from vectorstore.schema import open_store
+from vectorstore.web_sources import WebSources
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,11 @@ class ArticleStore:
 
     def close(self) -> None:
         self._db.close()
+
+    @property
+    def web(self) -> WebSources:
+        """Web sources, fetch records and versions of web articles (same database)."""
+        return WebSources(self._db)
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -145,6 +151,7 @@ class ArticleStore:
             db.execute("DELETE FROM chunks")
             db.execute("DELETE FROM articles")
             db.execute("DELETE FROM meta")
+            WebSources(db).clear_fetches()
 
     # --- reads ------------------------------------------------------------------------------------
     def fingerprints(self) -> dict[str, str]:
@@ -180,6 +187,7 @@ class ArticleStore:
                 "SELECT id FROM articles WHERE canonical_id=? AND id<>?", (row[8], row[0])
             )
         ]
+        record.update(self.web.history(article_id))  # versions and correction of a web article
         return record
 
     def counts(self) -> dict[str, int]:

@@ -40,6 +40,42 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 _DROPPED_COLUMNS = ("paragraph_end", "prev_id", "next_id")
 _DROPPED_INDEXES = ("chunks_by_id",)  # replaced by chunks_by_id_owner
 
+# --- Web sources and sync (vectorstore/web_sources.py, ingest/web_sync.py) ----------------------------
+# What each source listed, each web article's last fetch and its versions.
+WEB_SOURCES_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sources (
+    url TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,               -- feed, sitemap, wordpress or page
+    added TEXT NOT NULL,
+    last_sync TEXT, last_success TEXT, last_error TEXT,
+    counts TEXT                       -- JSON: added/updated/deleted of the last sync
+);
+-- Each fetched URL of a source (the source itself, a sitemap index's sitemaps, API pages) and its
+-- validators for conditional requests.
+CREATE TABLE IF NOT EXISTS listings (
+    source_url TEXT NOT NULL, url TEXT NOT NULL, etag TEXT, last_modified TEXT,
+    PRIMARY KEY (source_url, url)
+);
+-- What each source lists: the article URL, the listing's change marker, the article it became.
+CREATE TABLE IF NOT EXISTS source_items (
+    source_url TEXT NOT NULL, item_url TEXT NOT NULL, listing_url TEXT NOT NULL,
+    marker TEXT, article_id TEXT,
+    PRIMARY KEY (source_url, item_url)
+);
+CREATE INDEX IF NOT EXISTS source_items_by_article ON source_items(article_id);
+-- A web article's last fetch (validators, content hash) and its correction note; gone = removed.
+CREATE TABLE IF NOT EXISTS web_articles (
+    article_id TEXT PRIMARY KEY, url TEXT NOT NULL, etag TEXT, last_modified TEXT,
+    sha256 TEXT, modified TEXT, correction TEXT, gone INTEGER NOT NULL DEFAULT 0
+);
+-- Every version of a web article's text seen, oldest first (the current one is the last).
+CREATE TABLE IF NOT EXISTS article_versions (
+    article_id TEXT NOT NULL, seq INTEGER NOT NULL, fetched TEXT NOT NULL, modified TEXT,
+    sha256 TEXT NOT NULL, title TEXT, text TEXT,
+    PRIMARY KEY (article_id, seq)
+);
+"""
+
 
 def open_store(path: Path) -> sqlite3.Connection:
     """A connection to the store at ``path`` (autocommit; transactions are explicit), created or upgraded."""
@@ -51,6 +87,7 @@ def open_store(path: Path) -> sqlite3.Connection:
     db.execute("PRAGMA synchronous=NORMAL")
     db.execute("PRAGMA foreign_keys=ON")
     db.executescript(SCHEMA)
+    db.executescript(WEB_SOURCES_SCHEMA)
     _upgrade(db)
     return db
 
