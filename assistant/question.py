@@ -137,6 +137,8 @@ def analyze(text: str) -> Question:
     kind = "what"
     for pattern in _SAY_PATTERNS:
         match = pattern.search(stripped)
+        if match and pattern is _SAY_PATTERNS[1] and _asks_other(stripped):
+            continue  # "Which country is bankrupt, according to its government?" asks for the country
         if match:
             speaker = _clean_speaker(match.group("who"))
             kind = "say"
@@ -152,6 +154,13 @@ def analyze(text: str) -> Question:
         dict.fromkeys(t for t in tokenize(stripped) if t not in question_stems and t not in speaker_tokens)
     )
     return Question(text=stripped, kind=kind, speaker=speaker, terms=terms, core=_core_terms(stripped, terms))
+
+
+def _asks_other(text: str) -> bool:
+    """The question asks for something else than what a source said: "which/how many/when/where/who …"."""
+    return bool(re.search(r"\b(?:which|who|whom|where|when)\b", text, re.I)) or any(
+        pattern.search(text) for _, pattern in _KIND_PATTERNS
+    )
 
 
 _WH = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how)\b", re.I)

@@ -6,8 +6,10 @@ used verbatim, each with its passage.
 - "What did X say?": every sentence in which X speaks (named with a reporting verb or a quote, and the
   sentences right after where X goes on), across the passages, in reading order.
 - Other questions: sentences scored by the question's content words they hold (weighted by rarity), the
-  passage's own rank, and what the question's kind needs (a date for "when", a number for "how many",
-  a cause for "why", a name for "who"/"which"). The best one or two or three are kept.
+  passage's own rank, and whether they add what the question lacks (:mod:`assistant.answer_type`: a new
+  date for "when", number for "how many", name for "who"/"where"/"which X", a cause for "why"). A
+  sentence that echoes the question comes with the neighbour that gives the missing piece
+  (:mod:`assistant.neighbours`). The best one or two or three are kept.
 - Not enough support (:meth:`EvidenceSelector.support`, the one measure every answer is held to) → an
   empty draft, with the reason: the answer path refuses.
 """
@@ -18,7 +20,9 @@ import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
+from assistant.answer_type import Want, echoes, fit, full_fit, gives, lacks, want
 from assistant.evidence import Sentence, attributed_to, sentences_of, speaker_aliases
+from assistant.neighbours import Neighbours, complete, completes
 from assistant.question import Question
 from core.normalize import normalize_for_match
 from core.types import Passage
@@ -38,10 +42,10 @@ _CAUSE = re.compile(
     r"\b(?:because|due to|after|since|as a result|in order to|so that|amid|following|over concerns?|citing|caused by|reason)\b",
     re.I,
 )
-_PROPER = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+")
-_NEEDS = {"when": _DATE, "how_many": _NUMBER, "why": _CAUSE}
 # Weight of a quiz question's opening-context words against the asking sentence's (1.0 = no difference).
 CONTEXT_WEIGHT = 0.8
+# How much of the question a sentence must hold alone before a neighbour may complete it.
+ECHO_COVERAGE = 0.5
 _STRICT_NEEDS = {"when": (_DATE, "a date"), "how_many": (_NUMBER, "a number")}
 
 
@@ -124,47 +128,79 @@ class EvidenceSelector:
         score = 0.75 * self.coverage(question.terms, sentence.stems) + 0.25 * self.coverage(
             question.terms, context
         )
-        needed = _NEEDS.get(question.kind)
-        if needed is not None:
-            score += 0.15 if needed.search(sentence.text) else -0.15
-        if question.kind in {"who", "what", "where"} and _new_names(sentence.text, question.text):
-            score += 0.05  # a name the question does not already give: likely the answer
+        if question.kind == "why":
+            score += 0.15 if _CAUSE.search(sentence.text) else -0.15
+        score += fit(question, sentence.text)
         return score / (1.0 + 0.05 * rank)
 
     def _best(self, question: Question, sentences: list[Sentence], passages: Sequence[Passage]) -> Draft:
         if not question.terms:
             return Draft((), "the question names nothing to look for")
+        wanted = want(question)
+        near = Neighbours(sentences, passages)
         needed = _STRICT_NEEDS.get(question.kind)
         if needed is not None:
-            # A "when" answer must hold a date, a "how many" answer a number: else it is not an answer.
-            sentences = [s for s in sentences if needed[0].search(s.text)]
+            # A "when" answer must give a date, a "how many" answer a number, that the question does not
+            # already hold — in the sentence or the one next to it: else it is not an answer.
+            sentences = [
+                s
+                for s in sentences
+                if gives(question, s.text, wanted) or self._completable(question, s, near, wanted)
+            ]
             if not sentences:
                 return Draft((), f"they don't give {needed[1]} for that")
         scored = sorted(
-            ((self.score(question, s, passages[s.passage], s.passage), s) for s in sentences),
+            ((self._completed_score(question, s, passages, near, wanted), s) for s in sentences),
             key=lambda pair: -pair[0],
         )
+        # The best-scored sentence among those that cover the question well enough to answer it.
+        supports = [self.support(question, s.stems, _stems_of(passages[s.passage])) for _, s in scored]
+        at = next((i for i, value in enumerate(supports) if value >= self.min_support), None)
+        if at is None:
+            return Draft((), "they don't cover what the question asks", support=max(supports))
+        scored, support = scored[at:], supports[at]
         best_score, best = scored[0]
-        support = self.support(question, best.stems, _stems_of(passages[best.passage]))
-        if support < self.min_support:
-            return Draft((), "they don't cover what the question asks", support=support)
-        chosen = [best]
+        chosen = complete(question, best, near, wanted) if self._on_topic(question, best) else [best]
         for value, sentence in scored[1:]:
             if len(chosen) >= self.max_sentences or value < self.keep_ratio * best_score:
                 break
-            chosen.append(sentence)
+            if sentence not in chosen and not lacks(question, sentence.text, wanted):
+                chosen.append(sentence)
         return Draft(tuple(_unique(chosen)), support=support)
+
+    def _on_topic(self, question: Question, sentence: Sentence) -> bool:
+        """The sentence alone holds most of what is asked: its neighbour may then give the missing piece."""
+        return self.coverage(question.terms, sentence.stems, question.core) >= ECHO_COVERAGE
+
+    def _completable(self, question: Question, sentence: Sentence, near: Neighbours, wanted: Want) -> bool:
+        return self._on_topic(question, sentence) and completes(question, sentence, near, wanted)
+
+    def _completed_score(
+        self,
+        question: Question,
+        sentence: Sentence,
+        passages: Sequence[Passage],
+        near: Neighbours,
+        wanted: Want,
+    ) -> float:
+        """The sentence's score; one that echoes the question scores as its pair with the neighbour that
+        adds the missing piece."""
+        score = self.score(question, sentence, passages[sentence.passage], sentence.passage)
+        if (
+            wanted.kind
+            and echoes(question, sentence.text, wanted)
+            and self._completable(question, sentence, near, wanted)
+        ):
+            # Scored as the pair, a little below a sentence that answers alone.
+            lift = max(full_fit(question) - fit(question, sentence.text), 0.0) * 0.8
+            score += lift / (1.0 + 0.05 * sentence.passage)
+        return score
 
 
 def missing_need(question: Question, text: str) -> str | None:
     """What ``text`` lacks that the question's kind requires ("a date" for when, "a number" for how many)."""
     needed = _STRICT_NEEDS.get(question.kind)
     return needed[1] if needed is not None and not needed[0].search(text) else None
-
-
-def _new_names(sentence: str, question: str) -> bool:
-    asked = {word.casefold() for word in re.findall(r"\w+", question)}
-    return any(match.group(0).casefold() not in asked for match in _PROPER.finditer(sentence))
 
 
 def _unique(sentences: Sequence[Sentence]) -> list[Sentence]:

@@ -124,3 +124,51 @@ def test_the_api_documents_the_answer_with_the_same_definitions_as_the_python_ty
     assert list(citation) == list(wire["citations"][0])
     assert list(schema["$defs"]["Retrieved"]["properties"]) == list(wire["retrieved"][0])
     assert list(schema["properties"]) == list(wire)
+
+
+SHOW = (
+    "“Squid Game” is officially coming back. "
+    "Netflix announced Sunday that the wildly popular South Korean show is green lit for a second season. "
+    "Production starts next year."
+)
+EMMYS = (
+    "Succession earned 25 nominations on Tuesday. "
+    "The show, which follows the Roy family's fight for control of a media empire, leads the 2022 Emmy Awards."
+)
+
+
+def test_a_sentence_that_echoes_which_x_comes_with_the_neighbour_that_names_it():
+    from tests.passages import passage
+
+    result = ask(
+        "Which wildly popular show was recently green lit for a new season?",
+        passages=[passage(SHOW, "netflix", "n1", offset=40)],
+    )
+    assert not result.refused and "Squid Game" in result.answer
+    assert "green lit for a second season" in result.answer
+    assert "Production starts" not in result.answer
+    # The two sentences are one run of the passage: one citation at the article's exact offsets.
+    [cited] = result.citations
+    assert SHOW[cited.start - 40 : cited.end - 40] == cited.quote and quote_verified(cited)
+
+
+def test_a_sentence_opening_with_the_x_comes_with_the_sentence_before_it():
+    from tests.passages import passage
+
+    result = ask("Which show leads the 2022 Emmy Awards?", passages=[passage(EMMYS, "emmys", "e1")])
+    assert result.answer.startswith("Succession earned 25 nominations")
+    assert "leads the 2022 Emmy Awards" in result.answer
+
+
+def test_how_many_wants_a_count_the_question_does_not_hold():
+    from tests.passages import passage
+
+    text = (
+        "The January 6, 2021, hearing focused on the former president's inaction. "
+        "The committee said he let the violence go on for 187 minutes."
+    )
+    result = ask(
+        "How many minutes did Trump let the violence go on during the January 6, 2021 attack?",
+        passages=[passage(text, "hearing", "h1")],
+    )
+    assert "187" in result.answer and "focused on" not in result.answer
