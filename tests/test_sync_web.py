@@ -212,7 +212,7 @@ def test_the_same_article_listed_by_two_sources_is_one_article_and_removal_keeps
         remove_source(f"{site.base}/sitemap.xml", settings=settings, index=index)
 
 
-def test_article_ids_come_from_the_canonical_url_and_are_stable(site: Site) -> None:
+def test_article_ids_come_from_the_canonical_url_and_are_stable() -> None:
     assert (
         article_id_for("https://www.Example.org/news/a-story/?utm_source=rss#top")
         == "example.org/news/a-story"

@@ -110,6 +110,12 @@ class HealthModel(BaseModel):
     version: str
 
 
+class VersionModel(BaseModel):
+    fetched: str
+    modified: str | None
+    sha256: str
+
+
 class ArticleModel(BaseModel):
     model_config = ConfigDict(extra="allow")
 
@@ -121,6 +127,9 @@ class ArticleModel(BaseModel):
     text: str
     canonical_id: str | None
     copies: list[str]
+    # Web articles: every version seen (oldest first, the current one last) and the correction note.
+    versions: list[VersionModel] = Field(default_factory=list)
+    correction: str | None = None
 
 
 class ErrorModel(BaseModel):

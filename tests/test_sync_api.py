@@ -1,0 +1,55 @@
+"""``GET /api/articles/{id}`` of a web article: its versions and correction after a sync; 404 once the
+site removed it. The REST router over a real local site, the fake embedder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from assistant.assistant import Assistant
+from core.settings import Settings
+from ingest.web_ids import article_id_for
+from ingest.web_sync import add_sources, sync
+from tests.fakes import HashingEmbedder
+from tests.sync_site import serve_site, sitemap
+from tests.test_sync_web import publish, story
+from vectorstore.index import Index
+
+
+def test_article_endpoint_shows_versions_and_correction_and_404_after_deletion(tmp_path: Path) -> None:
+    from web import api
+    from web.service import ChatService
+
+    settings = Settings(index_dir=tmp_path / "index", fetch_host_interval_s=0, fetch_timeout_s=2)
+    index = Index(settings.index_dir, HashingEmbedder())
+    app = FastAPI()
+    app.state.service = ChatService(settings, Assistant(settings, index))
+    api.install(app)
+    client = TestClient(app)
+
+    with serve_site() as site:
+        publish(site, [story(0), story(1)])
+        urls = [f"{site.base}/news/harbour", f"{site.base}/news/library"]
+        site.xml("/sitemap.xml", sitemap([(u, "2024-05-01") for u in urls]))
+        add_sources([f"{site.base}/sitemap.xml"], settings=settings, index=index)
+
+        corrected = story(0)
+        corrected.paragraphs[0] = (
+            "The harbour bridge repairs will finish in July, the council said on Monday."
+        )
+        corrected.paragraphs.append(
+            "Correction: An earlier version of this article said the works end in June."
+        )
+        publish(site, [corrected])
+        site.status("/news/library", 410)
+        site.xml("/sitemap.xml", sitemap([(u, "2024-05-02") for u in urls]))
+        assert (sync(settings=settings, index=index).updated, index.store.counts()["articles"]) == (1, 1)
+
+    body = client.get(f"/api/articles/{article_id_for(urls[0])}").json()
+    assert [set(v) for v in body["versions"]] == [{"fetched", "modified", "sha256"}] * 2
+    assert body["correction"] == "Correction: An earlier version of this article said the works end in June."
+    assert "July" in body["text"] and "June, the council" not in body["text"]
+    gone = client.get(f"/api/articles/{article_id_for(urls[1])}")
+    assert gone.status_code == 404
