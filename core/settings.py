@@ -87,6 +87,8 @@ class Settings(BaseSettings):
     # Public path prefix when served behind a reverse proxy, e.g. /newsroom.
     root_path: str = ""
     feedback_path: Path = Path("data/feedback/feedback.jsonl")
+    # Conversations (threads) kept server-side, a SQLite file; unset = threads.sqlite3 in index_dir.
+    threads_path: Path | None = None
     # Questions answered at once (REST and UI together); the rest wait in line.
     web_concurrency: int = Field(4, ge=1, le=64)
 

@@ -1,4 +1,4 @@
-"""The REST API: ``POST /api/ask``, ``GET /api/health``, ``GET /api/articles/{id}``.
+"""The REST API: ``POST /api/ask``, ``GET /api/health``, ``GET /api/articles/{id}`` (threads: web.threads).
 
 Errors are JSON ``{"error": "..."}`` with a 4xx/5xx status: an empty or too long question, too long a
 history or a bad filter date → 400, a malformed body → 422 (with ``detail``: where and what, never the
@@ -14,7 +14,7 @@ import logging
 from typing import Annotated, Any, Literal
 
 import anyio
-from fastapi import APIRouter, Depends, FastAPI, Request, Security
+from fastapi import APIRouter, Depends, FastAPI, Request, Response, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -24,10 +24,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import NewsroomError
 from core.text import valid_text
-from core.types import Citation, Retrieved
+from core.types import Answer, Citation, Retrieved
 from web.limits import check_history
 from web.security import TOKEN_MESSAGE, WWW_AUTHENTICATE, token_matches
 from web.service import ChatService, make_filters
+from web.thread_context import open_thread
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,11 @@ class AskRequest(BaseModel):
     )
     filters: FilterModel | None = None
     as_of: Text | None = Field(None, description="answer as of this ISO date: later articles are left out")
+    thread_id: Text | None = Field(
+        None,
+        description='keep the conversation: "new" starts a thread, an id adds to one (its turns are the '
+        "history when none is sent); the answer then carries thread_id. Omitted: nothing is kept",
+    )
 
 
 class AnswerModel(BaseModel):
@@ -97,6 +103,7 @@ class AnswerModel(BaseModel):
     refused: bool
     citations: list[Citation]
     retrieved: list[Retrieved]
+    thread_id: str | None = Field(None, description="present when the request named a thread")
 
 
 class HealthModel(BaseModel):
@@ -164,19 +171,26 @@ router = APIRouter(prefix="/api", dependencies=[Depends(require_token)], respons
 
 
 @router.post(
-    "/ask", response_model=AnswerModel, summary="Answer a question from the articles, with citations"
+    "/ask",
+    response_model=AnswerModel,
+    response_model_exclude_unset=True,  # thread_id only when a thread was named
+    summary="Answer a question from the articles, with citations",
 )
-async def ask(body: AskRequest, request: Request) -> dict[str, Any]:
+async def ask(body: AskRequest, request: Request, response: Response) -> dict[str, Any]:
     service = service_of(request)
     filters = make_filters(**body.filters.model_dump()) if body.filters else None
     history = [turn.model_dump() for turn in body.history]
     check_history(history, service.settings)
+    thread, history = await open_thread(request, response, body.thread_id, history)
     limiter: anyio.CapacityLimiter = request.app.state.ask_limiter
 
-    def run() -> dict[str, Any]:
-        return service.ask(body.question, history, filters, as_of=body.as_of).to_dict()
+    def run() -> Answer:
+        return service.ask(body.question, history, filters, as_of=body.as_of)
 
-    return await anyio.to_thread.run_sync(run, limiter=limiter)
+    answer = await anyio.to_thread.run_sync(run, limiter=limiter)
+    if thread is None:
+        return answer.to_dict()
+    return await anyio.to_thread.run_sync(thread.record, body.question, answer)
 
 
 @router.get("/health", response_model=HealthModel, summary="Status, counts, embedding model and version")

@@ -54,7 +54,8 @@ def create_app(service: ChatService) -> FastAPI:
     go_offline()  # before gradio is imported
     import gradio as gr
 
-    from web import api, mcp_mount, metrics, openai_compat, render, stream, ui
+    from web import api, mcp_mount, metrics, openai_compat, render, stream, threads, ui
+    from web.threads_store import ThreadStore
 
     settings = service.settings
     app = FastAPI(
@@ -69,6 +70,7 @@ def create_app(service: ChatService) -> FastAPI:
     app.state.ask_limiter = anyio.CapacityLimiter(settings.web_concurrency)
     api.install(app)
     stream.install(app)
+    threads.install(app, ThreadStore(settings.threads_path or settings.index_dir / "threads.sqlite3"))
     openai_compat.install(app)
     mcp_mount.install(app, service)
     metrics.install(app, api.require_token)

@@ -1,7 +1,7 @@
 """``POST /api/ask/stream``: an answer as server-sent events, and the answer stream other endpoints share.
 
 Events: ``delta`` (``{"text": …}``, a piece of the answer that already passed the grounding checks),
-then ``answer`` (the final Answer JSON, exactly as ``/api/ask`` returns it; it replaces the pieces — on a
+then ``answer`` (the final Answer JSON, exactly as ``/api/ask`` returns it, ``thread_id`` included when a thread was named; it replaces the pieces — on a
 fallback it differs from them), or ``error`` (``{"error": …}``) if answering fails after the stream began.
 A request that is wrong from the start (an empty question, a bad date, an empty index) gets the same JSON
 error and status as ``/api/ask``, before any event.
@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Generator, Mapping, Sequence
 from typing import Any
 
 import anyio
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from assistant import Filters
@@ -24,6 +24,7 @@ from core.types import Answer
 from web.api import ERRORS, AskRequest, require_token, service_of
 from web.limits import check_history
 from web.service import ChatService, make_filters
+from web.thread_context import ThreadTurn, open_thread
 
 log = logging.getLogger(__name__)
 
@@ -83,11 +84,16 @@ def error_message(exc: BaseException) -> str:
     return FAILED
 
 
-async def _events(stream: AnswerStream) -> AsyncIterator[ServerSentEvent]:
+async def _events(
+    stream: AnswerStream, question: str = "", thread: ThreadTurn | None = None
+) -> AsyncIterator[ServerSentEvent]:
     try:
         async for item in stream:
             if isinstance(item, Answer):
-                yield ServerSentEvent(json.dumps(item.to_dict(), ensure_ascii=False), event="answer")
+                body = item.to_dict()
+                if thread is not None:
+                    body = await anyio.to_thread.run_sync(thread.record, question, item)
+                yield ServerSentEvent(json.dumps(body, ensure_ascii=False), event="answer")
             elif item:
                 yield ServerSentEvent(json.dumps({"text": item}, ensure_ascii=False), event="delta")
     except Exception as exc:  # after the 200 the only way to tell the client is an event
@@ -103,12 +109,15 @@ router = APIRouter(prefix="/api", dependencies=[Depends(require_token)], respons
     response_class=EventSourceResponse,
     responses={200: {"content": {"text/event-stream": {}}, "description": "delta, answer, error events"}},
 )
-async def ask_stream(body: AskRequest, request: Request) -> EventSourceResponse:
+async def ask_stream(body: AskRequest, request: Request, response: Response) -> EventSourceResponse:
     filters = make_filters(**body.filters.model_dump()) if body.filters else None
     history = [turn.model_dump() for turn in body.history]
+    check_history(history, service_of(request).settings)
+    thread, history = await open_thread(request, response, body.thread_id, history)
     stream = await open_stream(request, body.question, history, filters, body.as_of)
     # sse-starlette sends X-Accel-Buffering: no, so a proxy passes each event on as it is written.
-    return EventSourceResponse(_events(stream), ping=15)
+    # The owner cookie, when one was just made, goes with the stream.
+    return EventSourceResponse(_events(stream, body.question, thread), ping=15, headers=response.headers)
 
 
 def install(app: FastAPI) -> None:

@@ -1,0 +1,76 @@
+"""Which thread a question belongs to, and whose it is (for ``/api/ask``, ``/api/ask/stream`` and
+``/api/threads``).
+
+Who owns a thread: with ``api_token`` set, the token's holder (``api``: one token, one identity); with no
+token, the browser or client that carries the ``newsroom_owner`` cookie this API sets (random, HttpOnly),
+so two clients without the cookie of the other never see each other's threads.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+from fastapi import Request, Response
+
+from core.types import Answer
+from web.threads_store import ThreadStore
+
+OWNER_COOKIE = "newsroom_owner"
+SANE_COOKIE = re.compile(r"[A-Za-z0-9_-]{20,64}")
+NEW = "new"
+
+
+def store_of(request: Request) -> ThreadStore:
+    return request.app.state.threads
+
+
+def owner_of(request: Request, response: Response) -> str:
+    """The caller's identity for threads; sets the owner cookie on ``response`` when there is none yet."""
+    if request.app.state.service.settings.api_token is not None:
+        return "api"  # RequestGuard and require_token have checked the token
+    given = request.cookies.get(OWNER_COOKIE, "")
+    if SANE_COOKIE.fullmatch(given):
+        return f"client:{given}"
+    made = secrets.token_urlsafe(24)
+    root = request.scope.get("root_path", "").rstrip("/")
+    response.set_cookie(
+        OWNER_COOKIE, made, max_age=400 * 86400, path=f"{root}/", httponly=True, samesite="lax"
+    )
+    request.cookies[OWNER_COOKIE] = made  # one request, one owner
+    return f"client:{made}"
+
+
+@dataclass(frozen=True)
+class ThreadTurn:
+    """Where one question's answer goes: an owner's thread."""
+
+    store: ThreadStore
+    owner: str
+    thread_id: str
+
+    def record(self, question: str, answer: Answer) -> dict[str, Any]:
+        """Store the turn; the Answer's JSON with ``thread_id`` (as /api/ask returns it)."""
+        body = answer.to_dict()
+        self.store.add_turn(self.thread_id, self.owner, question, body)
+        return {**body, "thread_id": self.thread_id}
+
+
+async def open_thread(
+    request: Request, response: Response, thread_id: str | None, history: list[dict[str, Any]]
+) -> tuple[ThreadTurn | None, list[dict[str, Any]]]:
+    """The thread a question belongs to (None: not kept) and the history to answer it with: the one sent,
+    or, when none is sent, the thread's own turns. ``"new"`` starts a thread."""
+    if thread_id is None:
+        return None, history
+    store = store_of(request)
+    owner = owner_of(request, response)
+    if thread_id == NEW:
+        made = await anyio.to_thread.run_sync(store.create, owner)
+        return ThreadTurn(store, owner, made), history
+    stored = await anyio.to_thread.run_sync(store.history, thread_id, owner)  # 404 if not the owner's
+    latest = request.app.state.service.settings.max_history_turns  # a long thread: its latest turns
+    return ThreadTurn(store, owner, thread_id), history or stored[len(stored) - latest :]
