@@ -13,7 +13,7 @@ import logging
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -130,7 +130,16 @@ def create_server(tools: Tools) -> MCPServer:
     from mcp.server.mcpserver.exceptions import ToolError
     from mcp.types import ToolAnnotations
 
-    server: MCPServer = MCPServer(NAME, instructions=INSTRUCTIONS)
+    # The SDK calls logging.basicConfig at this level: the root logger's own, so it changes no verbosity.
+    levels: dict[int, Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]] = {
+        logging.DEBUG: "DEBUG",
+        logging.INFO: "INFO",
+        logging.WARNING: "WARNING",
+        logging.ERROR: "ERROR",
+        logging.CRITICAL: "CRITICAL",
+    }
+    level = levels.get(logging.getLogger().getEffectiveLevel(), "WARNING")
+    server: MCPServer = MCPServer(NAME, instructions=INSTRUCTIONS, log_level=level)
     read_only = ToolAnnotations(readOnlyHint=True, destructiveHint=False, openWorldHint=False)
 
     @server.tool(annotations=read_only)
