@@ -103,3 +103,42 @@ def test_the_api_token_is_needed(base: str):
         wrong.models.list()
     with pytest.raises(openai.AuthenticationError):
         wrong.chat.completions.create(model="newsroom", messages=ASK)
+
+
+# --- the chunk stream's own logic, with scripted answer generators -----------------------------------
+def _chunks_of(first: Any, rest: list[Any], fail: bool = False) -> list[Any]:
+    import json
+
+    import anyio
+
+    from web.openai_compat import _chunks
+    from web.stream import AnswerStream
+
+    def items() -> Iterator[Any]:
+        yield from rest
+        if fail:
+            raise RuntimeError("secret internals")
+
+    async def collect() -> list[Any]:
+        events = [e.data async for e in _chunks(AnswerStream(items(), first), "chatcmpl-test")]
+        return [e if e == "[DONE]" else json.loads(e) for e in events]
+
+    return anyio.run(collect)
+
+
+def test_a_fallback_answer_is_sent_in_full_after_the_streamed_pieces():
+    from core.types import Answer
+
+    final = Answer(answer="The article's own sentence. [1]", refused=False)
+    got = _chunks_of("A drafted sentence. [1]", ["Another. [1]", final])
+    text = "".join(c["choices"][0]["delta"].get("content", "") for c in got[:-1])
+    assert text.startswith("A drafted sentence. [1] Another. [1]")
+    assert text.endswith("use this one:)\n\nThe article's own sentence. [1]")
+    assert got[-2]["choices"][0]["finish_reason"] == "stop" and got[-2]["citations"] == []
+    assert got[-1] == "[DONE]"
+
+
+def test_a_failure_mid_stream_is_an_openai_error_event_without_internals():
+    got = _chunks_of("A sentence. [1]", [], fail=True)
+    assert got[-1]["error"]["type"] == "server_error" and "secret" not in got[-1]["error"]["message"]
+    assert "[DONE]" not in got
