@@ -15,7 +15,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 export NO_PROXY := localhost,127.0.0.1
 
-.PHONY: install run test check lint typecheck ingest bench-ingest bench-query bench-load bench-soak eval-dedup eval-seed eval-realtimeqa eval-ci clean
+.PHONY: install run test check lint typecheck ingest bench-ingest bench-query bench-load bench-soak bench-sync eval-dedup eval-seed eval-realtimeqa eval-ci clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -57,6 +57,10 @@ bench-load: install
 # 64 concurrent clients × 20 questions (REST and the chat event) on the sample index: errors, p50/p95, server RSS.
 bench-soak: install
 	$(PY) benchmarks/soak.py
+
+# Web sync on 300 locally served BBC pages (first, unchanged, edit/delete/add) and extraction F1.
+bench-sync: install
+	$(PY) benchmarks/sync.py
 
 SHARED := ../shared/data
 # Floors sit just under what was measured; a run below one fails (false_refusal_rate is a ceiling).

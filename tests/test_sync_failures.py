@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from core.settings import Settings
+from devtools.news_site import Route, Site, serve_site, sitemap
 from ingest.web_fetch import Fetcher, FetchError, gunzip
 from ingest.web_ids import article_id_for
 from ingest.web_sync import add_sources, sync
 from tests.fakes import HashingEmbedder
-from tests.sync_site import Route, Site, serve_site, sitemap
 from tests.test_sync_web import publish, story
 from vectorstore.index import Index
 

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from core.settings import Settings
+from devtools.news_site import Site, Story, article_page, rss, serve_site, sitemap, wordpress_posts
 from ingest.web_apply import UnknownSource, remove_source
 from ingest.web_ids import article_id_for
 from ingest.web_sync import add_sources, sync
 from tests.fakes import HashingEmbedder
-from tests.sync_site import Site, Story, article_page, rss, serve_site, sitemap, wordpress_posts
 from vectorstore.index import Index
 
 TOPICS = [

@@ -1,5 +1,6 @@
-"""A small news site on 127.0.0.1 for the web-source tests: pages, feed, sitemap and a WordPress-style
-listing that a test changes between syncs, with ETag/Last-Modified answers and a request log."""
+"""A small news site on 127.0.0.1 for the web-source tests and benchmarks: pages, feed, sitemap and a
+WordPress-style listing that a test changes between syncs, with ETag/Last-Modified answers and a request
+log; article pages wrapped in the furniture real news sites put around the text."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 
@@ -34,23 +36,69 @@ class Story:
     modified: str = ""
 
 
-def article_page(story: Story, base: str, *, canonical: bool = True) -> bytes:
-    """An article page as news sites serve it: navigation, cookie banner, related links, comments."""
-    body = "".join(f"<p>{html.escape(p)}</p>" for p in story.paragraphs)
+def corpus_stories(path: Path, count: int, skip: int = 0) -> list[Story]:
+    """Records of a JSONL corpus as stories: the first paragraph left out when it repeats the title."""
+    stories = []
+    with path.open(encoding="utf-8") as lines:
+        for n, line in enumerate(lines):
+            if n < skip:
+                continue
+            record = json.loads(line)
+            paragraphs = [p.strip() for p in record["text"].split("\n") if p.strip()]
+            if paragraphs and paragraphs[0] == record["title"].strip():
+                paragraphs = paragraphs[1:]
+            stories.append(Story(record["id"].replace("/", "-"), record["title"], paragraphs))
+            if len(stories) == count:
+                break
+    return stories
+
+
+def article_page(story: Story, base: str, *, canonical: bool = True, template: int = 0) -> bytes:
+    """An article page as news sites serve it: navigation, cookie banner, related links, comments.
+    ``template`` picks one of three site layouts (semantic tags, plain divs, a CMS with share bars)."""
+    paragraphs = [f"<p>{html.escape(p)}</p>" for p in story.paragraphs]
+    if template % 3 and len(paragraphs) > 3:  # furniture inside the story: an ad slot, a read-more box
+        paragraphs.insert(2, '<div class="advert"><span>Advertisement</span></div>')
+        paragraphs.insert(
+            4,
+            '<div class="related-inline"><strong>Read more:</strong> <a href="/z">Why prices rise</a></div>',
+        )
+    body = "".join(paragraphs)
+    title = html.escape(story.title)
     meta = f'<meta property="article:published_time" content="{story.published}">'
     if story.modified:
         meta += f'<meta property="article:modified_time" content="{story.modified}">'
     link = f'<link rel="canonical" href="{base}/news/{story.slug}">' if canonical else ""
-    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>{html.escape(story.title)} - Daily Test</title>{link}{meta}
-<meta name="author" content="Ada Reporter"><meta property="og:site_name" content="Daily Test"></head>
-<body><header><nav><a href="/">Home</a> <a href="/world">World</a> <a href="/sport">Sport</a></nav></header>
+    head = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>{title} - Daily Test</title>{link}{meta}
+<meta name="author" content="Ada Reporter"><meta property="og:site_name" content="Daily Test"></head>"""
+    layouts = [
+        f"""<body><header><nav><a href="/">Home</a> <a href="/world">World</a> <a href="/sport">Sport</a></nav></header>
 <div class="cookie-banner"><p>We use cookies to give you the best experience. Accept all cookies?</p></div>
-<main><article><h1>{html.escape(story.title)}</h1><p class="byline">By Ada Reporter</p>{body}</article>
+<main><article><h1>{title}</h1><p class="byline">By Ada Reporter</p>{body}</article>
 <aside class="related"><h2>Related stories</h2><ul><li><a href="/news/x">Markets rally on hopes</a></li>
 <li><a href="/news/y">Weather warning for the weekend</a></li></ul></aside>
 <section id="comments"><h3>Comments</h3><div class="comment">First! Great read, thanks.</div></section></main>
-<footer><p>Copyright Daily Test. All rights reserved.</p></footer></body></html>""".encode()
+<footer><p>Copyright Daily Test. All rights reserved.</p></footer></body></html>""",
+        f"""<body><div id="top"><div class="menu"><ul><li><a href="/">Home</a></li><li><a href="/news">News</a></li>
+<li><a href="/business">Business</a></li><li><a href="/tech">Technology</a></li></ul></div></div>
+<div id="consent-popup" class="consent"><p>This site uses cookies. By continuing you agree to our cookie policy.</p>
+<button>OK</button></div><div class="page"><div class="story-body"><h1 class="headline">{title}</h1>
+<div class="date">1 May 2024</div>{body}</div><div class="sidebar"><h3>Most read</h3><ol>
+<li><a href="/a">Man bites dog in town centre</a></li><li><a href="/b">Prices rise again as winter nears</a></li>
+</ol></div><div class="comments"><h3>Have your say</h3><div class="comment"><p>Totally agree with this.</p></div>
+<div class="comment"><p>Nonsense, the council never listens.</p></div></div></div>
+<div id="bottom"><p>Daily Test Ltd, 1 News Street. Contact us. Terms of use. Privacy.</p></div></body></html>""",
+        f"""<body><nav class="site-nav"><a href="/">Daily Test</a><a href="/politics">Politics</a></nav>
+<div class="newsletter-signup"><p>Get the morning briefing in your inbox. Sign up now!</p></div>
+<article class="post"><header><h1 class="entry-title">{title}</h1><span class="author">Ada Reporter</span></header>
+<div class="share-bar"><a href="#">Share on social</a><a href="#">Email</a></div>
+<div class="entry-content">{body}</div><footer class="tags"><a href="/tag/local">local</a></footer></article>
+<section class="related-posts"><h2>You may also like</h2><a href="/c">Ten things to do this weekend</a></section>
+<div id="comments" class="comments-area"><h2>3 comments</h2><p>Reply from Bob: interesting piece.</p></div>
+<div class="cookie-notice">Cookies help us deliver our services. Learn more.</div></body></html>""",
+    ]
+    return (head + layouts[template % len(layouts)]).encode()
 
 
 def rss(items: list[tuple[Story, str]], base: str) -> bytes:
