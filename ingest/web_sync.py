@@ -146,6 +146,9 @@ def _check_source(
             summary.unchanged += 1
             changes.items.append((url, item.url, listing_url, old[1], article_id))
             continue
+        if not full and old and item.marker and old[1] == item.marker and _removed(web, article_id, in_store):
+            changes.items.append((url, item.url, listing_url, old[1], article_id))
+            continue  # removed earlier (404/410) and not changed since: not asked again
         known = web.article(article_id) if article_id and in_store else None
         outcome = changes.outcomes.get(item.url)
         if outcome is None:
@@ -185,10 +188,14 @@ def _count(
         summary.unchanged += 1
         changes.items.append((source_url, item.url, listing_url, item.marker, article_id))
     elif outcome.status == "gone":
-        if article_id and article_id in present and article_id not in changes.gone:
-            changes.gone.add(article_id)
-            report.deleted += 1
-            summary.deleted += 1
+        changes.items.append((source_url, item.url, listing_url, item.marker, article_id))
+        if article_id and article_id in present:
+            if article_id not in changes.gone:
+                changes.gone.add(article_id)
+                report.deleted += 1
+                summary.deleted += 1
+        elif not _removed(web, article_id, False):  # listed, but never could be fetched
+            summary.failed.append({"url": item.url, "reason": outcome.reason})
     elif outcome.status == "failed":
         summary.failed.append({"url": item.url, "reason": outcome.reason})
     elif outcome.article is not None and outcome.record is not None:
@@ -209,6 +216,14 @@ def _count(
             report.added += 1
             summary.added += 1
         changes.articles[new_id] = (outcome.article, outcome.record)
+
+
+def _removed(web: WebSources, article_id: str, in_store: bool) -> bool:
+    """Whether the article was indexed once and removed since (its URL answered 404/410)."""
+    if not article_id or in_store:
+        return False
+    record = web.article(article_id)
+    return record is not None and record.gone
 
 
 def _read_listing_parts(

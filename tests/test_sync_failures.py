@@ -62,6 +62,7 @@ def test_every_bad_page_is_a_one_line_failure_and_the_good_one_goes_in(
         "news/huge",
         "news/report.pdf",
         "private/secret",
+        "news/missing",
     ]
     site.xml("/sitemap.xml", sitemap([(f"{site.base}/{n}", "2024-05-01") for n in names]))
 
@@ -69,7 +70,8 @@ def test_every_bad_page_is_a_one_line_failure_and_the_good_one_goes_in(
 
     assert result.added == 1 and index.store.counts()["articles"] == 1
     why = reasons(result)
-    assert set(why) == {"broken", "slow", "loop-a", "huge", "report.pdf", "secret"}
+    assert set(why) == {"broken", "slow", "loop-a", "huge", "report.pdf", "secret", "missing"}
+    assert "HTTP 404" in why["missing"]
     assert "HTTP 500" in why["broken"]
     assert "did not answer within 0.5 s" in why["slow"]
     assert "redirect loop" in why["loop-a"]

@@ -130,6 +130,10 @@ def test_a_sitemap_source_follows_edits_corrections_deletions_and_additions(
     indexed_text = " ".join(index.store.indexed_texts()[1])
     assert "June" not in indexed_text and "riverside" not in indexed_text and "September" in indexed_text
 
+    quiet = sync(settings=settings, index=index)
+    assert (quiet.added, quiet.updated, quiet.deleted, quiet.failed) == (0, 0, 0, [])
+    assert len(site.requests_for("/news/tram")) == 2  # fetched, then the 410: not asked again
+
 
 def test_a_feed_adds_new_items_but_never_deletes_what_it_no_longer_shows(
     site: Site, settings: Settings, index: Index
