@@ -34,6 +34,7 @@ from assistant.generation import FALLBACK_LEAD, MODEL_REFUSED, Generator
 from assistant.question import Question
 from assistant.retrieve import Filters, HybridRetriever
 from assistant.selection import EvidenceSelector, missing_need
+from assistant.speakers import answer_speaker
 from assistant.streaming import GenerationFailed
 from assistant.verify import verify
 from core.errors import EmptyIndex, InputError
@@ -138,6 +139,9 @@ class Assistant:
         if not passages:
             self.check_ready()
             return refuse("nothing in the index matches the question", [])
+        spoken = answer_speaker(self.index.store, asked.question, passages, exclude=asked.exclude)
+        if spoken is not None:  # "What did X say?": X's own quotes across the archive
+            return spoken
         draft = self.selector.select(asked.question, passages, exclude=asked.exclude)
         if not draft.sentences:
             return refuse(draft.refusal_reason or "", passages)

@@ -1,4 +1,4 @@
-"""python -m assistant ask "QUESTION" [--index DIR] [--json]"""
+"""python -m assistant ask "QUESTION" [--index DIR] [--json] | python -m assistant speakers [QUERY] [--json]"""
 
 from __future__ import annotations
 
@@ -39,7 +39,49 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--to", dest="published_to", help="only articles published on or before YYYY-MM-DD")
     ask.add_argument("--as-of", help="answer as of this date: leave out articles published after it")
     ask.add_argument("--json", action="store_true", help="print the Answer as JSON")
+    speakers = commands.add_parser(
+        "speakers",
+        help="the people and organisations the articles quote, with quote counts and dates",
+        epilog="Example: python -m assistant speakers king",
+    )
+    speakers.add_argument("query", nargs="?", default="", help="only names holding this (case-insensitive)")
+    speakers.add_argument(
+        "--index", type=Path, help="index folder (default: data/index, env NEWSROOM_INDEX_DIR)"
+    )
+    speakers.add_argument("--limit", type=int, default=50, help="at most this many (default: 50)")
+    speakers.add_argument("--json", action="store_true", help="print them as JSON")
     return parser
+
+
+def _speakers(args: argparse.Namespace) -> int:
+    from assistant.speakers import list_speakers
+    from core.settings import settings_with
+    from vectorstore.articles import ArticleStore
+
+    settings = settings_with(index_dir=args.index)
+    path = settings.index_dir / "articles.sqlite"
+    if not path.exists():
+        print(
+            f"error: no index at {settings.index_dir} — run: python -m ingest data/articles", file=sys.stderr
+        )
+        return 2
+    store = ArticleStore(path)
+    try:
+        found = list_speakers(store, args.query, limit=args.limit)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(found, ensure_ascii=False))
+        return 0
+    if not found:
+        print(f"No quoted speaker matches {args.query!r}." if args.query else "No quotes are indexed yet.")
+    for s in found:
+        dates = " to ".join(dict.fromkeys(d[:10] for d in (s["first"], s["last"]) if d))
+        print(
+            f"{s['name']}: {s['quotes']} quote(s) in {s['articles']} article(s)"
+            + (f", {dates}" if dates else "")
+        )
+    return 0
 
 
 def _print_answer(answer: dict) -> None:
@@ -60,6 +102,8 @@ def _print_answer(answer: dict) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "speakers":
+        return _speakers(args)
     from core.errors import NewsroomError, exit_code
     from core.settings import settings_with
 

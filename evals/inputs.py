@@ -9,6 +9,7 @@ from typing import Any
 from core.errors import InputError
 from evals import metrics
 from evals.jsonl import read_jsonl
+from evals.speaker_metrics import SPEAKER_KEYS, speaker_fields
 
 
 class EvalInputError(InputError):
@@ -36,6 +37,7 @@ def read_questions(path: Path) -> list[dict[str, Any]]:
                 "answerable": rec.get("answerable", True),
                 "asked_on": rec.get("asked_on"),
                 "history": list(rec.get("history") or []),
+                **speaker_fields(rec),
             }
         )
     if not questions:
@@ -70,9 +72,9 @@ def parse_floors(specs: Sequence[str]) -> list[tuple[str, float]]:
         metric = metric.strip()
         if not sep:
             raise EvalInputError(f"--fail-under expects METRIC=VALUE, got {spec!r}")
-        if metric not in metrics.METRIC_KEYS:
+        if metric not in (*metrics.METRIC_KEYS, *SPEAKER_KEYS):
             raise EvalInputError(
-                f"--fail-under: unknown metric {metric!r}; one of {', '.join(metrics.METRIC_KEYS)}"
+                f"--fail-under: unknown metric {metric!r}; one of {', '.join((*metrics.METRIC_KEYS, *SPEAKER_KEYS))}"
             )
         try:
             value = float(raw)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from evals import metrics
+from evals.speaker_metrics import speaker_score, speaker_summary
 
 if TYPE_CHECKING:
     from evals.index_cache import IndexInfo
@@ -25,7 +26,9 @@ class RetrieverRun:
     ) -> None:
         """Keep one question's answer (its wire schema) and score, as a ``results.jsonl`` row."""
         self.scores.append(score)
-        self.rows.append(result_row(self.label, question, record, score))
+        self.rows.append(
+            {**result_row(self.label, question, record, score), **speaker_score(question, record)}
+        )
 
     @property
     def estimates(self) -> dict[str, metrics.Estimate]:
@@ -39,7 +42,7 @@ class RetrieverRun:
     @property
     def summary(self) -> dict[str, Any]:
         """The metrics (:data:`metrics.SUMMARY_KEYS`), then ``misses``: the answers counted by class."""
-        return {**metrics.summarize(self.scores), "misses": self.misses}
+        return {**metrics.summarize(self.scores), **speaker_summary(self.rows), "misses": self.misses}
 
     @property
     def generation(self) -> dict[str, int] | None:

@@ -27,6 +27,7 @@ from ingest.chunk import TITLE_MAX_TOKENS, WordPieceTokenizer, chunk
 from ingest.clean import clean
 from ingest.dedupe import clusters, find_duplicate_pairs, signature
 from ingest.load import Skipped, load
+from ingest.quotes import sync_quotes
 from vectorstore import Index, writer_lock
 from vectorstore.embeddings import MODEL_MAX_TOKENS
 
@@ -295,6 +296,7 @@ def _store_articles(
         )
         summary.changed_articles += 1
         run_ids.append(original.id)
+    sync_quotes(index.store)  # who says what in the new and changed articles (and in older stores)
     return run_ids
 
 

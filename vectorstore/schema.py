@@ -76,6 +76,28 @@ CREATE TABLE IF NOT EXISTS article_versions (
 );
 """
 
+# --- Quotes (ingest/quotes.py) -----------------------------------------------------------------------
+# Every sentence in which someone speaks, with who; an article's quotes go with it (ON DELETE CASCADE),
+# and quoted_articles records which version of each article they were extracted from.
+QUOTES_SCHEMA = """
+CREATE TABLE IF NOT EXISTS quotes (
+    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL,  -- the sentence, in the cleaned text
+    speaker TEXT NOT NULL,            -- as written there ("he", "Mr King")
+    canonical TEXT NOT NULL,          -- the full name the article gives ("Paul King")
+    speaker_key TEXT NOT NULL,        -- canonical, folded for lookups
+    verb TEXT NOT NULL, kind TEXT NOT NULL, role TEXT NOT NULL,
+    published TEXT,
+    PRIMARY KEY (article_id, seq)
+);
+CREATE INDEX IF NOT EXISTS quotes_by_speaker ON quotes(speaker_key);
+CREATE TABLE IF NOT EXISTS quoted_articles (
+    article_id TEXT PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+    version TEXT NOT NULL             -- the article's fingerprint and the extractor's version
+);
+"""
+
 
 def open_store(path: Path) -> sqlite3.Connection:
     """A connection to the store at ``path`` (autocommit; transactions are explicit), created or upgraded."""
@@ -87,6 +109,7 @@ def open_store(path: Path) -> sqlite3.Connection:
     db.execute("PRAGMA synchronous=NORMAL")
     db.execute("PRAGMA foreign_keys=ON")
     db.executescript(SCHEMA)
+    db.executescript(QUOTES_SCHEMA)
     db.executescript(WEB_SOURCES_SCHEMA)
     _upgrade(db)
     return db

@@ -1,0 +1,303 @@
+"""Answer "What did X say [about Y]?" from X's own quotes across the archive, extracted at ingest.
+
+The quotes table (:mod:`ingest.quotes`) knows who speaks in every sentence, so an answer never rests
+on a sentence where X is only mentioned, is the object, or is quoted about by someone else. Name forms
+match by person: "Mervyn King", "King" (the most quoted King) and "Olivier Nduhungirehe" for "Olivier
+J.P. Nduhungirehe" — never another person who shares the surname. The answer is a short list: direct
+quotes first, then reported speech, newest first, grouped by article, each item the quote, who, where
+and when, and its [n]; a copy of the same sentence elsewhere is listed as "also reported by". A name
+that is never quoted gets a refusal saying so, with the quoted names that are close.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from assistant.compose import compose, refuse
+from assistant.evidence import mentions, sentences_of
+from assistant.question import Question, is_role
+from assistant.verify import quote_verified
+from core.normalize import normalize_for_match
+from core.tokenize import tokenize
+from core.types import Answer, Citation, Passage
+from ingest.quotes import speaker_key
+
+MAX_SENTENCES = 10  # an answer lists at most this many of the speaker's sentences
+MAX_CLOSE = 5
+_COMMENTS = re.compile(
+    r"^(?:what\s+(?:are|were)\s+)?(?P<who>[A-Z][\w.’'\- ]+?)(?:’s|'s)\s+(?:comments?|remarks?|views?|reaction|"
+    r"response|statements?|words?)\b(?:\s+(?:on|about|to|regarding)\s+(?P<topic>.+?))?\??$"
+)
+_SPEECH_STEMS = frozenset(
+    tokenize("react reacted reaction respond responded response comment comments remarks said say says view")
+)
+_NO_STATEMENT = re.compile(
+    r"\b(?:has|have|had|did|does)\s*(?:not|n[o’']t)\s+(?:issued|made|given|commented|responded|said)|"
+    r"\bdeclined\s+to\s+comment|\bno\s+(?:comment|statement)s?\b|\brefused\s+to\s+comment",
+    re.I,
+)
+_PRONOUNS = frozenset({"he", "she", "they", "him", "her", "it", "them"})
+_QUOTATION = re.compile(r'["“]([^"“”]{20,})["”]')
+
+
+@dataclass(frozen=True)
+class SpeakerQuestion:
+    name: str  # as asked
+    topic: tuple[str, ...]  # stemmed words of "about Y", if any
+
+
+def speaker_question(question: Question) -> SpeakerQuestion | None:
+    """The speaker a question asks about ("What did X say about Y?", "What has X said …", "X's comments
+    on Y", "How did X react to Y"), or None when it asks something else."""
+    name, topic = None, question.terms
+    if question.kind == "say" and question.speaker:
+        name = question.speaker
+    else:
+        match = _COMMENTS.match(question.text.strip())
+        if match:
+            name = re.sub(r"^(?:the|a|an)\s+", "", match.group("who").strip(), flags=re.I)
+            topic = tuple(tokenize(match.group("topic") or ""))
+    if not name or name.lower() in _PRONOUNS:
+        return None
+    return SpeakerQuestion(name, tuple(t for t in topic if t not in _SPEECH_STEMS))
+
+
+def answer_speaker(
+    store: Any, question: Question, passages: Sequence[Passage], *, exclude: Collection[str] = ()
+) -> Answer | None:
+    """The answer to a speaker question from the quotes table, or None to leave the question to the
+    general answer path (not a speaker question, a role that no quote names, or a store without quotes)."""
+    asked = speaker_question(question)
+    has_quotes = getattr(store, "has_quotes", None)  # an index without a quotes table answers as before
+    if asked is None or has_quotes is None or not has_quotes():
+        return None
+    speakers = known_speakers(store)
+    keys = match_speaker(asked.name, speakers)
+    if not keys:
+        if is_role(asked.name):
+            return None  # "Rwanda's foreign minister": the general path finds the name beside the role
+        return _not_quoted(asked.name, speakers, passages)
+    rows = [r for r in store.quotes_of(keys) if r["chunk_id"]]
+    chunks = store.get_chunks(sorted({r["chunk_id"] for r in rows}))
+    items = _sentences(rows, chunks)
+    said = [i for i in items if normalize_for_match(i["text"]) not in exclude]
+    who = _display_name(keys, speakers)
+    if not said:
+        return refuse(f"they report nothing else {who} said", passages)
+    answer = _compose(_capped(_on_topic(_runs(said), set(asked.topic))), chunks, passages)
+    return answer or refuse("no quote of theirs could be verified", passages)
+
+
+_KNOWN: dict[int, tuple[Any, list[dict[str, Any]]]] = {}
+
+
+def known_speakers(store: Any) -> list[dict[str, Any]]:
+    """``store.speakers()``, read again only when the quotes or the indexed copies changed."""
+    version = store.quotes_version()
+    cached = _KNOWN.get(id(store))
+    if cached is None or cached[0] != version:
+        cached = (version, store.speakers())
+        _KNOWN[id(store)] = cached
+    return cached[1]
+
+
+def match_speaker(name: str, speakers: Sequence[dict[str, Any]]) -> list[str]:
+    """Keys of the quoted speaker ``name`` means: one person, matched by the name's form, never another
+    person who shares the surname."""
+    key = speaker_key(name)
+    if not key:
+        return []
+    by_key = {s["key"]: s for s in speakers if s["key"]}
+    words = key.split()
+    if len(words) >= 2:
+        if key in by_key:
+            person = [key]
+        else:  # "Olivier Nduhungirehe" for "olivier j p nduhungirehe"
+            person = [k for k in by_key if k.split()[0] == words[0] and k.split()[-1] == words[-1]]
+            if len(person) != 1:
+                return []
+        surname = words[-1]
+    else:
+        surname = words[0]
+        named = [k for k in by_key if len(k.split()) >= 2 and k.split()[-1] == surname]
+        if not named:
+            return [key] if key in by_key else []
+        person = [max(named, key=lambda k: by_key[k]["quotes"])]  # the most quoted person of that name
+    # The surname alone (an article that never gives the full name) is this person only if no other
+    # quoted person has that surname.
+    others = {k for k in by_key if len(k.split()) >= 2 and k.split()[-1] == surname} - set(person)
+    if surname in by_key and not others and surname not in person:
+        person.append(surname)
+    return person
+
+
+def close_names(name: str, speakers: Sequence[dict[str, Any]]) -> list[str]:
+    """Quoted names near ``name``: the same surname or first name, or a close spelling."""
+    key = speaker_key(name)
+    words = set(key.split())
+    shared = [s for s in speakers if words & set(s["key"].split()) and len(s["key"].split()) >= 2]
+    spelled = difflib.get_close_matches(key, [s["key"] for s in speakers], n=MAX_CLOSE, cutoff=0.8)
+    by_key = {s["key"]: s for s in speakers}
+    found = sorted(shared, key=lambda s: -s["quotes"]) + [by_key[k] for k in spelled]
+    return list(dict.fromkeys(s["name"] for s in found))[:MAX_CLOSE]
+
+
+def list_speakers(store: Any, query: str = "", *, limit: int = 50) -> list[dict[str, Any]]:
+    """The speakers the index knows, most quoted first, with quote counts and date ranges; ``query``
+    keeps the names that hold it (case-insensitive)."""
+    wanted = speaker_key(query) if query.strip() else ""
+    found = [s for s in known_speakers(store) if len(s["key"]) > 2 and wanted in s["key"]]
+    return found[:limit]
+
+
+def _not_quoted(name: str, speakers: Sequence[dict[str, Any]], passages: Sequence[Passage]) -> Answer:
+    # "The State Department has not issued any statements": what the articles say X said is nothing.
+    sentences = sentences_of(passages)
+    silent = [s for s in sentences if mentions(s, [name]) and _NO_STATEMENT.search(s.text)]
+    if silent:
+        return compose(silent[:2], passages)
+    close = close_names(name, speakers)
+    reason = f"they never quote {name}"
+    if close:
+        reason += f" (quoted names that are close: {', '.join(close)})"
+    return refuse(reason, passages)
+
+
+def _sentences(rows: Sequence[dict[str, Any]], chunks: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each quote with its sentence text (from its article's chunk that holds it: the same chunk text may
+    sit at other offsets in other articles); one copy of repeated words, the others listed as also
+    reported by."""
+    items: list[dict[str, Any]] = []
+    first: dict[str, dict[str, Any]] = {}
+    ordered = sorted(rows, key=lambda r: (r["article_id"], r["start"]))
+    for row in sorted(ordered, key=lambda r: r["published"] or "", reverse=True):  # newest first
+        if row["chunk_id"] not in chunks:
+            continue  # not indexed any more
+        text = row["chunk_text"][row["start"] - row["chunk_start"] : row["end"] - row["chunk_start"]]
+        # The same words in another article ("…," Mr Brown said / "…," the chancellor added) are a copy.
+        words = _QUOTATION.findall(text)
+        key = normalize_for_match(" ".join(words) if words else text)
+        if key in first:
+            if row["article_id"] != first[key]["article_id"]:
+                first[key]["copies"].append(row["article_id"])
+            continue
+        item = {
+            **row,
+            "text": text,
+            "stems": frozenset(tokenize(text)),
+            "title_stems": frozenset(tokenize(row["title"] or "")),
+            "copies": [],
+        }
+        first[key] = item
+        items.append(item)
+    return items
+
+
+def _runs(items: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Consecutive sentences of one chunk form a run (one citation); articles with direct quotes first,
+    then newest first, each in reading order."""
+    by_article: dict[str, list[dict[str, Any]]] = {}
+    for item in items:
+        by_article.setdefault(item["article_id"], []).append(item)
+    runs: list[list[dict[str, Any]]] = []
+    order = sorted(
+        by_article.values(),
+        key=lambda group: (
+            not any(i["kind"] == "direct" for i in group),
+            _negated(group[0]["published"] or ""),
+            group[0]["article_id"],
+        ),
+    )
+    for group in order:
+        for item in sorted(group, key=lambda i: i["start"]):
+            last = runs[-1][-1] if runs else None
+            if last is not None and last["chunk_id"] == item["chunk_id"] and _adjacent(last, item):
+                runs[-1].append(item)
+            else:
+                runs.append([item])
+    return runs
+
+
+def _on_topic(runs: list[list[dict[str, Any]]], topic: set[str]) -> list[list[dict[str, Any]]]:
+    """X's runs that speak of Y (a run is kept whole: a quote goes on past the sentence naming Y); else
+    X's runs in articles about Y; else all of them."""
+    if not topic:
+        return runs
+    said = [r for r in runs if any(topic & i["stems"] for i in r)]
+    return said or [r for r in runs if topic & r[0]["title_stems"]] or runs
+
+
+def _capped(runs: list[list[dict[str, Any]]]) -> list[list[dict[str, Any]]]:
+    """At most MAX_SENTENCES sentences, in order."""
+    kept: list[list[dict[str, Any]]] = []
+    left = MAX_SENTENCES
+    for run in runs:
+        if left <= 0:
+            break
+        kept.append(run[:left])
+        left -= len(kept[-1])
+    return kept
+
+
+def _adjacent(last: dict[str, Any], item: dict[str, Any]) -> bool:
+    """Nothing but white space between two sentences of one chunk."""
+    return (
+        last["article_id"] == item["article_id"]
+        and not item["chunk_text"][
+            last["end"] - item["chunk_start"] : item["start"] - item["chunk_start"]
+        ].strip()
+    )
+
+
+def _negated(published: str) -> str:
+    """A key that sorts newer dates first (ISO dates compare as text)."""
+    return "".join(chr(0x10FFFF - ord(c)) for c in published)
+
+
+def _display_name(keys: Sequence[str], speakers: Sequence[dict[str, Any]]) -> str:
+    by_key = {s["key"]: s["name"] for s in speakers}
+    return by_key.get(keys[0], keys[0])
+
+
+def _compose(
+    runs: Sequence[Sequence[dict[str, Any]]], chunks: dict[str, Any], passages: Sequence[Passage]
+) -> Answer | None:
+    citations: list[Citation] = []
+    lines: list[str] = []
+    for run in runs:
+        first, last = run[0], run[-1]
+        stored = chunks[first["chunk_id"]]  # its indexed form: the copies of this text
+        copies = (set(stored.also_in) | {stored.chunk.article_id} | {c for i in run for c in i["copies"]}) - {
+            first["article_id"]
+        }
+        begin = first["chunk_start"]
+        cited = Citation(
+            n=len(citations) + 1,
+            article_id=first["article_id"],
+            chunk_id=first["chunk_id"],
+            title=first["title"] or "",
+            source=first["source"] or "",
+            url=first["url"] or "",
+            published=first["published"] or "",
+            quote=first["chunk_text"][first["start"] - begin : last["end"] - begin],
+            start=first["start"],
+            end=last["end"],
+            passage=first["chunk_text"],
+            also_in=tuple(sorted(copies)),
+        )
+        if not quote_verified(cited):
+            continue
+        citations.append(cited)
+        where = ", ".join(
+            x for x in (cited.title or cited.article_id, cited.source, cited.published[:10]) if x
+        )
+        lines.append(f"{' '.join(cited.quote.split())} ({first['canonical']}; {where}) [{cited.n}]")
+    if not citations:
+        return None
+    return Answer(
+        answer="\n".join(lines), refused=False, citations=tuple(citations), retrieved=tuple(passages)
+    )

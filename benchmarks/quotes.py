@@ -1,0 +1,151 @@
+"""Quote extraction on a labelled sample: precision and recall of speaker attribution per sentence.
+
+python benchmarks/quotes.py [--corpus /work/shared/data/bbc/corpus.jsonl] [--json] [--verbose]
+
+Ten BBC articles (two per section), every sentence labelled by reading it: who speaks in it (a named
+person or organisation, or a group the article names such as "Prosecutors"), or no one. Unnamed
+speakers ("one dealer") count as no one. A sentence's predicted speaker is the canonical name the
+extractor gives it; it is right when it is the labelled speaker (compared as lookup keys).
+
+- precision: sentences attributed to the right speaker / sentences the extractor attributes
+- recall: sentences attributed to the right speaker / labelled sentences with a speaker
+
+Also times extraction over the whole corpus (articles per second), as ingest runs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from core.sentences import split_sentences  # noqa: E402
+from core.types import Article  # noqa: E402
+from ingest.clean import clean  # noqa: E402
+from ingest.quotes import extract_quotes, speaker_key  # noqa: E402
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "bbc" / "corpus.jsonl"
+
+# article id -> {sentence index in the cleaned text: speaker}; unlisted sentences: no one speaks.
+LABELS: dict[str, dict[int, str]] = {
+    "bbc/business/508": {2: "Prosecutors", 3: "Defence lawyers", 5: "Alice Martin", 8: "HealthSouth"},
+    "bbc/business/384": {
+        0: "Next",
+        1: "Next",
+        2: "Next",
+        4: "Simon Wolfson",
+        5: "Simon Wolfson",
+        6: "Simon Wolfson",
+        10: "Next",
+        12: "Nick Bubb",
+        13: "Nick Bubb",
+    },
+    "bbc/politics/114": {
+        2: "Mark Ballard",
+        6: "Mark Ballard",
+        7: "Mark Ballard",
+        8: "Mark Ballard",
+        9: "Mark Ballard",
+    },
+    "bbc/politics/093": {i: "Charles Kennedy" for i in range(11)},
+    "bbc/sport/373": {
+        2: "Andy Robinson",
+        3: "Andy Robinson",
+        4: "Andy Robinson",
+        5: "Andy Robinson",
+        6: "Andy Robinson",
+        9: "Jonny Wilkinson",
+        10: "Jonny Wilkinson",
+        11: "Jonny Wilkinson",
+        12: "Jonny Wilkinson",
+    },
+    "bbc/sport/036": {
+        2: "Victor Conte",
+        3: "Jacques Rogge",
+        5: "Dick Pound",
+        6: "Dick Pound",
+        7: "Marion Jones",
+        8: "Marion Jones",
+        9: "Marion Jones",
+    },
+    "bbc/tech/085": {
+        8: "Jemima Rellie",
+        10: "Richard Tateson",
+        15: "Richard Tateson",
+        16: "Richard Tateson",
+        17: "Jemima Rellie",
+    },
+    "bbc/tech/373": {
+        7: "National Hi-Tech Crime Unit",
+        15: "Tim Ellsmore",
+        16: "Tim Ellsmore",
+        17: "Tim Ellsmore",
+    },
+    "bbc/entertainment/075": {6: "Elliot Grove", 7: "Elliot Grove"},
+    "bbc/entertainment/121": {9: "Mark Robertson", 10: "Mark Robertson", 11: "Vic Galloway"},
+}
+
+
+def _cleaned(record: dict) -> str:
+    article = Article(id=record["id"], text=record["text"], title=record.get("title", ""))
+    return clean(article).article.text
+
+
+def measure(records: dict[str, dict], *, verbose: bool = False) -> dict[str, float | int]:
+    right = predicted = labelled = 0
+    for article_id, labels in LABELS.items():
+        text = _cleaned(records[article_id])
+        by_start = {q.start: q for q in extract_quotes(text)}
+        for index, (start, end) in enumerate(split_sentences(text)):
+            gold = labels.get(index)
+            quote = by_start.get(start)
+            guess = quote.canonical if quote else None
+            ok = gold is not None and guess is not None and speaker_key(gold) == speaker_key(guess)
+            labelled += gold is not None
+            predicted += guess is not None
+            right += ok
+            if verbose and (gold or guess) and not ok:
+                print(f"{article_id} {index}: labelled {gold!r}, extracted {guess!r}: {text[start:end][:90]}")
+    return {
+        "sentences_labelled": labelled,
+        "sentences_attributed": predicted,
+        "attributed_right": right,
+        "precision": round(right / predicted, 4) if predicted else 0.0,
+        "recall": round(right / labelled, 4) if labelled else 0.0,
+    }
+
+
+def throughput(records: dict[str, dict]) -> dict[str, float]:
+    texts = [_cleaned(r) for r in records.values()]
+    started = time.perf_counter()
+    quotes = sum(len(extract_quotes(t)) for t in texts)
+    seconds = time.perf_counter() - started
+    return {
+        "articles": len(texts),
+        "quotes": quotes,
+        "extract_s": round(seconds, 3),
+        "articles_per_s": round(len(texts) / seconds, 1),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--verbose", action="store_true", help="print every wrong or missed sentence")
+    args = parser.parse_args()
+    if not args.corpus.exists():
+        print(f"{args.corpus} is absent: nothing to measure", file=sys.stderr)
+        return 0
+    records = {r["id"]: r for r in map(json.loads, args.corpus.read_text(encoding="utf-8").splitlines())}
+    result = {**measure(records, verbose=args.verbose), **throughput(records)}
+    print(json.dumps(result) if args.json else "\n".join(f"{k}: {v}" for k, v in result.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,440 @@
+"""Quotes as data: every sentence of a cleaned article in which someone speaks, and who, resolved in the article.
+
+Rules for news copy, no model: a sentence is attributed when a reporting verb outside quotation marks
+has a speaker — ``"…," said X`` / ``X said`` / ``X, role, told …`` / ``according to X`` /
+``X's spokesman said`` / ``the paper quoted X as saying`` — or when it goes on from an attributed
+sentence (still inside its quotation, or a quotation paragraph right after it). "He said", "Mr Brown
+said", "the minister added" are resolved within the article to the full name the article gives. A
+sentence where X is only mentioned, is the object, or is quoted by someone else is not X's.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from core.sentences import split_sentences
+
+EXTRACTOR_VERSION = "1"  # bump when the rules change: stored quotes are then extracted again
+
+_VERBS = (
+    "said|says|told|tells|added|adds|warned|warns|insisted|insists|argued|argues|claimed|claims|stated|"
+    "explained|explains|noted|notes|stressed|stresses|emphasi[sz]ed|emphasi[sz]es|confirmed|confirms|"
+    "announced|announces|admitted|admits|acknowledged|acknowledges|suggested|suggests|predicted|predicts|"
+    "urged|urges|denied|denies|replied|replies|responded|responds|commented|comments|revealed|reveals|"
+    "wrote|writes|tweeted|praised|praises|critici[sz]ed|critici[sz]es|accused|accuses|dismissed|rejected|"
+    "conceded|concedes|maintained|maintains|promised|promises|pledged|pledges|vowed|vows|declared|"
+    "recalled|complained|complains|asked|agreed|agrees|believes|estimated|estimates|forecast|forecasts|"
+    "described|describes|reiterated|hinted|countered|continued|went on|hit back|called for|calls for|pointed out|points out|repeated"
+)
+_VERB = re.compile(rf"\b(?:{_VERBS})\b")
+# Verbs that may come before their speaker ("…," said X); the others take an object there.
+_INVERTIBLE = re.compile(
+    "said|says|added|adds|asked|continued|explained|insisted|noted|replied|wrote|writes|argued|stressed|"
+    "suggested|commented|acknowledged|admitted|countered|recalled|reiterated|went on|declared|claimed"
+)
+_TITLES = "Mr|Mrs|Ms|Miss|Dr|Prof|Professor|President|Chancellor|Governor|Senator|Judge|Secretary|Minister|Commissioner|Chairman|Coach|Ambassador|General|Captain|Rev|Sir|Dame|Lord|Lady|Baroness"
+_KEEP_TITLES = frozenset({"Sir", "Dame", "Lord", "Lady", "Baroness"})  # part of how the person is named
+_CAP = r"(?:[A-Z]\.(?:[A-Z]\.)*|[A-Z][\w’'\-]*)"
+_NAME = re.compile(rf"{_CAP}(?:(?:\s+|\s*&\s*|\s+(?:of|de|da|van|von|bin|al|del|du|la|le)\s+){_CAP})*")
+_NOT_NAME_START = frozenset(
+    "The A An But And However Meanwhile Earlier Later Asked In On At For If When While As This That It "
+    "He She They We I You Last Also So Yet Now Then Elsewhere Separately Speaking Writing Former "
+    "Ex There Here His Her Their Its Our My After Before Since With Without By From Of To Not Many Some "
+    "Both One Two Three Yesterday Today Tomorrow Monday Tuesday Wednesday Thursday Friday Saturday Sunday "
+    "Still Even Only Instead Indeed Nevertheless Although Though Because Despite".split()
+)
+_ROLE_NOUNS = frozenset(
+    "minister secretary spokesman spokeswoman spokesperson president chairman chairwoman chair chief "
+    "executive director head leader economist analyst manager officer governor chancellor adviser advisor "
+    "editor correspondent consultant coach boss founder member mp official commissioner ambassador partner "
+    "strategist spokeswoman premier mayor king queen prince judge lawyer professor researcher expert "
+    "architect accountant general captain manager owner".split()
+)
+_FILLER = frozenset(
+    "also has have had recently previously later earlier then again only further yesterday today now "
+    "however last week month year night on monday tuesday wednesday thursday friday saturday sunday this "
+    "once repeatedly publicly firmly strongly simply flatly".split()
+)
+_PRONOUNS = frozenset({"he", "she"})
+_ORG_NOUNS = frozenset(
+    "company firm group retailer bank carmaker airline agency ministry department regulator watchdog "
+    "giant maker operator chain insurer business corporation organisation organization union".split()
+)
+_ORG_WORDS = frozenset(
+    "Department Office Bank Group Agency Registry Commission Council Party Ministry Association Union "
+    "Inc Ltd Corp Institute Authority Board Committee Federation Fund Organisation Organization".split()
+)
+_SPOKES = re.compile(
+    rf"spokes(?:man|woman|person)\s+for\s+(?:the\s+)?({_NAME.pattern})|({_NAME.pattern})(?:’s|'s)\s+spokes"
+)
+_QUOTED_AS = re.compile(rf"\bquoted\s+({_NAME.pattern})\s+as\s+saying")
+_ACCORDING = re.compile(r"\b[Aa]ccording to\s+(?:the\s+)?([^,.;\x00]+)")
+_STATEMENT = re.compile(
+    rf"\b[Ii]n an? (?:written |joint |brief )?statement\b[^,]*,\s*(?:the\s+)?({_NAME.pattern})"
+)
+_PREPOSITION = re.compile(r"\b(?:of|at|from|for|with|in|who|which|whose)\b")
+_OPEN_CLOSE = {"“": True, "”": False}
+_MASK = "\x00"
+
+
+@dataclass(frozen=True)
+class Quote:
+    """One sentence in which someone speaks."""
+
+    start: int  # offsets of the sentence in the cleaned article text
+    end: int
+    speaker: str  # as the article writes it there ("he", "Mr King", "the chancellor")
+    canonical: str  # the name the article gives that speaker in full ("Paul King")
+    key: str  # canonical, folded for lookups (speaker_key)
+    verb: str  # the reporting verb ("said"); "" for a continuation
+    kind: str  # "direct" (holds a quotation) or "reported"
+    role: str = ""  # what the article calls the speaker ("principal security consultant at Cisco")
+
+
+def speaker_key(name: str) -> str:
+    """Lookup form of a name: no courtesy titles (Mr, Sir, Dr …), no accents, casefolded."""
+    words = [
+        w
+        for w in re.findall(r"[\w’'\-.&]+", name)
+        if w.strip(".") not in _TITLES.split("|") or w in {"Lord", "Lady", "Baroness"}
+    ]
+    folded = unicodedata.normalize("NFKD", " ".join(words)).encode("ascii", "ignore").decode()
+    return " ".join(folded.replace("’", "'").casefold().replace(".", " ").split())
+
+
+def extract_quotes(text: str) -> list[Quote]:
+    """Every attributed sentence of ``text`` (a cleaned article), in reading order."""
+    return _Reader(text).read()
+
+
+class _Reader:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.full_names: list[tuple[int, str]] = []  # (offset, name) of every name of two words or more
+        self.roles: list[tuple[str, str]] = []  # (canonical, role) as the article gives them
+        self.last: tuple[str, str] | None = None  # the last speaker (canonical, role)
+        # A person the copy turned to since ("Wilkinson, who has scored …"): whom a later "he said" means.
+        self.topic: tuple[str, str] | None = None
+        self.unnamed = False  # the sentence being read has a speaker the article does not name
+        self.last_org: str | None = None  # the last organisation quoted: whom "the company said" means
+
+    def read(self) -> list[Quote]:
+        spans = split_sentences(self.text)
+        masked = [self._mask(a, b, spans, i) for i, (a, b) in enumerate(spans)]
+        for (a, _), (outside, _open, _starts) in zip(spans, masked, strict=True):
+            for match in _NAME.finditer(outside):
+                name = _trim(match.group(0))
+                if len(name.split()) >= 2:
+                    self.full_names.append((a + match.start(), name))
+        quotes: list[Quote] = []
+        previous: Quote | None = None
+        for index, ((a, b), (outside, open_at_start, opens)) in enumerate(zip(spans, masked, strict=True)):
+            sentence = self.text[a:b]
+            kind = "direct" if _MASK in outside or open_at_start else "reported"
+            self.unnamed = False
+            found = self._attribute(outside, a)
+            if found is not None and speaker_key(found[1]):
+                written, canonical, verb, role = found
+                quote = Quote(a, b, written, canonical, speaker_key(canonical), verb, kind, role)
+                self.last, self.topic = (canonical, role), None
+                if len(canonical.split()) == 1 or _ORG_WORDS & set(canonical.split()):
+                    self.last_org = canonical
+            elif (
+                previous is not None
+                and previous.end == self._end_of(spans, index - 1)
+                and (open_at_start or opens)
+            ):
+                quote = Quote(
+                    a, b, previous.speaker, previous.canonical, previous.key, "", "direct", previous.role
+                )
+            else:
+                quote = None
+                if self.unnamed:
+                    self.last = self.topic = None  # a later "he said" is that unnamed speaker
+                self._turn_to(outside, a)
+            if quote is not None and sentence.strip():
+                quotes.append(quote)
+            previous = quote
+        return _carry_back(quotes, spans, masked)
+
+    def _turn_to(self, outside: str, offset: int) -> None:
+        """A sentence no one speaks in that opens on a person ("For Richard Tateson, who …")."""
+        opening = " ".join(outside.split()[:6])
+        for match in _NAME.finditer(opening):
+            name = _trim(match.group(0))
+            if name and not name.endswith(("’s", "'s")):
+                full = self._full_name(name, offset + match.start())
+                if len(full.split()) >= 2 and not _ORG_WORDS & set(full.split()):
+                    self.topic = (full, "")
+                return
+
+    def _end_of(self, spans: list[tuple[int, int]], index: int) -> int:
+        return spans[index][1] if index >= 0 else -1
+
+    def _mask(self, a: int, b: int, spans: list[tuple[int, int]], index: int) -> tuple[str, bool, bool]:
+        """The sentence with its quoted words (and quote marks) masked; whether it starts inside a quotation
+        (carried over from the sentence before, in one paragraph) and whether it opens with a quote mark."""
+        open_now = False
+        if index > 0 and "\n" not in self.text[spans[index - 1][1] : a]:
+            open_now = self._open_after(spans[index - 1][0], spans[index - 1][1], spans, index - 1)
+        started_open = open_now
+        chars = list(self.text[a:b])
+        for i in range(len(chars)):
+            opening = self._opening(a + i, open_now)
+            if opening is not None:
+                open_now = opening
+                chars[i] = _MASK
+            elif open_now:
+                chars[i] = _MASK
+        opens = self.text[a:b].lstrip()[:1] in {'"', "“"}
+        return "".join(chars), started_open, opens
+
+    def _open_after(self, a: int, b: int, spans: list[tuple[int, int]], index: int) -> bool:
+        # Parity of quote marks from the paragraph's start to the end of this sentence.
+        start = self.text.rfind("\n", 0, a) + 1
+        open_now = False
+        for position in range(start, b):
+            opening = self._opening(position, open_now)
+            if opening is not None:
+                open_now = opening
+        return open_now
+
+    def _opening(self, position: int, open_now: bool) -> bool | None:
+        """Whether the mark at ``position`` opens (True) or closes (False) a quotation; None: not a mark.
+        A straight quote opens before a word and closes after one: in news copy a quotation that runs
+        into the next paragraph is not closed, and the next paragraph opens it again."""
+        ch = self.text[position]
+        if ch in _OPEN_CLOSE:
+            return _OPEN_CLOSE[ch]
+        if ch != '"':
+            return None
+        before = self.text[position - 1] if position > 0 else " "
+        after = self.text[position + 1] if position + 1 < len(self.text) else " "
+        if before.isspace() or before in "([":
+            return not after.isspace() or not open_now
+        if after.isspace() or after in ".,;:!?)":
+            return False
+        return not open_now
+
+    # --- who speaks --------------------------------------------------------------------------------
+    def _attribute(self, outside: str, offset: int) -> tuple[str, str, str, str] | None:
+        quoted = _QUOTED_AS.search(outside)
+        if quoted:
+            return self._resolve(_trim(quoted.group(1)), "", "quoted", offset)
+        for verb in _VERB.finditer(outside):
+            found = self._inverted(outside, verb) or self._subject(outside, verb)
+            if found is not None:
+                written, role = found
+                resolved = self._resolve(written, role, verb.group(0), offset + verb.start())
+                if resolved is not None:
+                    return resolved
+        according = _ACCORDING.search(outside)
+        if according:
+            phrase = according.group(1).strip()
+            first = _NAME.match(phrase)
+            if first and _trim(first.group(0)):
+                return self._resolve(_trim(first.group(0)), "", "according to", offset)
+        statement = _STATEMENT.search(outside)
+        if statement and _trim(statement.group(1)):
+            return self._resolve(_trim(statement.group(1)), "", "statement", offset)
+        return None
+
+    def _inverted(self, outside: str, verb: re.Match[str]) -> tuple[str, str] | None:
+        """``"…," said X, role`` / ``…, said Mr King.``"""
+        before = outside[: verb.start()].rstrip()
+        if (before and before[-1] not in {",", _MASK, ":"}) or not _INVERTIBLE.fullmatch(verb.group(0)):
+            return None  # "told BBC News", "warned ministers": what follows is who was spoken to
+        after = outside[verb.end() :]
+        # The words after the verb up to the next punctuation, cut at a preposition: "said Ken Mayland at
+        # ClearView Economics", "said BIFA founder Elliot Grove." — a name must end them ("said he believed
+        # rates …" and "said Mr Brown was wrong" are not this form).
+        phrase = re.match(rf"\s+([^,.;:{_MASK}]+)", after)
+        if phrase is None:
+            return None
+        head = re.split(r"\s+(?:of|at|from|for|in|with|who|which|whose|during|on|to)\s+", phrase.group(1))[0]
+        head = re.sub(r"^the\s+", "", head.strip())
+        if head.lower() in _PRONOUNS:
+            return head.lower(), ""
+        last = _last_name(head)
+        if last is None:
+            return None
+        role = re.match(rf",\s*([^,.;{_MASK}]+)", after[phrase.end() :])
+        described = role is not None and bool(_ROLE_NOUNS & set(role.group(1).lower().split()))
+        return last[0], role.group(1).strip() if role and described else last[1]
+
+    def _subject(self, outside: str, verb: re.Match[str]) -> tuple[str, str] | None:
+        """``X said`` / ``X, role, said`` / ``Role X has recently warned``: the speaker before the verb."""
+        clause = re.split(rf"[{_MASK}:;]", outside[: verb.start()])[-1]
+        if re.search(r"\bthat\b", clause):
+            return None  # "X said that … Y warned": Y's verb is inside what X said
+        segments = [_strip_filler(s.strip()) for s in clause.split(",")]
+        role = ""
+        for depth in range(len(segments) - 1, max(-1, len(segments) - 5), -1):
+            segment = segments[depth]
+            if not segment:
+                continue
+            words = segment.split()
+            if len(words) == 1 and words[0].lower() in _PRONOUNS:
+                return words[0].lower(), ""
+            spokes = _SPOKES.search(segment)
+            if spokes:
+                return _trim(spokes.group(1) or spokes.group(2)), "spokesperson"
+            if words[0] in {"One", "A", "An", "Another", "Some"}:
+                self.unnamed = True  # "One MP", "a spokesman": someone the article does not name
+                return None
+            bare = re.sub(r"^(?:the|a|an)\s+", "", segment, flags=re.I)
+            last = _last_name(segment)
+            if last is not None:
+                name, premodifier = last
+                premodifier = "" if premodifier.lower() in {"the", "a", "an"} else premodifier
+                if bare[:1].islower() and _PREPOSITION.search(premodifier):
+                    role = segment  # "president of ClearView Economics": who the speaker is
+                    continue
+                if len(words) > 8:
+                    return None  # a long clause: the name is not its subject
+                return name, premodifier or role
+            earlier = depth > 0 and any(_last_name(s) for s in segments[:depth])
+            if earlier and (
+                bare[:1].islower()
+                or words[-1].lower() in _ROLE_NOUNS
+                or words[0].lower() in {"a", "an", "the"}
+            ):
+                role = segment  # "Rwanda's foreign minister", between the name and the verb
+                continue
+            if words[-1].lower() in _ROLE_NOUNS | _ORG_NOUNS and segment.lower().startswith("the "):
+                return segment, ""  # "the chancellor": resolved within the article
+            if (segment[:1].islower() and depth == len(segments) - 1) or segment.split()[0] in {
+                "One",
+                "A",
+                "An",
+            }:
+                self.unnamed = True  # "one dealer … told Reuters": someone the article does not name
+            return None
+        return None
+
+    def _resolve(self, written: str, role: str, verb: str, at: int) -> tuple[str, str, str, str] | None:
+        if written in _PRONOUNS:
+            who = self.topic or self.last
+            if who is None:
+                return None
+            return written, who[0], verb, who[1]
+        if written.lower().startswith("the "):
+            head = written.split()[-1].lower()
+            if head in _ORG_NOUNS:
+                return (written, self.last_org, verb, "") if self.last_org else None
+            for canonical, known_role in reversed(self.roles):
+                if head in known_role.lower().split():
+                    return written, canonical, verb, known_role
+            if self.last is not None and head in self.last[1].lower().split():
+                return written, self.last[0], verb, self.last[1]
+            return None
+        canonical = self._full_name(written, at)
+        if role:
+            self.roles.append((canonical, role))
+        return written, canonical, verb, role
+
+    def _full_name(self, written: str, at: int) -> str:
+        words = written.split()
+        titles = set(_TITLES.split("|"))
+        core = [w for w in words if w not in titles or w in _KEEP_TITLES]
+        kept_title = [w for w in core if w in _KEEP_TITLES]
+        plain = [w for w in core if w not in _KEEP_TITLES]
+        if len(plain) >= 2 or not plain:
+            return " ".join(core) or written
+        surname = plain[0]
+        before = [
+            n
+            for off, n in self.full_names
+            if off < at and _plain(n)[-1:] == [surname] and len(_plain(n)) >= 2
+        ]
+        after = [
+            n
+            for off, n in self.full_names
+            if off >= at and _plain(n)[-1:] == [surname] and len(_plain(n)) >= 2
+        ]
+        if before or after:
+            full = (before[-1] if before else after[0]).split()
+            full = [w for w in full if w not in titles or w in _KEEP_TITLES]
+            if kept_title and full[0] not in _KEEP_TITLES:
+                full = kept_title + full
+            return " ".join(full)
+        return " ".join(core)
+
+
+def _last_name(segment: str) -> tuple[str, str] | None:
+    """The name that ends ``segment``, and the words before it."""
+    names = list(_NAME.finditer(segment))
+    if not names or names[-1].end() != len(segment):
+        return None
+    name = _trim(names[-1].group(0))
+    return (name, segment[: names[-1].start()].strip()) if name else None
+
+
+def _plain(name: str) -> list[str]:
+    titles = set(_TITLES.split("|"))
+    return [w for w in name.split() if w not in titles]
+
+
+def _trim(name: str) -> str:
+    """A name run without the capitalised words before it that are not a name ("But Mr Howard"), and from
+    the last title in it ("Exhibitor Relations President Paul Dergarabedian" → "President Paul …")."""
+    words = name.split()
+    while words and words[0].strip("’'") in _NOT_NAME_START:
+        words = words[1:]
+    if len(words) >= 3 and (words[0].lower() in _ROLE_NOUNS or words[0].endswith("ist") or "-" in words[0]):
+        words = words[1:]  # "Guitarist Brian May" at the start of a sentence
+    owners = [i for i, w in enumerate(words[:-1]) if w.endswith(("’s", "'s", "s'", "s’"))]
+    if owners:
+        words = words[owners[-1] + 1 :]  # "Ladbrokes' Warren Lush", "Belgium's Olivier Rochus"
+    acronyms = [i for i, w in enumerate(words[:-2]) if len(w) >= 2 and w.isupper()]
+    if len(words) >= 3 and acronyms:
+        words = words[acronyms[-1] + 1 :]  # "Green MSP Mark Ballard"
+    titles = set(_TITLES.split("|"))
+    for i in range(len(words) - 1, 0, -1):
+        if words[i] in titles and i + 1 < len(words):
+            words = words[i:]
+            break
+    if words and words[-1].endswith(("’s", "'s")):
+        return ""  # "Rwanda's": a possessive, not a speaker
+    return " ".join(words)
+
+
+def _strip_filler(segment: str) -> str:
+    words = segment.split()
+    while words and words[-1].lower() in _FILLER:
+        words.pop()
+    while len(words) > 1 and words[0].strip("’'") in _NOT_NAME_START - {"The", "A", "An", "One", "Some"}:
+        words.pop(0)
+    return " ".join(words)
+
+
+def sync_quotes(store: Any) -> int:
+    """Extract the quotes of every stored article whose current text has none yet (new or changed
+    articles, and stores from before quotes); returns how many articles were read. Deleted articles take
+    their quotes with them (the table cascades)."""
+    backlog = store.quote_backlog(EXTRACTOR_VERSION)
+    for article_id, text, published in backlog:
+        rows = [{**asdict(q), "speaker_key": q.key, "published": published} for q in extract_quotes(text)]
+        store.put_quotes(article_id, EXTRACTOR_VERSION, rows)
+    return len(backlog)
+
+
+def _carry_back(
+    quotes: list[Quote], spans: list[tuple[int, int]], masked: list[tuple[str, bool, bool]]
+) -> list[Quote]:
+    """A quotation attributed at its end ('"… . … ," he said.') belongs, from its first sentence, to the
+    speaker named there."""
+    by_start = {q.start: q for q in quotes}
+    for index in range(len(spans) - 1, 0, -1):
+        quote = by_start.get(spans[index][0])
+        earlier = spans[index - 1]
+        if quote is None or not masked[index][1] or earlier[0] in by_start:
+            continue
+        if masked[index - 1][1] or masked[index - 1][2]:
+            by_start[earlier[0]] = Quote(
+                earlier[0], earlier[1], quote.speaker, quote.canonical, quote.key, "", "direct", quote.role
+            )
+    return [by_start[a] for a, _ in spans if a in by_start]
