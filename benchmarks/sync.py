@@ -61,7 +61,7 @@ def extraction_f1(stories: list[Any]) -> dict[str, Any]:
 def run_sync(stories: list[Any], extra: Any, index_dir: Path) -> dict[str, Any]:
     from core.settings import Settings
     from devtools.news_site import article_page, serve_site, sitemap
-    from ingest.web_sync import add_sources, sync
+    from ingest.web_sync import add_sources, sync_sources
     from vectorstore import open_index
 
     settings = Settings(index_dir=index_dir, fetch_host_interval_s=0)
@@ -76,7 +76,7 @@ def run_sync(stories: list[Any], extra: Any, index_dir: Path) -> dict[str, Any]:
         first = add_sources([f"{site.base}/sitemap.xml"], settings=settings, index=index)
         first_s = time.perf_counter() - started
         started = time.perf_counter()
-        again = sync(settings=settings, index=index)
+        again = sync_sources(settings=settings, index=index)
         again_s = time.perf_counter() - started
 
         edited = stories[0]
@@ -86,7 +86,7 @@ def run_sync(stories: list[Any], extra: Any, index_dir: Path) -> dict[str, Any]:
         site.html(f"/news/{extra.slug}", article_page(extra, site.base, template=2))
         entries = [(u, "2024-05-02" if i < 2 else m) for i, (u, m) in enumerate(entries)]
         site.xml("/sitemap.xml", sitemap([*entries, (f"{site.base}/news/{extra.slug}", "2024-05-02")]))
-        changed = sync(settings=settings, index=index)
+        changed = sync_sources(settings=settings, index=index)
     return {
         "pages": len(stories),
         "first_added": first.added,

@@ -2,6 +2,8 @@
 
 from ingest import ingest
 summary = ingest(["data/articles"], settings=settings, index=open_index(settings))
+summary = add_sources(["https://example.org/sitemap.xml"], settings=settings, index=index)  # web sources
+summary = sync_sources(settings=settings, index=index)  # fetch only what changed since
 """
 
 from __future__ import annotations
@@ -13,8 +15,21 @@ from core.lazy import lazy_exports
 if TYPE_CHECKING:
     from ingest.load import SUPPORTED, Skipped, load
     from ingest.pipeline import IngestSummary, NothingToIngest, ingest
+    from ingest.web_apply import SyncSummary, remove_source
+    from ingest.web_sync import add_sources, sync_sources
 
-__all__ = ["SUPPORTED", "IngestSummary", "NothingToIngest", "Skipped", "ingest", "load"]
+__all__ = [
+    "SUPPORTED",
+    "IngestSummary",
+    "NothingToIngest",
+    "Skipped",
+    "SyncSummary",
+    "add_sources",
+    "ingest",
+    "load",
+    "remove_source",
+    "sync_sources",
+]
 
 __getattr__ = lazy_exports(
     __name__,
@@ -25,5 +40,9 @@ __getattr__ = lazy_exports(
         "load": "ingest.load",
         "Skipped": "ingest.load",
         "SUPPORTED": "ingest.load",
+        "add_sources": "ingest.web_sync",
+        "sync_sources": "ingest.web_sync",
+        "remove_source": "ingest.web_apply",
+        "SyncSummary": "ingest.web_apply",
     },
 )

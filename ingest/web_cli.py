@@ -67,9 +67,9 @@ def run_sync(argv: Sequence[str]) -> int:
     args = sync_parser().parse_args(argv)
 
     def work(settings: Any, index: Any) -> dict[str, Any]:
-        from ingest.web_sync import sync
+        from ingest.web_sync import sync_sources
 
-        return sync(settings=settings, index=index, full=args.full).to_dict()
+        return sync_sources(settings=settings, index=index, full=args.full).to_dict()
 
     return _run(args, work, print_sync)
 

@@ -60,7 +60,7 @@ def add_sources(
         summary.requests += fetcher.requests - requests_before
         summary.conditional_requests += fetcher.conditional - conditional_before
         if registered:
-            sync(
+            sync_sources(
                 settings=settings,
                 index=index,
                 only=list(registered),
@@ -74,7 +74,7 @@ def add_sources(
     return summary
 
 
-def sync(
+def sync_sources(
     *,
     settings: Settings,
     index: Index,

@@ -12,7 +12,7 @@ from assistant.assistant import Assistant
 from core.settings import Settings
 from devtools.news_site import serve_site, sitemap
 from ingest.web_ids import article_id_for
-from ingest.web_sync import add_sources, sync
+from ingest.web_sync import add_sources, sync_sources
 from tests.fakes import HashingEmbedder
 from tests.test_sync_web import publish, story
 from vectorstore.index import Index
@@ -45,7 +45,10 @@ def test_article_endpoint_shows_versions_and_correction_and_404_after_deletion(t
         publish(site, [corrected])
         site.status("/news/library", 410)
         site.xml("/sitemap.xml", sitemap([(u, "2024-05-02") for u in urls]))
-        assert (sync(settings=settings, index=index).updated, index.store.counts()["articles"]) == (1, 1)
+        assert (sync_sources(settings=settings, index=index).updated, index.store.counts()["articles"]) == (
+            1,
+            1,
+        )
 
     body = client.get(f"/api/articles/{article_id_for(urls[0])}").json()
     assert [set(v) for v in body["versions"]] == [{"fetched", "modified", "sha256"}] * 2

@@ -13,7 +13,7 @@ from core.types import Article
 from devtools.news_site import Story, article_page, corpus_stories, rss, serve_site, sitemap, wordpress_posts
 from ingest.clean import clean
 from ingest.web_ids import article_id_for
-from ingest.web_sync import add_sources, sync
+from ingest.web_sync import add_sources, sync_sources
 from tests.conftest import shared_data
 from tests.fakes import HashingEmbedder
 from vectorstore.index import Index
@@ -63,7 +63,7 @@ def test_bbc_pages_through_sitemap_feed_and_api_with_edits_corrections_and_delet
             assert all(normalize_for_match(p) in stored for p in source.split("\n\n")), s.slug
             assert not any(word in record["text"] for word in FURNITURE), s.slug
 
-        quiet = sync(settings=settings, index=index)
+        quiet = sync_sources(settings=settings, index=index)
         assert (quiet.added, quiet.updated, quiet.deleted, quiet.embedded, quiet.failed) == (0, 0, 0, 0, [])
         assert quiet.requests == quiet.conditional_requests == 3
 
@@ -79,7 +79,7 @@ def test_bbc_pages_through_sitemap_feed_and_api_with_edits_corrections_and_delet
             [(s, "2005-01-02") for s in (edited, corrected, gone, new)]
             + [(s, "2005-01-01") for s in site_stories[4:]]
         )  # "dropped" is no longer in the sitemap (the feed lists only the first three)
-        changed = sync(settings=settings, index=index)
+        changed = sync_sources(settings=settings, index=index)
 
     assert (changed.added, changed.updated, changed.deleted, changed.failed) == (1, 2, 2, [])
     by_url = {s["url"]: s for s in changed.sources}

@@ -12,7 +12,7 @@ from core.settings import Settings
 from devtools.news_site import Route, Site, serve_site, sitemap
 from ingest.web_fetch import Fetcher, FetchError, gunzip
 from ingest.web_ids import article_id_for
-from ingest.web_sync import add_sources, sync
+from ingest.web_sync import add_sources, sync_sources
 from tests.fakes import HashingEmbedder
 from tests.test_sync_web import publish, story
 from vectorstore.index import Index
@@ -96,12 +96,12 @@ def test_a_page_that_breaks_later_keeps_its_indexed_version(
 
     site.status("/news/harbour", 500)
     site.xml("/sitemap.xml", sitemap([(entries[0][0], "2024-05-02"), entries[1]]))
-    later = sync(settings=settings, index=index)
+    later = sync_sources(settings=settings, index=index)
     assert (later.updated, later.deleted, len(later.failed)) == (0, 0, 1)
     assert index.store.article(article_id_for(entries[0][0])) is not None
 
     site.xml("/sitemap.xml", b"<urlset><url><loc>broken")  # malformed: the source fails, nothing is removed
-    broken = sync(settings=settings, index=index)
+    broken = sync_sources(settings=settings, index=index)
     assert broken.deleted == 0 and "malformed XML" in broken.failed[0]["reason"]
     assert broken.sources[0]["last_error"].startswith("malformed XML")
     assert index.store.counts()["articles"] == 2
@@ -141,7 +141,7 @@ def test_gzip_sitemaps_and_sitemap_indexes(site: Site, settings: Settings, index
     )
     first = add_sources([f"{site.base}/sitemap_index.xml"], settings=settings, index=index)
     assert (first.added, first.failed) == (2, [])
-    again = sync(settings=settings, index=index)
+    again = sync_sources(settings=settings, index=index)
     assert (again.unchanged, again.requests, again.conditional_requests) == (2, 3, 3)
 
 

@@ -15,7 +15,7 @@ from core.settings import Settings
 from devtools.news_site import Site, Story, article_page, rss, serve_site, sitemap, wordpress_posts
 from ingest.web_apply import UnknownSource, remove_source
 from ingest.web_ids import article_id_for
-from ingest.web_sync import add_sources, sync
+from ingest.web_sync import add_sources, sync_sources
 from tests.fakes import HashingEmbedder
 from vectorstore.index import Index
 
@@ -83,7 +83,7 @@ def test_a_sitemap_source_follows_edits_corrections_deletions_and_additions(
     assert record["text"].startswith(TOPICS[0][1]) and record["versions"][0]["sha256"]
     chunks_before = index.store.counts()["chunks"]
 
-    again = sync(settings=settings, index=index)
+    again = sync_sources(settings=settings, index=index)
     assert (again.added, again.updated, again.deleted, again.unchanged) == (0, 0, 0, 4)
     assert again.embedded == 0 and again.requests == again.conditional_requests == 1  # the sitemap only
 
@@ -107,7 +107,7 @@ def test_a_sitemap_source_follows_edits_corrections_deletions_and_additions(
             ]  # "school" dropped from the sitemap
         ),
     )
-    changed = sync(settings=settings, index=index)
+    changed = sync_sources(settings=settings, index=index)
     assert (changed.added, changed.updated, changed.deleted, changed.failed) == (1, 2, 2, [])
     assert changed.sources[0] | {"last_success": None} == {
         "url": f"{site.base}/sitemap.xml",
@@ -130,7 +130,7 @@ def test_a_sitemap_source_follows_edits_corrections_deletions_and_additions(
     indexed_text = " ".join(index.store.indexed_texts()[1])
     assert "June" not in indexed_text and "riverside" not in indexed_text and "September" in indexed_text
 
-    quiet = sync(settings=settings, index=index)
+    quiet = sync_sources(settings=settings, index=index)
     assert (quiet.added, quiet.updated, quiet.deleted, quiet.failed) == (0, 0, 0, [])
     assert len(site.requests_for("/news/tram")) == 2  # fetched, then the 410: not asked again
 
@@ -147,13 +147,13 @@ def test_a_feed_adds_new_items_but_never_deletes_what_it_no_longer_shows(
 
     publish(site, [story(3)])
     site.xml("/feed.xml", rss([(story(3), date), (stories[0], date)], site.base))
-    later = sync(settings=settings, index=index)
+    later = sync_sources(settings=settings, index=index)
     assert (later.added, later.updated, later.deleted, later.unchanged) == (1, 0, 0, 1)
     assert index.store.counts()["articles"] == 4
 
     # --full re-checks every known article URL: one now answers 404 and is removed.
     site.status("/news/library", 404)
-    full = sync(settings=settings, index=index, full=True)
+    full = sync_sources(settings=settings, index=index, full=True)
     assert full.deleted == 1 and index.store.article(aid(site, stories[1])) is None
     assert all(h.get("if-none-match") for h in site.requests_for("/news/harbour")[1:])
 
@@ -179,7 +179,7 @@ def test_a_wordpress_listing_is_read_page_by_page_and_is_complete(
     edited = story(2, modified="2024-05-03T10:00:00+00:00")
     edited.paragraphs[0] = "A new tram line to the airport was rejected by regional ministers last night."
     serve_posts([stories[0], edited])  # "library" unpublished: gone from the complete listing
-    later = sync(settings=settings, index=index)
+    later = sync_sources(settings=settings, index=index)
     assert (later.added, later.updated, later.deleted, later.unchanged) == (0, 1, 1, 1)
     tram = index.store.article(aid(site, edited))
     assert tram is not None and "rejected" in tram["text"] and len(tram["versions"]) == 2
@@ -191,7 +191,7 @@ def test_an_article_page_source_is_checked_with_a_conditional_request(
     publish(site, [story(0)])
     url = f"{site.base}/news/harbour"
     assert add_sources([url], settings=settings, index=index).added == 1
-    again = sync(settings=settings, index=index)
+    again = sync_sources(settings=settings, index=index)
     assert (again.unchanged, again.embedded, again.conditional_requests) == (1, 0, 1)
     assert site.requests_for("/news/harbour")[-1].get("if-none-match")
     [source] = index.store.web.sources()
