@@ -24,7 +24,7 @@ from assistant.verify import quote_verified
 from core.normalize import normalize_for_match
 from core.tokenize import tokenize
 from core.types import Answer, Citation, Passage
-from ingest.quotes import speaker_key
+from ingest.quote_names import speaker_key
 
 MAX_SENTENCES = 10  # an answer lists at most this many of the speaker's sentences
 MAX_CLOSE = 5

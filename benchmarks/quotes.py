@@ -23,10 +23,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.sentences import split_sentences  # noqa: E402
-from core.types import Article  # noqa: E402
-from ingest.clean import clean  # noqa: E402
-from ingest.quotes import extract_quotes, speaker_key  # noqa: E402
+from core.sentences import split_sentences
+from core.types import Article
+from ingest.clean import clean
+from ingest.quote_names import speaker_key
+from ingest.quotes import extract_quotes
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "bbc" / "corpus.jsonl"
 

@@ -11,11 +11,23 @@ sentence where X is only mentioned, is the object, or is quoted by someone else 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from core.sentences import split_sentences
+from ingest.quote_names import (
+    KEEP_TITLES,
+    NAME,
+    ORG_NOUNS,
+    ORG_WORDS,
+    ROLE_NOUNS,
+    TITLES,
+    last_name,
+    plain,
+    speaker_key,
+    strip_filler,
+    trim,
+)
 
 EXTRACTOR_VERSION = "1"  # bump when the rules change: stored quotes are then extracted again
 
@@ -35,45 +47,14 @@ _INVERTIBLE = re.compile(
     "said|says|added|adds|asked|continued|explained|insisted|noted|replied|wrote|writes|argued|stressed|"
     "suggested|commented|acknowledged|admitted|countered|recalled|reiterated|went on|declared|claimed"
 )
-_TITLES = "Mr|Mrs|Ms|Miss|Dr|Prof|Professor|President|Chancellor|Governor|Senator|Judge|Secretary|Minister|Commissioner|Chairman|Coach|Ambassador|General|Captain|Rev|Sir|Dame|Lord|Lady|Baroness"
-_KEEP_TITLES = frozenset({"Sir", "Dame", "Lord", "Lady", "Baroness"})  # part of how the person is named
-_CAP = r"(?:[A-Z]\.(?:[A-Z]\.)*|[A-Z][\w’'\-]*)"
-_NAME = re.compile(rf"{_CAP}(?:(?:\s+|\s*&\s*|\s+(?:of|de|da|van|von|bin|al|del|du|la|le)\s+){_CAP})*")
-_NOT_NAME_START = frozenset(
-    "The A An But And However Meanwhile Earlier Later Asked In On At For If When While As This That It "
-    "He She They We I You Last Also So Yet Now Then Elsewhere Separately Speaking Writing Former "
-    "Ex There Here His Her Their Its Our My After Before Since With Without By From Of To Not Many Some "
-    "Both One Two Three Yesterday Today Tomorrow Monday Tuesday Wednesday Thursday Friday Saturday Sunday "
-    "Still Even Only Instead Indeed Nevertheless Although Though Because Despite".split()
-)
-_ROLE_NOUNS = frozenset(
-    "minister secretary spokesman spokeswoman spokesperson president chairman chairwoman chair chief "
-    "executive director head leader economist analyst manager officer governor chancellor adviser advisor "
-    "editor correspondent consultant coach boss founder member mp official commissioner ambassador partner "
-    "strategist spokeswoman premier mayor king queen prince judge lawyer professor researcher expert "
-    "architect accountant general captain manager owner".split()
-)
-_FILLER = frozenset(
-    "also has have had recently previously later earlier then again only further yesterday today now "
-    "however last week month year night on monday tuesday wednesday thursday friday saturday sunday this "
-    "once repeatedly publicly firmly strongly simply flatly".split()
-)
 _PRONOUNS = frozenset({"he", "she"})
-_ORG_NOUNS = frozenset(
-    "company firm group retailer bank carmaker airline agency ministry department regulator watchdog "
-    "giant maker operator chain insurer business corporation organisation organization union".split()
-)
-_ORG_WORDS = frozenset(
-    "Department Office Bank Group Agency Registry Commission Council Party Ministry Association Union "
-    "Inc Ltd Corp Institute Authority Board Committee Federation Fund Organisation Organization".split()
-)
 _SPOKES = re.compile(
-    rf"spokes(?:man|woman|person)\s+for\s+(?:the\s+)?({_NAME.pattern})|({_NAME.pattern})(?:’s|'s)\s+spokes"
+    rf"spokes(?:man|woman|person)\s+for\s+(?:the\s+)?({NAME.pattern})|({NAME.pattern})(?:’s|'s)\s+spokes"
 )
-_QUOTED_AS = re.compile(rf"\bquoted\s+({_NAME.pattern})\s+as\s+saying")
+_QUOTED_AS = re.compile(rf"\bquoted\s+({NAME.pattern})\s+as\s+saying")
 _ACCORDING = re.compile(r"\b[Aa]ccording to\s+(?:the\s+)?([^,.;\x00]+)")
 _STATEMENT = re.compile(
-    rf"\b[Ii]n an? (?:written |joint |brief )?statement\b[^,]*,\s*(?:the\s+)?({_NAME.pattern})"
+    rf"\b[Ii]n an? (?:written |joint |brief )?statement\b[^,]*,\s*(?:the\s+)?({NAME.pattern})"
 )
 _PREPOSITION = re.compile(r"\b(?:of|at|from|for|with|in|who|which|whose)\b")
 _OPEN_CLOSE = {"“": True, "”": False}
@@ -92,17 +73,6 @@ class Quote:
     verb: str  # the reporting verb ("said"); "" for a continuation
     kind: str  # "direct" (holds a quotation) or "reported"
     role: str = ""  # what the article calls the speaker ("principal security consultant at Cisco")
-
-
-def speaker_key(name: str) -> str:
-    """Lookup form of a name: no courtesy titles (Mr, Sir, Dr …), no accents, casefolded."""
-    words = [
-        w
-        for w in re.findall(r"[\w’'\-.&]+", name)
-        if w.strip(".") not in _TITLES.split("|") or w in {"Lord", "Lady", "Baroness"}
-    ]
-    folded = unicodedata.normalize("NFKD", " ".join(words)).encode("ascii", "ignore").decode()
-    return " ".join(folded.replace("’", "'").casefold().replace(".", " ").split())
 
 
 def extract_quotes(text: str) -> list[Quote]:
@@ -125,8 +95,8 @@ class _Reader:
         spans = split_sentences(self.text)
         masked = [self._mask(a, b, spans, i) for i, (a, b) in enumerate(spans)]
         for (a, _), (outside, _open, _starts) in zip(spans, masked, strict=True):
-            for match in _NAME.finditer(outside):
-                name = _trim(match.group(0))
+            for match in NAME.finditer(outside):
+                name = trim(match.group(0))
                 if len(name.split()) >= 2:
                     self.full_names.append((a + match.start(), name))
         quotes: list[Quote] = []
@@ -140,7 +110,7 @@ class _Reader:
                 written, canonical, verb, role = found
                 quote = Quote(a, b, written, canonical, speaker_key(canonical), verb, kind, role)
                 self.last, self.topic = (canonical, role), None
-                if len(canonical.split()) == 1 or _ORG_WORDS & set(canonical.split()):
+                if len(canonical.split()) == 1 or ORG_WORDS & set(canonical.split()):
                     self.last_org = canonical
             elif (
                 previous is not None
@@ -163,11 +133,11 @@ class _Reader:
     def _turn_to(self, outside: str, offset: int) -> None:
         """A sentence no one speaks in that opens on a person ("For Richard Tateson, who …")."""
         opening = " ".join(outside.split()[:6])
-        for match in _NAME.finditer(opening):
-            name = _trim(match.group(0))
+        for match in NAME.finditer(opening):
+            name = trim(match.group(0))
             if name and not name.endswith(("’s", "'s")):
                 full = self._full_name(name, offset + match.start())
-                if len(full.split()) >= 2 and not _ORG_WORDS & set(full.split()):
+                if len(full.split()) >= 2 and not ORG_WORDS & set(full.split()):
                     self.topic = (full, "")
                 return
 
@@ -223,7 +193,7 @@ class _Reader:
     def _attribute(self, outside: str, offset: int) -> tuple[str, str, str, str] | None:
         quoted = _QUOTED_AS.search(outside)
         if quoted:
-            return self._resolve(_trim(quoted.group(1)), "", "quoted", offset)
+            return self._resolve(trim(quoted.group(1)), "", "quoted", offset)
         for verb in _VERB.finditer(outside):
             found = self._inverted(outside, verb) or self._subject(outside, verb)
             if found is not None:
@@ -234,12 +204,12 @@ class _Reader:
         according = _ACCORDING.search(outside)
         if according:
             phrase = according.group(1).strip()
-            first = _NAME.match(phrase)
-            if first and _trim(first.group(0)):
-                return self._resolve(_trim(first.group(0)), "", "according to", offset)
+            first = NAME.match(phrase)
+            if first and trim(first.group(0)):
+                return self._resolve(trim(first.group(0)), "", "according to", offset)
         statement = _STATEMENT.search(outside)
-        if statement and _trim(statement.group(1)):
-            return self._resolve(_trim(statement.group(1)), "", "statement", offset)
+        if statement and trim(statement.group(1)):
+            return self._resolve(trim(statement.group(1)), "", "statement", offset)
         return None
 
     def _inverted(self, outside: str, verb: re.Match[str]) -> tuple[str, str] | None:
@@ -258,11 +228,11 @@ class _Reader:
         head = re.sub(r"^the\s+", "", head.strip())
         if head.lower() in _PRONOUNS:
             return head.lower(), ""
-        last = _last_name(head)
+        last = last_name(head)
         if last is None:
             return None
         role = re.match(rf",\s*([^,.;{_MASK}]+)", after[phrase.end() :])
-        described = role is not None and bool(_ROLE_NOUNS & set(role.group(1).lower().split()))
+        described = role is not None and bool(ROLE_NOUNS & set(role.group(1).lower().split()))
         return last[0], role.group(1).strip() if role and described else last[1]
 
     def _subject(self, outside: str, verb: re.Match[str]) -> tuple[str, str] | None:
@@ -270,7 +240,7 @@ class _Reader:
         clause = re.split(rf"[{_MASK}:;]", outside[: verb.start()])[-1]
         if re.search(r"\bthat\b", clause):
             return None  # "X said that … Y warned": Y's verb is inside what X said
-        segments = [_strip_filler(s.strip()) for s in clause.split(",")]
+        segments = [strip_filler(s.strip()) for s in clause.split(",")]
         role = ""
         for depth in range(len(segments) - 1, max(-1, len(segments) - 5), -1):
             segment = segments[depth]
@@ -281,12 +251,12 @@ class _Reader:
                 return words[0].lower(), ""
             spokes = _SPOKES.search(segment)
             if spokes:
-                return _trim(spokes.group(1) or spokes.group(2)), "spokesperson"
+                return trim(spokes.group(1) or spokes.group(2)), "spokesperson"
             if words[0] in {"One", "A", "An", "Another", "Some"}:
                 self.unnamed = True  # "One MP", "a spokesman": someone the article does not name
                 return None
             bare = re.sub(r"^(?:the|a|an)\s+", "", segment, flags=re.I)
-            last = _last_name(segment)
+            last = last_name(segment)
             if last is not None:
                 name, premodifier = last
                 premodifier = "" if premodifier.lower() in {"the", "a", "an"} else premodifier
@@ -296,15 +266,15 @@ class _Reader:
                 if len(words) > 8:
                     return None  # a long clause: the name is not its subject
                 return name, premodifier or role
-            earlier = depth > 0 and any(_last_name(s) for s in segments[:depth])
+            earlier = depth > 0 and any(last_name(s) for s in segments[:depth])
             if earlier and (
                 bare[:1].islower()
-                or words[-1].lower() in _ROLE_NOUNS
+                or words[-1].lower() in ROLE_NOUNS
                 or words[0].lower() in {"a", "an", "the"}
             ):
                 role = segment  # "Rwanda's foreign minister", between the name and the verb
                 continue
-            if words[-1].lower() in _ROLE_NOUNS | _ORG_NOUNS and segment.lower().startswith("the "):
+            if words[-1].lower() in ROLE_NOUNS | ORG_NOUNS and segment.lower().startswith("the "):
                 return segment, ""  # "the chancellor": resolved within the article
             if (segment[:1].islower() and depth == len(segments) - 1) or segment.split()[0] in {
                 "One",
@@ -323,7 +293,7 @@ class _Reader:
             return written, who[0], verb, who[1]
         if written.lower().startswith("the "):
             head = written.split()[-1].lower()
-            if head in _ORG_NOUNS:
+            if head in ORG_NOUNS:
                 return (written, self.last_org, verb, "") if self.last_org else None
             for canonical, known_role in reversed(self.roles):
                 if head in known_role.lower().split():
@@ -338,77 +308,23 @@ class _Reader:
 
     def _full_name(self, written: str, at: int) -> str:
         words = written.split()
-        titles = set(_TITLES.split("|"))
-        core = [w for w in words if w not in titles or w in _KEEP_TITLES]
-        kept_title = [w for w in core if w in _KEEP_TITLES]
-        plain = [w for w in core if w not in _KEEP_TITLES]
-        if len(plain) >= 2 or not plain:
+        titles = set(TITLES.split("|"))
+        core = [w for w in words if w not in titles or w in KEEP_TITLES]
+        kept_title = [w for w in core if w in KEEP_TITLES]
+        named = [w for w in core if w not in KEEP_TITLES]
+        if len(named) >= 2 or not named:
             return " ".join(core) or written
-        surname = plain[0]
-        before = [
-            n
-            for off, n in self.full_names
-            if off < at and _plain(n)[-1:] == [surname] and len(_plain(n)) >= 2
-        ]
-        after = [
-            n
-            for off, n in self.full_names
-            if off >= at and _plain(n)[-1:] == [surname] and len(_plain(n)) >= 2
-        ]
+        # "Mr King": the full name the article gives a King, the last before here (else the first after).
+        same = [(off, n) for off, n in self.full_names if plain(n)[-1:] == named and len(plain(n)) >= 2]
+        before = [n for off, n in same if off < at]
+        after = [n for off, n in same if off >= at]
         if before or after:
             full = (before[-1] if before else after[0]).split()
-            full = [w for w in full if w not in titles or w in _KEEP_TITLES]
-            if kept_title and full[0] not in _KEEP_TITLES:
+            full = [w for w in full if w not in titles or w in KEEP_TITLES]
+            if kept_title and full[0] not in KEEP_TITLES:
                 full = kept_title + full
             return " ".join(full)
         return " ".join(core)
-
-
-def _last_name(segment: str) -> tuple[str, str] | None:
-    """The name that ends ``segment``, and the words before it."""
-    names = list(_NAME.finditer(segment))
-    if not names or names[-1].end() != len(segment):
-        return None
-    name = _trim(names[-1].group(0))
-    return (name, segment[: names[-1].start()].strip()) if name else None
-
-
-def _plain(name: str) -> list[str]:
-    titles = set(_TITLES.split("|"))
-    return [w for w in name.split() if w not in titles]
-
-
-def _trim(name: str) -> str:
-    """A name run without the capitalised words before it that are not a name ("But Mr Howard"), and from
-    the last title in it ("Exhibitor Relations President Paul Dergarabedian" → "President Paul …")."""
-    words = name.split()
-    while words and words[0].strip("’'") in _NOT_NAME_START:
-        words = words[1:]
-    if len(words) >= 3 and (words[0].lower() in _ROLE_NOUNS or words[0].endswith("ist") or "-" in words[0]):
-        words = words[1:]  # "Guitarist Brian May" at the start of a sentence
-    owners = [i for i, w in enumerate(words[:-1]) if w.endswith(("’s", "'s", "s'", "s’"))]
-    if owners:
-        words = words[owners[-1] + 1 :]  # "Ladbrokes' Warren Lush", "Belgium's Olivier Rochus"
-    acronyms = [i for i, w in enumerate(words[:-2]) if len(w) >= 2 and w.isupper()]
-    if len(words) >= 3 and acronyms:
-        words = words[acronyms[-1] + 1 :]  # "Green MSP Mark Ballard"
-    titles = set(_TITLES.split("|"))
-    for i in range(len(words) - 1, 0, -1):
-        if words[i] in titles and i + 1 < len(words):
-            words = words[i:]
-            break
-    if words and words[-1].endswith(("’s", "'s")):
-        return ""  # "Rwanda's": a possessive, not a speaker
-    return " ".join(words)
-
-
-def _strip_filler(segment: str) -> str:
-    words = segment.split()
-    while words and words[-1].lower() in _FILLER:
-        words.pop()
-    while len(words) > 1 and words[0].strip("’'") in _NOT_NAME_START - {"The", "A", "An", "One", "Some"}:
-        words.pop(0)
-    return " ".join(words)
 
 
 def sync_quotes(store: Any) -> int:

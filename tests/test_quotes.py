@@ -6,7 +6,8 @@ import pytest
 
 from core.settings import Settings
 from ingest.pipeline import ingest
-from ingest.quotes import EXTRACTOR_VERSION, extract_quotes, speaker_key, sync_quotes
+from ingest.quote_names import speaker_key
+from ingest.quotes import EXTRACTOR_VERSION, extract_quotes, sync_quotes
 from tests.fakes import HashingEmbedder
 from vectorstore.index import Index
 
