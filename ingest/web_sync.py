@@ -204,9 +204,10 @@ def _count(
         if new_id in changes.articles or new_id in changes.unchanged_records:
             summary.unchanged += 1  # listed twice (two sources, or two URLs of one article)
             return
-        if new_id in present:
-            stored = known if known and known.article_id == new_id else web.article(new_id)
-            if stored is not None and stored.sha256 == outcome.record.sha256:
+        stored = known if known and known.article_id == new_id else web.article(new_id)
+        # An article stored without a fetch record (a sync killed before recording it) is added now.
+        if new_id in present and stored is not None:
+            if stored.sha256 == outcome.record.sha256:
                 changes.unchanged_records[new_id] = outcome.record
                 summary.unchanged += 1
                 return
