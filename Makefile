@@ -15,7 +15,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 export NO_PROXY := localhost,127.0.0.1
 
-.PHONY: install run test check lint typecheck ingest bench-ingest bench-query bench-load bench-soak bench-sync eval-dedup eval-seed eval-realtimeqa eval-ci clean
+.PHONY: install run test check lint typecheck ingest bench-ingest bench-query bench-load bench-soak bench-sync eval-dedup eval-seed eval-realtimeqa eval-speakers eval-ci clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -79,7 +79,15 @@ eval-realtimeqa: install
 			--out evals/out/realtimeqa-unanswerable --fail-under refusal_rate=0.85; \
 	else echo "$(SHARED)/realtimeqa is absent: skipping the realtimeqa eval"; fi
 
-eval-ci: eval-seed eval-realtimeqa
+# "What did X say?" over the BBC corpus: 27 people and organisations quoted there, 6 names never quoted.
+eval-speakers: install
+	@if [ -f $(SHARED)/bbc/corpus.jsonl ]; then \
+		$(PY) -m evals run --corpus $(SHARED)/bbc/corpus.jsonl --questions evals/datasets/speakers.jsonl \
+			--out evals/out/speakers --fail-under speaker_precision=0.95 --fail-under speaker_first=0.95 \
+			--fail-under never_quoted_refused=1.0 --fail-under quote_verified=1.0; \
+	else echo "$(SHARED)/bbc is absent: skipping the speakers eval"; fi
+
+eval-ci: eval-seed eval-realtimeqa eval-speakers
 
 eval-dedup: install
 	$(PY) -m evals dedup --corpus ../shared/data/bbc/corpus.jsonl --pairs ../shared/data/bbc/dedup_pairs.jsonl

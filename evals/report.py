@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
 from evals import metrics, misses
+from evals.speaker_metrics import speaker_rows
 
 if TYPE_CHECKING:
     from evals.results import EvalRun, RetrieverRun
@@ -59,6 +60,7 @@ def format_table(result: EvalRun) -> str:
     rows = [header]
     for key in metrics.METRIC_KEYS:
         rows.append([key, *(_cell(e[key], key) for e in ests), str(ests[0][key].n)])
+    rows += speaker_rows(result.runs)
     stats = [r.generation for r in result.runs]
     if any(stats):
         for key in ("generated_sentences", "dropped_sentences", "fallbacks"):
@@ -142,6 +144,7 @@ def report_markdown(result: EvalRun, curves: Mapping[str, Sequence[float | None]
     for key in metrics.METRIC_KEYS:
         cells = " | ".join(_cell(e[key], key) for e in ests)
         lines.append(f"| {_LABELS[key]} (`{key}`) | {cells} | {ests[0][key].n} |")
+    lines += [f"| `{row[0]}` | {' | '.join(row[1:-1])} | {row[-1]} |" for row in speaker_rows(result.runs)]
     stats = [r.generation for r in result.runs]
     if any(stats):
         lines += [

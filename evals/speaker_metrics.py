@@ -93,3 +93,21 @@ def _sentences(quote: str) -> list[str]:
 
 def _matches(sentence: str, golds: list[str]) -> bool:
     return any(sentence in gold or gold in sentence for gold in golds)
+
+
+def speaker_rows(runs: Iterable[Any]) -> list[list[str]]:
+    """Report rows ``[metric, value per run …, n]`` for runs whose questions name speakers; else none."""
+    runs = list(runs)
+    summaries = [speaker_summary(run.rows) for run in runs]
+    if not any(summaries):
+        return []
+    quoted = sum(1 for row in runs[0].rows if row.get("speaker") and not row["speaker"]["never_quoted"])
+    never = sum(1 for row in runs[0].rows if row.get("speaker") and row["speaker"]["never_quoted"])
+    return [
+        [
+            key,
+            *("-" if s.get(key) is None else f"{s[key]:.3f}" for s in summaries),
+            str(never if key == "never_quoted_refused" else quoted),
+        ]
+        for key in SPEAKER_KEYS
+    ]

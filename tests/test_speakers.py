@@ -183,3 +183,59 @@ def test_cli_lists_the_speakers_with_counts(assistant: Assistant, capsys: pytest
     assert (found["Gordon Brown"]["first"], found["Gordon Brown"]["last"]) == ("2004-12-02", "2005-03-16")
     assert cli_main(["speakers", "--index", str(assistant.settings.index_dir)]) == 0
     assert "Gordon Brown: 6 quote(s) in 3 article(s), 2004-12-02 to 2005-03-16" in capsys.readouterr().out
+
+
+# --- the speaker metrics ----------------------------------------------------------------------------
+
+
+def test_speaker_metrics_count_cited_sentences_against_the_labelled_ones(tmp_path):
+    from evals.inputs import read_questions
+    from evals.speaker_metrics import speaker_score, speaker_summary
+
+    path = tmp_path / "speakers.jsonl"
+    records = [
+        {
+            "id": "q1",
+            "question": "What did Gordon Brown say?",
+            "answers": [],
+            "gold_article_ids": ["a"],
+            "answerable": True,
+            "speaker": "Gordon Brown",
+            "gold_quotes": [
+                {"article_id": "a", "text": "Gordon Brown said growth would be 3%."},
+                {"article_id": "a", "text": '"We will meet the rule," Mr Brown said.'},
+                {"article_id": "b", "text": "Mr Brown insisted spending was under control."},
+            ],
+        },
+        {"id": "q2", "question": "What did Kofi Annan say?", "answerable": False, "speaker": "Kofi Annan"},
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in records), encoding="utf-8")
+    quoted, never = read_questions(path)
+    assert quoted["speaker"] == "Gordon Brown" and len(quoted["gold_quotes"]) == 3
+    answer = {
+        "refused": False,
+        "citations": [
+            # Two sentences of one citation: one is Ernst & Young speaking, not Brown.
+            {
+                "quote": "Ernst & Young said the forecasts were optimistic. Gordon Brown said growth would be 3%."
+            },
+            {"quote": '"We will meet the rule," Mr Brown said.'},
+        ],
+    }
+    rows = [speaker_score(quoted, answer), speaker_score(never, {"refused": True, "citations": []})]
+    assert rows[0]["speaker"] == {
+        "never_quoted": False,
+        "refused": False,
+        "cited": 3,
+        "speaking": 2,
+        "gold": 3,
+        "gold_cited": 2,
+        "first": False,
+    }
+    assert speaker_summary(rows) == {
+        "speaker_precision": 0.6667,
+        "speaker_recall": 0.6667,
+        "speaker_first": 0.0,
+        "never_quoted_refused": 1.0,
+    }
+    assert speaker_summary([{"id": "other"}]) == {}
