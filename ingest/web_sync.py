@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from core.settings import Settings
@@ -83,6 +86,7 @@ def sync_sources(
     fetcher: Fetcher | None = None,
     summary: SyncSummary | None = None,
     prefetched: dict[str, Fetched] | None = None,
+    exclusive: Callable[[], AbstractContextManager[Any]] | None = None,
 ) -> SyncSummary:
     """Re-check every source (or ``only`` these) and apply what changed. ``full``: re-check every known
     article URL too, each with a conditional request."""
@@ -106,7 +110,8 @@ def sync_sources(
         summary.conditional_requests += fetcher.conditional - conditional_before
         if own:
             fetcher.close()
-    apply_changes(changes, settings, index, summary, present)
+    with exclusive() if exclusive else nullcontext():  # e.g. the app's write lock: questions wait
+        apply_changes(changes, settings, index, summary, present)
     summary.seconds = round(summary.seconds + time.perf_counter() - started, 3)
     return summary
 

@@ -208,6 +208,13 @@ class WebSources:
         ).fetchone()
         return {"versions": versions, "correction": (row[0] or None) if row else None}
 
+    def newest_published(self) -> str | None:
+        """The latest publication date among the indexed articles (ISO dates compare as text)."""
+        row = self._db.execute(
+            "SELECT max(published) FROM articles WHERE canonical_id = id AND coalesce(published, '') <> ''"
+        ).fetchone()
+        return row[0] if row else None
+
     def clear_fetches(self) -> None:
         """After a rebuild: every listed article is fetched again (the sources themselves stay)."""
         for table in ("web_articles", "source_items", "listings"):

@@ -119,6 +119,13 @@ class ChatService:
         self._slots = threading.BoundedSemaphore(settings.web_concurrency)
         self._feedback_lock = threading.Lock()
         self.metrics = AskMetrics(settings.answerer, self.counts)  # GET /metrics
+        # NEWSROOM_SYNC_INTERVAL: the web sources synced in the background (questions wait only while a
+        # sync applies its changes).
+        self.background_sync = None
+        if settings.sync_interval > 0:
+            from ingest.web_schedule import BackgroundSync
+
+            self.background_sync = BackgroundSync(settings, assistant.index, exclusive=self._rw.write).start()
 
     @property
     def index(self) -> Any:
@@ -188,6 +195,9 @@ class ChatService:
             "embedding_model": self.index.embedder.model_id,
             "version": version(),
         }
+        from ingest.web_schedule import freshness  # newest_published, last_sync, sources, stale
+
+        body.update(freshness(self.index, interval_minutes=self.settings.sync_interval))
         ingest_command = f"python -m ingest {self.settings.articles_dir}"
         if not ready:
             body["message"] = str(EmptyIndex(self.settings.index_dir, self.settings.articles_dir))
