@@ -77,9 +77,11 @@ def answer_speaker(
         return None
     speakers = known_speakers(store)
     keys = match_speaker(asked.name, speakers)
+    if not keys and is_role(asked.name):
+        keys = role_speaker(store, asked.name)
+        if not keys:
+            return None  # a role no quote names: the general path looks for the name beside the role
     if not keys:
-        if is_role(asked.name):
-            return None  # "Rwanda's foreign minister": the general path finds the name beside the role
         return _not_quoted(asked.name, speakers, passages)
     rows = [r for r in store.quotes_of(keys) if r["chunk_id"]]
     chunks = store.get_chunks(sorted({r["chunk_id"] for r in rows}))
@@ -133,6 +135,21 @@ def match_speaker(name: str, speakers: Sequence[dict[str, Any]]) -> list[str]:
     if surname in by_key and not others and surname not in person:
         person.append(surname)
     return person
+
+
+def role_speaker(store: Any, role: str) -> list[str]:
+    """The key of the speaker the articles quote in ``role`` ("Rwanda's foreign minister", "the
+    chancellor"): of those they give a role holding its words, the one quoted most, when clearly ahead."""
+    wanted = set(tokenize(role))
+    words = re.findall(r"[a-z]+", role.lower())
+    if not wanted or not words:
+        return []
+    quotes = {s["key"]: s["quotes"] for s in known_speakers(store)}
+    holders = {key for key, held, _ in store.speakers_in_role(words[-1]) if wanted <= set(tokenize(held))}
+    ranked = sorted(((quotes.get(key, 0), key) for key in holders), reverse=True)[:2]
+    if not ranked or (len(ranked) == 2 and ranked[0][0] < 2 * ranked[1][0]):
+        return []  # no one, or no one clearly: "the minister" of which ministry?
+    return [ranked[0][1]]
 
 
 def close_names(name: str, speakers: Sequence[dict[str, Any]]) -> list[str]:

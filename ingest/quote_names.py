@@ -12,6 +12,8 @@ import unicodedata
 
 TITLES = "Mr|Mrs|Ms|Miss|Dr|Prof|Professor|President|Chancellor|Governor|Senator|Judge|Secretary|Minister|Commissioner|Chairman|Coach|Ambassador|General|Captain|Rev|Sir|Dame|Lord|Lady|Baroness"
 KEEP_TITLES = frozenset({"Sir", "Dame", "Lord", "Lady", "Baroness"})  # part of how the person is named
+# Titles that say how to address someone, not what they do.
+COURTESY = frozenset({"Mr", "Mrs", "Ms", "Miss", "Dr", "Prof", "Professor", "Rev"}) | KEEP_TITLES
 CAP = r"(?:[A-Z]\.(?:[A-Z]\.)*|[A-Z][\w’'\-]*)"
 NAME = re.compile(rf"{CAP}(?:(?:\s+|\s*&\s*|\s+(?:of|de|da|van|von|bin|al|del|du|la|le)\s+){CAP})*")
 NOT_NAME_START = frozenset(
@@ -19,7 +21,10 @@ NOT_NAME_START = frozenset(
     "He She They We I You Last Also So Yet Now Then Elsewhere Separately Speaking Writing Former "
     "Ex There Here His Her Their Its Our My After Before Since With Without By From Of To Not Many Some "
     "Both One Two Three Yesterday Today Tomorrow Monday Tuesday Wednesday Thursday Friday Saturday Sunday "
-    "Still Even Only Instead Indeed Nevertheless Although Though Because Despite".split()
+    "Still Even Only Instead Indeed Nevertheless Although Though Because Despite Firstly Secondly Thirdly "
+    "Finally Additionally Similarly Ultimately Currently Recently Previously Overall Historically Likewise "
+    "Moreover Furthermore Consequently Clearly Obviously Certainly Importantly Interestingly Ironically "
+    "Crucially Apparently Reportedly Initially Eventually Asked Explaining".split()
 )
 ROLE_NOUNS = frozenset(
     "minister secretary spokesman spokeswoman spokesperson president chairman chairwoman chair chief "
@@ -60,7 +65,8 @@ def last_name(segment: str) -> tuple[str, str] | None:
     if not names or names[-1].end() != len(segment):
         return None
     name = trim(names[-1].group(0))
-    return (name, segment[: names[-1].start()].strip()) if name else None
+    # The words before the name, with those trim() cut from its run ("Prime" of "Prime Minister Tony Blair").
+    return (name, segment[: len(segment) - len(name)].strip()) if name and segment.endswith(name) else None
 
 
 def plain(name: str) -> list[str]:

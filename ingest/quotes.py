@@ -16,6 +16,7 @@ from typing import Any
 
 from core.sentences import split_sentences
 from ingest.quote_names import (
+    COURTESY,
     KEEP_TITLES,
     NAME,
     ORG_NOUNS,
@@ -302,6 +303,9 @@ class _Reader:
                 return written, self.last[0], verb, self.last[1]
             return None
         canonical = self._full_name(written, at)
+        # "Chancellor Gordon Brown": the title is the role the article gives him.
+        title = " ".join(w for w in written.split() if w in TITLES.split("|") and w not in COURTESY)
+        role = f"{role} {title}".strip() if title and title not in role else role
         if role:
             self.roles.append((canonical, role))
         return written, canonical, verb, role

@@ -239,3 +239,9 @@ def test_speaker_metrics_count_cited_sentences_against_the_labelled_ones(tmp_pat
         "never_quoted_refused": 1.0,
     }
     assert speaker_summary([{"id": "other"}]) == {}
+
+
+def test_a_role_is_the_person_quoted_in_it(assistant: Assistant):
+    assert quoted(assistant.ask("What did the chancellor say?")) == quoted(
+        assistant.ask("What did Gordon Brown say?")
+    )

@@ -399,6 +399,15 @@ class ArticleStore:
             entry["last"] = max(entry["last"], last or "")
         return sorted(merged.values(), key=lambda e: (-e["quotes"], e["key"]))
 
+    def speakers_in_role(self, word: str) -> list[tuple[str, str, int]]:
+        """(speaker key, role, quotes) of the speakers quoted in indexed articles in a role holding ``word``
+        ("chancellor": "Chancellor", "the chancellor", "shadow chancellor" …), case-insensitive."""
+        return self._db.execute(
+            "SELECT q.speaker_key, q.role, count(*) FROM quotes q JOIN articles a ON a.id = q.article_id"
+            " WHERE a.canonical_id = a.id AND q.role LIKE ? GROUP BY q.speaker_key, q.role",
+            (f"%{word}%",),
+        ).fetchall()
+
     def quotes_of(self, keys: Sequence[str]) -> list[dict[str, Any]]:
         """The quotes of these speakers in indexed articles, each with its article and the chunk of that
         article holding it (its id, start offset and text: ``chunk_id``, ``chunk_start``, ``chunk_text``)."""
