@@ -2,6 +2,8 @@
 the deterministic hashing embedder)."""
 
 import json
+import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -245,3 +247,16 @@ def test_a_role_is_the_person_quoted_in_it(assistant: Assistant):
     assert quoted(assistant.ask("What did the chancellor say?")) == quoted(
         assistant.ask("What did Gordon Brown say?")
     )
+
+
+def test_the_api_lists_the_speakers(assistant: Assistant, tmp_path: Path):
+    from tests.test_web_api import serve, web_app
+
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through a proxy
+    with (
+        serve(web_app(assistant, tmp_path)) as base,
+        direct.open(f"{base}/api/speakers?q=brown&limit=1") as reply,
+    ):
+        body = json.loads(reply.read())
+    assert [s["name"] for s in body["speakers"]] == ["Gordon Brown"]
+    assert body["speakers"][0]["quotes"] == 6

@@ -210,6 +210,16 @@ async def article(article_id: str, request: Request) -> dict[str, Any]:
     return record
 
 
+@router.get("/speakers", summary="The people and organisations the articles quote: quote counts and dates")
+async def speakers(request: Request, q: str = "", limit: int = 50) -> dict[str, Any]:
+    """``q`` keeps the names holding it (case-insensitive); most quoted first, at most ``limit`` (1-500)."""
+    from assistant.speakers import list_speakers
+
+    store = service_of(request).index.store
+    found = await anyio.to_thread.run_sync(lambda: list_speakers(store, q, limit=max(1, min(limit, 500))))
+    return {"speakers": found}
+
+
 OPENAI_PREFIX = "/v1"
 
 
