@@ -124,6 +124,14 @@ def _names(text: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+@lru_cache(maxsize=1024)
+def named_terms(text: str) -> frozenset[str]:
+    """Stems of the names and numbers a question gives ("Brazil", "2027", "Lagos"): words an answer's
+    passage cannot say another way, unlike "redesigned" or "reconsider"."""
+    numbers = [m.group(0) for m in re.finditer(r"\b\d[\d,.]*\b", text)]
+    return frozenset(t for piece in (*_names(text), *numbers) for t in tokenize(piece))
+
+
 def _possessive(name: str) -> str:
     return re.sub(r"(?:’s|'s|’|')(?=\s|$)", "", " ".join(re.findall(r"[\w’'\-.&]+", name)))
 

@@ -164,11 +164,21 @@ def test_how_many_wants_a_count_the_question_does_not_hold():
     from tests.passages import passage
 
     text = (
-        "The January 6, 2021, hearing focused on the former president's inaction. "
+        "The January 6, 2021, hearing focused on Donald Trump's inaction. "
         "The committee said he let the violence go on for 187 minutes."
     )
     result = ask(
         "How many minutes did Trump let the violence go on during the January 6, 2021 attack?",
         passages=[passage(text, "hearing", "h1")],
     )
-    assert "187" in result.answer and "focused on" not in result.answer
+    # The sentence with only the question's own date is no answer; the one with the count is.
+    assert "187 minutes" in result.answer
+
+
+def test_a_name_or_number_the_passages_never_mention_is_a_refusal_that_says_which():
+    assert "4,000" in ask("How many homes got power back after the storm?").answer
+    result = ask("How many homes got power back after the storm in Brazil?")
+    assert result.refused and "they don't mention Brazil" in result.answer
+    assert ask("How many homes got power back after the 2019 storm?").refused
+    # Words other than names and numbers may be said another way: no refusal for them.
+    assert not ask("How many households got power back after the storm?").refused

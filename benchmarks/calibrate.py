@@ -1,0 +1,233 @@
+"""Refusal thresholds by cross-validation: answerable dev questions against unanswerable ones.
+
+    python benchmarks/calibrate.py                 # RealtimeQA dev set + evals/datasets/news_unanswerable.jsonl
+    python benchmarks/calibrate.py --folds 5 --seed 13 --json
+
+Each question is retrieved once and answered through the production answer path at every ``min_support``
+of the grid (the best sentence that covers the question at least that well, or a refusal) with the rarity
+threshold off, keeping the rarity of the rarest word of the asking sentence that the answer and its
+passage lack (``Draft.missing``). At thresholds (s, m) a question is refused when its answer at s was a
+refusal or its missing rarity is ≥ m.
+
+k-fold cross-validation, stratified (answerable and unanswerable questions dealt to folds separately): on
+each fold's training part the thresholds with the best refusal_rate − false_refusal_rate (ties: the better
+answer_contains, then the fewer refusals) are picked, and scored on the held-out part. The held-out figures
+— per fold and pooled over folds — are what to report; the thresholds fitted on all questions (printed
+last, with their in-sample figures, labelled as such) are the product's defaults in assistant/selection.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import random
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:  # also runnable as ``python benchmarks/calibrate.py``
+    sys.path.insert(0, str(REPO))
+
+DATA = REPO.parent / "shared" / "data" / "realtimeqa"
+UNANSWERABLE = REPO / "evals" / "datasets" / "news_unanswerable.jsonl"
+DEFAULT_INDEX = REPO / "benchmarks" / "out" / "index-realtimeqa"
+SUPPORT_GRID = tuple(round(0.25 + 0.025 * i, 3) for i in range(19))  # 0.25 … 0.70
+MISSING_GRID = (*(round(0.05 * i, 2) for i in range(1, 21)), 1.01)  # 0.05 … 1.00, and off
+
+log = logging.getLogger("benchmarks.calibrate")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The answer at one ``min_support`` with the rarity threshold off."""
+
+    refused: bool  # no sentence covers the question that well, or the answer path refused anyway
+    missing: float  # Draft.missing of the answer
+    correct: bool  # the answer holds a gold answer (answerable questions)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One question, answered at every ``min_support`` of the grid."""
+
+    id: str
+    answerable: bool
+    outcomes: dict[float, Outcome]
+
+    def refused(self, min_support: float, max_missing: float) -> bool:
+        outcome = self.outcomes[min_support]
+        return outcome.refused or outcome.missing >= max_missing
+
+    def correct(self, min_support: float, max_missing: float) -> bool:
+        return self.outcomes[min_support].correct and not self.refused(min_support, max_missing)
+
+
+@dataclass(frozen=True)
+class Figures:
+    min_support: float
+    max_missing: float
+    refusal_rate: float | None
+    false_refusal_rate: float | None
+    answer_contains: float | None
+    n_answerable: int
+    n_unanswerable: int
+
+    @property
+    def objective(self) -> tuple[float, float, float]:
+        refusal = self.refusal_rate or 0.0
+        false = self.false_refusal_rate or 0.0
+        return (refusal - false, self.answer_contains or 0.0, -false)
+
+
+def figures(cases: Sequence[Case], min_support: float, max_missing: float) -> Figures:
+    answerable = [c for c in cases if c.answerable]
+    unanswerable = [c for c in cases if not c.answerable]
+    refused_a = sum(c.refused(min_support, max_missing) for c in answerable)
+    correct = sum(c.correct(min_support, max_missing) for c in answerable)
+    refused_u = sum(c.refused(min_support, max_missing) for c in unanswerable)
+    return Figures(
+        min_support,
+        max_missing,
+        refused_u / len(unanswerable) if unanswerable else None,
+        refused_a / len(answerable) if answerable else None,
+        correct / len(answerable) if answerable else None,
+        len(answerable),
+        len(unanswerable),
+    )
+
+
+def fit(cases: Sequence[Case]) -> Figures:
+    """The thresholds of the grid with the best objective on ``cases``."""
+    return max((figures(cases, s, m) for s in SUPPORT_GRID for m in MISSING_GRID), key=lambda f: f.objective)
+
+
+def folds(cases: Sequence[Case], k: int, seed: int) -> list[list[Case]]:
+    """``k`` folds, answerable and unanswerable questions dealt out separately after a seeded shuffle."""
+    rng = random.Random(seed)
+    out: list[list[Case]] = [[] for _ in range(k)]
+    for answerable in (True, False):
+        group = [c for c in cases if c.answerable is answerable]
+        rng.shuffle(group)
+        for i, case in enumerate(group):
+            out[i % k].append(case)
+    return out
+
+
+def cross_validate(cases: Sequence[Case], k: int, seed: int) -> dict[str, Any]:
+    per_fold = []
+    held_out: list[tuple[Case, Figures]] = []
+    parts = folds(cases, k, seed)
+    for i, test in enumerate(parts):
+        train = [c for j, part in enumerate(parts) if j != i for c in part]
+        chosen = fit(train)
+        scored = figures(test, chosen.min_support, chosen.max_missing)
+        per_fold.append({"fold": i + 1, "train": asdict(chosen), "held_out": asdict(scored)})
+        held_out += [(c, chosen) for c in test]
+    answerable = [(c, f) for c, f in held_out if c.answerable]
+    unanswerable = [(c, f) for c, f in held_out if not c.answerable]
+    pooled = {
+        "refusal_rate": _share(c.refused(f.min_support, f.max_missing) for c, f in unanswerable),
+        "false_refusal_rate": _share(c.refused(f.min_support, f.max_missing) for c, f in answerable),
+        "answer_contains": _share(c.correct(f.min_support, f.max_missing) for c, f in answerable),
+        "n_answerable": len(answerable),
+        "n_unanswerable": len(unanswerable),
+    }
+    return {"folds": per_fold, "pooled_held_out": pooled}
+
+
+def _share(flags: Any) -> float | None:
+    values = list(flags)
+    return round(sum(values) / len(values), 4) if values else None
+
+
+def collect(index_dir: Path, question_files: Sequence[Path], *, progress: bool) -> list[Case]:
+    """Ask every question with the thresholds off; keep the support, the missing rarity and the outcome."""
+    from assistant import Assistant
+    from assistant.selection import MIN_SUPPORT
+    from core.settings import Settings
+    from evals.index_cache import prepare_index
+    from evals.inputs import read_questions
+    from evals.metrics import contains_answer
+
+    settings = Settings()
+    index, _ = prepare_index(DATA / "corpus.jsonl", settings, index_dir=index_dir, progress=progress)
+    bot = Assistant(settings, index)
+    bot.selector.max_missing = float("inf")
+    cases = []
+    for path in question_files:
+        for q in read_questions(path):
+            asked = bot._question(q["question"], q.get("history") or ())
+            passages = list(bot.retriever.retrieve(asked.query, as_of=q.get("asked_on")))
+            golds = [str(a) for a in q.get("answers") or ()]
+            outcomes = {}
+            for min_support in (*SUPPORT_GRID, MIN_SUPPORT):
+                bot.selector.min_support = min_support
+                draft = bot.selector.select(asked.question, passages, exclude=asked.exclude)
+                answer = bot._extract(asked, passages)
+                correct = bool(golds) and not answer.refused and contains_answer(answer.answer, golds)
+                outcomes[min_support] = Outcome(answer.refused, draft.missing, correct)
+            cases.append(Case(q["id"], bool(q["answerable"]), outcomes))
+    return cases
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--index", type=Path, default=DEFAULT_INDEX, help="index of the RealtimeQA corpus")
+    parser.add_argument("--questions", type=Path, default=DATA / "questions.jsonl")
+    parser.add_argument("--unanswerable", type=Path, default=UNANSWERABLE)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if not args.questions.exists():
+        print(f"{args.questions} is absent: nothing to calibrate on", file=sys.stderr)
+        return 2
+    cases = collect(args.index, [args.questions, args.unanswerable], progress=not args.json)
+    from assistant.selection import MAX_MISSING, MIN_SUPPORT
+
+    report = {
+        "cross_validated": cross_validate(cases, args.folds, args.seed),
+        "in_sample_fit": asdict(fit(cases)),
+        "in_sample_current_defaults": asdict(figures(cases, MIN_SUPPORT, MAX_MISSING)),
+    }
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"{len(cases)} questions; {args.folds}-fold cross-validation (seed {args.seed})")
+    print("fold  min_support  max_missing  | held-out: refusal_rate  false_refusal_rate  answer_contains")
+    for fold in report["cross_validated"]["folds"]:
+        t, h = fold["train"], fold["held_out"]
+        print(
+            f"{fold['fold']:>4}  {t['min_support']:>11.3f}  {t['max_missing']:>11.2f}  |"
+            f"           {_fmt(h['refusal_rate']):>12}  {_fmt(h['false_refusal_rate']):>18}  {_fmt(h['answer_contains']):>15}"
+        )
+    pooled = report["cross_validated"]["pooled_held_out"]
+    print(
+        f"pooled held-out ({pooled['n_answerable']} answerable, {pooled['n_unanswerable']} unanswerable): "
+        f"refusal_rate {_fmt(pooled['refusal_rate'])}, false_refusal_rate {_fmt(pooled['false_refusal_rate'])}, "
+        f"answer_contains {_fmt(pooled['answer_contains'])}"
+    )
+    for label, key in (
+        ("fitted on all (IN-SAMPLE)", "in_sample_fit"),
+        ("current defaults (IN-SAMPLE)", "in_sample_current_defaults"),
+    ):
+        f = report[key]
+        print(
+            f"{label}: min_support {f['min_support']}, max_missing {f['max_missing']}: refusal_rate "
+            f"{_fmt(f['refusal_rate'])}, false_refusal_rate {_fmt(f['false_refusal_rate'])}, "
+            f"answer_contains {_fmt(f['answer_contains'])}"
+        )
+    return 0
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

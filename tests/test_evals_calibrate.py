@@ -1,0 +1,47 @@
+"""Refusal calibration (benchmarks/calibrate.py) on made-up outcomes: stratified folds, the fitted
+thresholds, and held-out figures that use only the thresholds fitted without the held-out questions."""
+
+from __future__ import annotations
+
+from benchmarks.calibrate import SUPPORT_GRID, Case, Outcome, cross_validate, figures, fit, folds
+
+
+def _case(i: int, answerable: bool, support: float, missing: float, correct: bool = True) -> Case:
+    # The answer at a threshold s: refused when its support is below s (as the answer path does).
+    outcomes = {s: Outcome(support < s, missing, correct and support >= s) for s in SUPPORT_GRID}
+    return Case(f"q{i}", answerable, outcomes)
+
+
+def _cases() -> list[Case]:
+    answerable = [_case(i, True, 0.6 + 0.01 * (i % 5), 0.0) for i in range(20)]
+    # Unanswerable questions: half lack support, half name something the passages lack.
+    unanswerable = [_case(100 + i, False, 0.3, 0.0) for i in range(5)]
+    unanswerable += [_case(200 + i, False, 0.65, 0.9) for i in range(5)]
+    return answerable + unanswerable
+
+
+def test_folds_deal_answerable_and_unanswerable_questions_out_evenly_and_once() -> None:
+    parts = folds(_cases(), 5, seed=1)
+    assert sorted(c.id for part in parts for c in part) == sorted(c.id for c in _cases())
+    assert [sum(c.answerable for c in part) for part in parts] == [4] * 5
+    assert [sum(not c.answerable for c in part) for part in parts] == [2] * 5
+
+
+def test_fit_finds_thresholds_that_refuse_the_unanswerable_and_keep_the_answerable() -> None:
+    chosen = fit(_cases())
+    assert 0.3 < chosen.min_support <= 0.6 and chosen.max_missing <= 0.9
+    assert (chosen.refusal_rate, chosen.false_refusal_rate, chosen.answer_contains) == (1.0, 0.0, 1.0)
+    off = figures(_cases(), SUPPORT_GRID[0], 1.01)
+    assert off.refusal_rate == 0.0 and off.false_refusal_rate == 0.0
+
+
+def test_held_out_figures_come_from_thresholds_fitted_on_the_other_folds() -> None:
+    # One unanswerable question looks like the answerable ones: no threshold refuses it.
+    cases = [*_cases(), _case(300, False, 0.62, 0.0)]
+    report = cross_validate(cases, 5, seed=3)
+    assert len(report["folds"]) == 5
+    pooled = report["pooled_held_out"]
+    assert (pooled["n_answerable"], pooled["n_unanswerable"]) == (20, 11)
+    assert pooled["refusal_rate"] == round(10 / 11, 4) and pooled["false_refusal_rate"] == 0.0
+    for fold in report["folds"]:
+        assert fold["held_out"]["n_answerable"] + fold["held_out"]["n_unanswerable"] in (6, 7)
