@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from typing import Any
 
 from ingest.load import _HTML_PRUNE
 
@@ -19,6 +20,22 @@ _PRUNE = [
     "//*[contains(@class,'newsletter') or contains(@class,'share') or contains(@class,'related')]",
     "//*[@id='comments' or contains(@class,'comments')]",
 ]
+
+
+# Short articles (a brief of two paragraphs) are extracted by trafilatura's main algorithm too, not by
+# its fallback, which runs the paragraphs together with the headline and byline.
+MIN_EXTRACTED_CHARS = 25
+
+
+def _config() -> Any:
+    from trafilatura.settings import use_config
+
+    config = use_config()
+    config.set("DEFAULT", "MIN_EXTRACTED_SIZE", str(MIN_EXTRACTED_CHARS))
+    return config
+
+
+_CONFIG: dict[str, Any] = {}
 
 
 class NoArticle(Exception):
@@ -48,7 +65,12 @@ def extract_page(html: bytes | str, *, url: str = "") -> Page:
     language = (tree.get("lang") or "").split("-")[0].lower()
     modified = find_date(copy.deepcopy(tree), original_date=False, extensive_search=False) or ""
     doc = trafilatura.bare_extraction(
-        tree, url=url or None, with_metadata=True, include_comments=False, prune_xpath=_PRUNE
+        tree,
+        url=url or None,
+        with_metadata=True,
+        include_comments=False,
+        prune_xpath=_PRUNE,
+        config=_CONFIG.setdefault("config", _config()),
     )
     text = getattr(doc, "text", None) or ""
     title = getattr(doc, "title", None) or ""

@@ -127,3 +127,16 @@ def test_page_metadata_from_its_own_markup() -> None:
 )
 def test_corrections_and_editors_notes(text: str, note: str) -> None:
     assert find_correction(text) == note
+
+
+def test_a_short_brief_keeps_its_paragraphs_without_headline_or_byline() -> None:
+    from devtools.news_site import Story, article_page
+
+    brief = Story(
+        "brief", "Bridge shut", ["The old bridge is shut until Friday.", "Buses will divert via Mill Road."]
+    )
+    for template in range(3):
+        page = extract_page(article_page(brief, "http://news.example", template=template))
+        assert page.text == "The old bridge is shut until Friday.\n\nBuses will divert via Mill Road.", (
+            template
+        )
