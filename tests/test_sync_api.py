@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import anyio
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -26,6 +27,7 @@ def test_article_endpoint_shows_versions_and_correction_and_404_after_deletion(t
     index = Index(settings.index_dir, HashingEmbedder())
     app = FastAPI()
     app.state.service = ChatService(settings, Assistant(settings, index))
+    app.state.ask_limiter = anyio.CapacityLimiter(1)
     api.install(app)
     client = TestClient(app)
 
@@ -56,3 +58,16 @@ def test_article_endpoint_shows_versions_and_correction_and_404_after_deletion(t
     assert "July" in body["text"] and "June, the council" not in body["text"]
     gone = client.get(f"/api/articles/{article_id_for(urls[1])}")
     assert gone.status_code == 404
+
+    # Retrieval sees only the current text: the edited fact is cited from the new version, the removed
+    # article nowhere.
+    for question in ("When will the harbour bridge repairs finish?", "When does the city library reopen?"):
+        answer = client.post("/api/ask", json={"question": question}).json()
+        cited = " ".join(c["passage"] for c in answer["citations"])
+        assert "finish in June" not in cited
+        assert article_id_for(urls[1]) not in {c["article_id"] for c in answer["citations"]}
+        assert article_id_for(urls[1]) not in {r["article_id"] for r in answer["retrieved"]}
+    harbour = client.post(
+        "/api/ask", json={"question": "When will the harbour bridge repairs finish?"}
+    ).json()
+    assert not harbour["refused"] and "July" in harbour["answer"]
