@@ -8,6 +8,7 @@ hash and correction note.
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -18,6 +19,8 @@ from ingest.web_ids import article_id_for
 from ingest.web_listings import PAGE, Item, NotAListing, read_listing
 from ingest.web_pages import NoArticle, extract_page, html_fragment_text
 from vectorstore.web_sources import WebArticle
+
+log = logging.getLogger(__name__)
 
 GONE_STATUSES = (404, 410)
 
@@ -41,6 +44,16 @@ def fetch_article(
 ) -> Outcome:
     """The article ``item`` names. ``known``: its last fetch (for a conditional request); ``fetched``:
     the response already in hand (a page that is itself the source)."""
+    try:
+        return _fetch_article(item, fetcher, known, max_bytes=max_bytes, fetched=fetched)
+    except Exception as exc:  # an extractor bug on one page must not stop the sync
+        log.exception("reading article %s failed", item.url)
+        return Outcome("failed", reason=f"{item.url}: unexpected error ({type(exc).__name__}: {exc})"[:500])
+
+
+def _fetch_article(
+    item: Item, fetcher: Fetcher, known: WebArticle | None, *, max_bytes: int, fetched: Fetched | None
+) -> Outcome:
     if item.text:
         return _from_listing(item)
     try:

@@ -133,9 +133,13 @@ def _check_source(
         listed, fetched_parts, complete, page = _read_listing_parts(
             url, kind, web, fetcher, changes, previous, first
         )
-    except FetchError as exc:
-        reason = str(exc)
-        summary.failed.append({"url": url, "reason": reason})
+    except Exception as exc:  # a parser bug in one source must not stop the others
+        if not isinstance(exc, FetchError):
+            log.exception("reading source %s failed", url)
+        reason = (
+            str(exc) if isinstance(exc, FetchError) else f"unexpected error ({type(exc).__name__}: {exc})"
+        )
+        summary.failed.append({"url": url, "reason": reason.splitlines()[0][:500]})
         changes.reports[url] = (report, reason)
         return
     for listing_url, item in listed:

@@ -160,3 +160,27 @@ def test_fetcher_refuses_other_schemes_and_sends_its_user_agent(site: Site) -> N
             fetcher.get("file:///etc/passwd")
         assert fetcher.get(f"{site.base}/").status == 200
     assert site.requests_for("/")[0]["user-agent"] == "NewsroomTest/1"
+
+
+def test_an_extractor_bug_on_one_page_is_a_failure_not_a_crash(
+    site: Site, settings: Settings, index: Index, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ingest.web_articles
+
+    real = ingest.web_articles.extract_page
+
+    def extract(html: bytes | str, *, url: str = "") -> object:
+        if url.endswith("/library"):
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(html, url=url)
+
+    monkeypatch.setattr(ingest.web_articles, "extract_page", extract)
+    publish(site, [story(0), story(1)])
+    site.xml(
+        "/sitemap.xml", sitemap([(f"{site.base}/news/{s}", "2024-05-01") for s in ("harbour", "library")])
+    )
+    result = add_sources([f"{site.base}/sitemap.xml"], settings=settings, index=index)
+    assert result.added == 1
+    assert reasons(result) == {
+        "library": f"{site.base}/news/library: unexpected error (RecursionError: maximum recursion depth exceeded)"
+    }
