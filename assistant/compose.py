@@ -1,4 +1,5 @@
-"""Compose an Answer from chosen sentences: verbatim text, [n] markers, exact citations; or a refusal.
+"""Compose an Answer from chosen sentences: verbatim text, [n] markers with the article's date, exact
+citations; or a refusal.
 
 A generated answer's citations are made here too (:func:`cite_claims`): the passage sentences that back
 each claim, as one quote.
@@ -6,6 +7,7 @@ each claim, as one quote.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from assistant.evidence import Sentence, sentences_of
@@ -13,6 +15,7 @@ from assistant.grounding import is_instruction
 from core.tokenize import tokenize
 from core.types import Answer, Citation, Passage
 
+_DAY = re.compile(r"\d{4}-\d\d-\d\d")
 REFUSAL = "The articles don't say."
 RELATED_LEAD = "The closest passages are listed as related reading, not as an answer."
 MAX_RELATED = 3
@@ -49,6 +52,13 @@ def citation(n: int, passage: Passage, start: int, end: int) -> Citation:
     )
 
 
+def shown_date(published: str) -> str:
+    """The article date shown beside an extracted sentence's [n] — " (2022-07-08)" — so a news answer
+    says when; "" when the article has no date."""
+    day = published[:10]
+    return f" ({day})" if _DAY.fullmatch(day) else ""
+
+
 def cite_claims(n: int, passage: Passage, claims: Sequence[str]) -> Citation:
     """Cite the sentences of ``passage`` that best back ``claims`` (one per claim), as one quote."""
     sentences = [s for s in sentences_of([passage]) if not is_instruction(s.text)] or sentences_of([passage])
@@ -67,7 +77,7 @@ def compose(sentences: Sequence[Sentence], passages: Sequence[Passage]) -> Answe
         passage = passages[run[0].passage]
         cited = citation(n, passage, run[0].start, run[-1].end)
         citations.append(cited)
-        parts.append(f"{' '.join(cited.quote.split())} [{n}]")
+        parts.append(f"{' '.join(cited.quote.split())} [{n}]{shown_date(passage.published)}")
     return Answer(
         answer=" ".join(parts), refused=False, citations=tuple(citations), retrieved=tuple(passages)
     )

@@ -12,7 +12,8 @@ from core.normalize import normalize_for_match
 if TYPE_CHECKING:
     from core.types import Answer
 
-_MARKER = re.compile(r"\s*\[\d+\]")
+# "[n]" and the article date an extracted answer shows beside it ("[1] (2022-07-08)"): not answer text.
+_MARKER = re.compile(r"\s*\[\d+\](?:\s\(\d{4}-\d\d-\d\d\))?")
 # Punctuation stripped from the ends of a gold answer ("U.S." → "u.s", '"Yes."' → "yes").
 _END_PUNCT = ".,;:!?'\"()[]{}<>…-‐/\\ "
 
@@ -56,7 +57,7 @@ def normalize_gold(answer: str) -> str:
 
 
 def normalize_text(text: str) -> str:
-    """Text searched for gold answers: ``[n]`` markers removed, normalized."""
+    """Text searched for gold answers: ``[n]`` markers (and the dates beside them) removed, normalized."""
     return normalize_for_match(_MARKER.sub(" ", text))
 
 

@@ -25,7 +25,7 @@ def test_what_did_x_say_gives_his_statements_and_the_continuation_verbatim():
     assert "It is true that we are in discussions with the United States" in result.answer
     assert "early stages" in result.answer and "ongoing" in result.answer
     assert "State Department" not in result.answer and "Rubio" not in result.answer
-    assert [c.n for c in result.citations] == [1] and result.answer.endswith("[1]")
+    assert [c.n for c in result.citations] == [1] and result.answer.endswith("[1] (2025-05-01)")
     cited = result.citations[0]
     assert ARTICLE[cited.start - 100 : cited.end - 100] == cited.quote
     assert result.generation is None  # no language model was asked
@@ -94,7 +94,7 @@ def test_verify_drops_a_citation_whose_quote_is_not_in_its_passage_and_renumbers
     forged = replace(both.citations[0], quote="Crews restored power to a million homes.")
     checked = verify(replace(both, citations=(forged, both.citations[1])))
     assert [c.n for c in checked.citations] == [1]
-    assert "4,000" not in checked.answer and checked.answer.endswith("[1]")
+    assert "4,000" not in checked.answer and checked.answer.endswith("[1] (2025-05-01)")
     assert checked.citations[0].quote == both.citations[1].quote
 
 
@@ -182,3 +182,22 @@ def test_a_name_or_number_the_passages_never_mention_is_a_refusal_that_says_whic
     assert ask("How many homes got power back after the 2019 storm?").refused
     # Words other than names and numbers may be said another way: no refusal for them.
     assert not ask("How many households got power back after the storm?").refused
+
+
+def test_each_extracted_sentence_shows_its_article_date_beside_its_marker():
+    from evals.metrics import contains_answer
+    from tests.passages import passage
+
+    result = ask("How many homes got power back after the storm?")
+    assert result.answer.startswith("Crews restored power to 4,000 homes. [1] (2025-05-01)")
+    assert result.citations[0].published == "2025-05-01"
+    # Verifying again keeps the date with its marker; a forged citation takes its sentence and date away.
+    assert verify(result).answer == result.answer
+    # The date is not answer text for the evals ("2025" is not found in it).
+    assert contains_answer(result.answer, ["4,000"]) and not contains_answer(result.answer, ["2025"])
+    undated = replace(
+        passage("Crews restored power to 4,000 homes after the storm.", "storm", "s1"), published=""
+    )
+    assert ask("How many homes got power back after the storm?", passages=[undated]).answer.endswith(
+        "homes after the storm. [1]"
+    )
