@@ -25,6 +25,7 @@ from assistant.answer_type import Want, echoes, fit, full_fit, gives, lacks, nam
 from assistant.evidence import Sentence, attributed_to, sentences_of, speaker_aliases
 from assistant.neighbours import Neighbours, complete, completes
 from assistant.question import Question
+from assistant.recency import staleness
 from core.normalize import normalize_for_match
 from core.types import Passage
 
@@ -174,8 +175,12 @@ class EvidenceSelector:
             ]
             if not sentences:
                 return Draft((), f"they don't give {needed[1]} for that")
+        stale = staleness(question.text, passages)
         scored = sorted(
-            ((self._completed_score(question, s, passages, near, wanted), s) for s in sentences),
+            (
+                (self._completed_score(question, s, passages, near, wanted) - stale[s.passage], s)
+                for s in sentences
+            ),
             key=lambda pair: -pair[0],
         )
         # The best-scored sentence among those that cover the question well enough to answer it.

@@ -201,3 +201,22 @@ def test_each_extracted_sentence_shows_its_article_date_beside_its_marker():
     assert ask("How many homes got power back after the storm?", passages=[undated]).answer.endswith(
         "homes after the storm. [1]"
     )
+
+
+def test_a_this_week_question_prefers_the_newest_story_among_equals():
+    from tests.passages import passage
+
+    older = replace(
+        passage("Liz Truss became the new prime minister of the United Kingdom.", "truss", "t1"),
+        published="2022-09-05",
+    )
+    newer = replace(
+        passage("Rishi Sunak became the new prime minister of the United Kingdom.", "sunak", "s1"),
+        published="2022-10-25",
+    )
+    question = "Who became the new prime minister of the United Kingdom this week?"
+    assert ask(question, passages=[older, newer]).answer.startswith("Rishi Sunak")
+    # Without "this week" the retrieval order decides.
+    assert ask(
+        "Who became the new prime minister of the United Kingdom?", passages=[older, newer]
+    ).answer.startswith("Liz Truss")
