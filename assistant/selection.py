@@ -53,6 +53,8 @@ MIN_SUPPORT = 0.425
 MAX_MISSING = 0.25
 # How much of the question a sentence must hold alone before a neighbour may complete it.
 ECHO_COVERAGE = 0.5
+# How a sentence that states something ends: a full stop, "!" or "?", maybe inside a quote or bracket.
+_STATEMENT_END = re.compile(r"[.!?…][\"'”’)\]]*\s*$")
 _STRICT_NEEDS = {"when": (_DATE, "a date"), "how_many": (_NUMBER, "a number")}
 
 
@@ -157,6 +159,10 @@ class EvidenceSelector:
         if question.kind == "why":
             score += 0.15 if _CAUSE.search(sentence.text) else -0.15
         score += fit(question, sentence.text)
+        if not _STATEMENT_END.search(sentence.text):
+            score -= (
+                0.1  # a headline, a byline or a list's lead-in ("… predict the winners:"), not a statement
+            )
         return score / (1.0 + 0.05 * rank)
 
     def _best(self, question: Question, sentences: list[Sentence], passages: Sequence[Passage]) -> Draft:

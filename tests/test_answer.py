@@ -220,3 +220,21 @@ def test_a_this_week_question_prefers_the_newest_story_among_equals():
     assert ask(
         "Who became the new prime minister of the United Kingdom?", passages=[older, newer]
     ).answer.startswith("Liz Truss")
+
+
+def test_a_list_lead_in_or_headline_scores_below_the_same_words_stated():
+    from assistant.evidence import sentences_of
+    from tests.passages import passage
+
+    question = analyze("Which experts picked the 2022 Stanley Cup winner?")
+    lead_in, stated = (
+        sentences_of([passage(text, "nhl", "h1")])[0]
+        for text in (
+            "NHL experts picked the 2022 Stanley Cup winner:",
+            "NHL experts picked the 2022 Stanley Cup winner.",
+        )
+    )
+    p = passage(lead_in.text, "nhl", "h1")
+    assert BOT.selector.score(question, stated, p, 0) - BOT.selector.score(
+        question, lead_in, p, 0
+    ) == pytest.approx(0.1)
