@@ -91,14 +91,60 @@ LABELS: dict[str, dict[int, str]] = {
 }
 
 
+# Labelled after the rules above were settled, and not used to change them: an estimate for unseen copy.
+HELD_OUT: dict[str, dict[int, str]] = {
+    "bbc/business/148": {6: "Vincenzo Lilliu", 7: "Vincenzo Lilliu", 8: "Reuters"},
+    "bbc/politics/201": {
+        0: "Michael Howard",
+        1: "Nick Griffin",
+        2: "Michael Howard",
+        3: "Michael Howard",
+        4: "Michael Howard",
+        5: "Tories",
+        8: "Liberal Democrats",
+        9: "Nick Griffin",
+        10: "Nick Griffin",
+        11: "Michael Howard",
+        12: "Michael Howard",
+        13: "Michael Howard",
+        14: "Michael Howard",
+    },
+    "bbc/sport/345": {
+        1: "Jonny Wilkinson",
+        2: "Rob Andrew",
+        3: "Rob Andrew",
+        8: "Rob Andrew",
+        9: "Rob Andrew",
+        10: "Rob Andrew",
+        11: "Rob Andrew",
+        12: "Rob Andrew",
+    },
+    "bbc/tech/258": {2: "Critics", 3: "Critics", 7: "Critics", 8: "Eva Lichtenberg", 9: "Eva Lichtenberg"},
+    "bbc/entertainment/250": {4: "Rolling Stone"},
+    "bbc/politics/329": {
+        0: "Lynton Crosby",
+        1: "Times",
+        2: "Lynton Crosby",
+        3: "Michael Howard",
+        6: "Lynton Crosby",
+        7: "Lynton Crosby",
+    },
+}
+
+
 def _cleaned(record: dict) -> str:
     article = Article(id=record["id"], text=record["text"], title=record.get("title", ""))
     return clean(article).article.text
 
 
-def measure(records: dict[str, dict], *, verbose: bool = False) -> dict[str, float | int]:
+def measure(
+    records: dict[str, dict],
+    labels_by_article: dict[str, dict[int, str]] | None = None,
+    *,
+    verbose: bool = False,
+) -> dict[str, float | int]:
     right = predicted = labelled = 0
-    for article_id, labels in LABELS.items():
+    for article_id, labels in (LABELS if labels_by_article is None else labels_by_article).items():
         text = _cleaned(records[article_id])
         by_start = {q.start: q for q in extract_quotes(text)}
         for index, (start, end) in enumerate(split_sentences(text)):
@@ -143,7 +189,8 @@ def main() -> int:
         print(f"{args.corpus} is absent: nothing to measure", file=sys.stderr)
         return 0
     records = {r["id"]: r for r in map(json.loads, args.corpus.read_text(encoding="utf-8").splitlines())}
-    result = {**measure(records, verbose=args.verbose), **throughput(records)}
+    held_out = {f"held_out_{k}": v for k, v in measure(records, HELD_OUT, verbose=args.verbose).items()}
+    result = {**measure(records, verbose=args.verbose), **held_out, **throughput(records)}
     print(json.dumps(result) if args.json else "\n".join(f"{k}: {v}" for k, v in result.items()))
     return 0
 

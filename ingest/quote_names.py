@@ -12,6 +12,12 @@ import unicodedata
 
 TITLES = "Mr|Mrs|Ms|Miss|Dr|Prof|Professor|President|Chancellor|Governor|Senator|Judge|Secretary|Minister|Commissioner|Chairman|Coach|Ambassador|General|Captain|Rev|Sir|Dame|Lord|Lady|Baroness"
 KEEP_TITLES = frozenset({"Sir", "Dame", "Lord", "Lady", "Baroness"})  # part of how the person is named
+# Nationalities written before a name ("Australian Lynton Crosby").
+DEMONYMS = frozenset(
+    "American Australian Austrian Belgian Brazilian British Canadian Chinese Danish Dutch English French "
+    "German Greek Indian Iranian Iraqi Irish Israeli Italian Japanese Kenyan Mexican Nigerian Norwegian "
+    "Pakistani Palestinian Polish Portuguese Russian Scottish Spanish Swedish Swiss Turkish Ukrainian Welsh".split()
+)
 # Titles that say how to address someone, not what they do.
 COURTESY = frozenset({"Mr", "Mrs", "Ms", "Miss", "Dr", "Prof", "Professor", "Rev"}) | KEEP_TITLES
 CAP = r"(?:[A-Z]\.(?:[A-Z]\.)*|[A-Z][\w’'\-]*)"
@@ -80,7 +86,9 @@ def trim(name: str) -> str:
     words = name.split()
     while words and words[0].strip("’'") in NOT_NAME_START:
         words = words[1:]
-    if len(words) >= 3 and (words[0].lower() in ROLE_NOUNS or words[0].endswith("ist") or "-" in words[0]):
+    if len(words) >= 3 and (
+        words[0].lower() in ROLE_NOUNS or words[0].endswith("ist") or "-" in words[0] or words[0] in DEMONYMS
+    ):
         words = words[1:]  # "Guitarist Brian May" at the start of a sentence
     owners = [i for i, w in enumerate(words[:-1]) if w.endswith(("’s", "'s", "s'", "s’"))]
     if owners:

@@ -33,10 +33,10 @@ from ingest.quote_names import (
 EXTRACTOR_VERSION = "1"  # bump when the rules change: stored quotes are then extracted again
 
 _VERBS = (
-    "said|says|told|tells|added|adds|warned|warns|insisted|insists|argued|argues|claimed|claims|stated|"
+    "said|says|say|told|tells|added|adds|warned|warns|insisted|insists|argued|argues|claimed|claims|stated|"
     "explained|explains|noted|notes|stressed|stresses|emphasi[sz]ed|emphasi[sz]es|confirmed|confirms|"
     "announced|announces|admitted|admits|acknowledged|acknowledges|suggested|suggests|predicted|predicts|"
-    "urged|urges|denied|denies|replied|replies|responded|responds|commented|comments|revealed|reveals|"
+    "urged|urges|urge|denied|denies|deny|warn|claim|argue|insist|replied|replies|responded|responds|commented|comments|revealed|reveals|"
     "wrote|writes|tweeted|praised|praises|critici[sz]ed|critici[sz]es|accused|accuses|dismissed|rejected|"
     "conceded|concedes|maintained|maintains|promised|promises|pledged|pledges|vowed|vows|declared|"
     "recalled|complained|complains|asked|agreed|agrees|believes|estimated|estimates|forecast|forecasts|"
@@ -50,7 +50,8 @@ _INVERTIBLE = re.compile(
 )
 _PRONOUNS = frozenset({"he", "she"})
 _SPOKES = re.compile(
-    rf"spokes(?:man|woman|person)\s+for\s+(?:the\s+)?({NAME.pattern})|({NAME.pattern})(?:’s|'s)\s+spokes"
+    rf"spokes(?:man|woman|person)\s+for\s+(?:the\s+)?({NAME.pattern})"
+    rf"|({NAME.pattern})(?:’s|'s)\s+(?:spokes|statement\b|written\s+statement\b)"
 )
 _QUOTED_AS = re.compile(rf"\bquoted\s+({NAME.pattern})\s+as\s+saying")
 _ACCORDING = re.compile(r"\b[Aa]ccording to\s+(?:the\s+)?([^,.;\x00]+)")
@@ -239,8 +240,9 @@ class _Reader:
     def _subject(self, outside: str, verb: re.Match[str]) -> tuple[str, str] | None:
         """``X said`` / ``X, role, said`` / ``Role X has recently warned``: the speaker before the verb."""
         clause = re.split(rf"[{_MASK}:;]", outside[: verb.start()])[-1]
-        if re.search(r"\bthat\b", clause):
-            return None  # "X said that … Y warned": Y's verb is inside what X said
+        reporting = _VERB.search(clause[1:])  # "Asked whether …" opening the clause is no reporting verb
+        if reporting and re.search(r"\bthat\b", clause[reporting.end() :]):
+            return None  # "X pointed out that … Y announced": Y's verb is inside what X said
         segments = [strip_filler(s.strip()) for s in clause.split(",")]
         role = ""
         for depth in range(len(segments) - 1, max(-1, len(segments) - 5), -1):
@@ -248,8 +250,8 @@ class _Reader:
             if not segment:
                 continue
             words = segment.split()
-            if len(words) == 1 and words[0].lower() in _PRONOUNS:
-                return words[0].lower(), ""
+            if words[-1].lower() in _PRONOUNS and (len(words) == 1 or depth == len(segments) - 1):
+                return words[-1].lower(), ""  # "he said", "Asked if …, he told the BBC"
             spokes = _SPOKES.search(segment)
             if spokes:
                 return trim(spokes.group(1) or spokes.group(2)), "spokesperson"
@@ -261,8 +263,11 @@ class _Reader:
             if last is not None:
                 name, premodifier = last
                 premodifier = "" if premodifier.lower() in {"the", "a", "an"} else premodifier
-                if bare[:1].islower() and _PREPOSITION.search(premodifier):
-                    role = segment  # "president of ClearView Economics": who the speaker is
+                named_before = depth > 0 and any(last_name(s) for s in segments[:depth])
+                if _PREPOSITION.search(premodifier) and (bare[:1].islower() or named_before):
+                    role = (
+                        segment  # "president of ClearView Economics", "a … member of the European Parliament"
+                    )
                     continue
                 if len(words) > 8:
                     return None  # a long clause: the name is not its subject
