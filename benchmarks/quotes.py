@@ -2,7 +2,8 @@
 
 python benchmarks/quotes.py [--corpus /work/shared/data/bbc/corpus.jsonl] [--json] [--verbose]
 
-Ten BBC articles (two per section), every sentence labelled by reading it: who speaks in it (a named
+Ten BBC articles (two per section) the rules were written against, and held-out samples (below), every
+sentence labelled by reading it: who speaks in it (a named
 person or organisation, or a group the article names such as "Prosecutors"), or no one. Unnamed
 speakers ("one dealer") count as no one. A sentence's predicted speaker is the canonical name the
 extractor gives it; it is right when it is the labelled speaker (compared as lookup keys).
@@ -91,7 +92,10 @@ LABELS: dict[str, dict[int, str]] = {
 }
 
 
-# Labelled after the rules above were settled, and not used to change them: an estimate for unseen copy.
+# Two more samples, each labelled before the extractor had seen it, then measured once: the first
+# measurement is the estimate for unseen copy (HELD_OUT: precision 0.76, recall 0.53; SECOND_HELD_OUT,
+# labelled after the fixes HELD_OUT led to: precision 0.81, recall 0.68). Both then led to fixes, so the
+# figures printed now are no longer estimates for unseen copy.
 HELD_OUT: dict[str, dict[int, str]] = {
     "bbc/business/148": {6: "Vincenzo Lilliu", 7: "Vincenzo Lilliu", 8: "Reuters"},
     "bbc/politics/201": {
@@ -128,6 +132,39 @@ HELD_OUT: dict[str, dict[int, str]] = {
         3: "Michael Howard",
         6: "Lynton Crosby",
         7: "Lynton Crosby",
+    },
+}
+
+
+SECOND_HELD_OUT: dict[str, dict[int, str]] = {
+    "bbc/business/066": {
+        1: "Ifo",
+        4: "Bernd Weidensteiner",
+        5: "Bernd Weidensteiner",
+        6: "Wolfgang Clement",
+        7: "Wolfgang Clement",
+        10: "Hans-Werner Sinn",
+        13: "Analysts",
+    },
+    "bbc/politics/323": {
+        0: "Charles Kennedy",
+        1: "Charles Kennedy",
+        **{i: "Robin Cook" for i in range(3, 12)},
+    },
+    "bbc/sport/141": {0: "Rafael Benitez", 1: "Steven Gerrard", **{i: "Rafael Benitez" for i in range(2, 9)}},
+    "bbc/tech/194": {
+        2: "Microsoft",
+        5: "Microsoft",
+        6: "Microsoft",
+        10: "Alex Hilton",
+        12: "David Frost",
+        14: "Microsoft",
+    },
+    "bbc/entertainment/246": {6: "Scotland Yard"},
+    "bbc/business/275": {
+        1: "German Federal Labour Agency",
+        6: "Christian Jasperneite",
+        7: "Christian Jasperneite",
     },
 }
 
@@ -190,7 +227,8 @@ def main() -> int:
         return 0
     records = {r["id"]: r for r in map(json.loads, args.corpus.read_text(encoding="utf-8").splitlines())}
     held_out = {f"held_out_{k}": v for k, v in measure(records, HELD_OUT, verbose=args.verbose).items()}
-    result = {**measure(records, verbose=args.verbose), **held_out, **throughput(records)}
+    unseen = {f"second_{k}": v for k, v in measure(records, SECOND_HELD_OUT, verbose=args.verbose).items()}
+    result = {**measure(records, verbose=args.verbose), **held_out, **unseen, **throughput(records)}
     print(json.dumps(result) if args.json else "\n".join(f"{k}: {v}" for k, v in result.items()))
     return 0
 

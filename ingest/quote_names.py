@@ -30,7 +30,8 @@ NOT_NAME_START = frozenset(
     "Still Even Only Instead Indeed Nevertheless Although Though Because Despite Firstly Secondly Thirdly "
     "Finally Additionally Similarly Ultimately Currently Recently Previously Overall Historically Likewise "
     "Moreover Furthermore Consequently Clearly Obviously Certainly Importantly Interestingly Ironically "
-    "Crucially Apparently Reportedly Initially Eventually Asked Explaining".split()
+    "Crucially Apparently Reportedly Initially Eventually Asked Explaining Until During Under Over Across "
+    "January February March April June July August September October November December".split()
 )
 ROLE_NOUNS = frozenset(
     "minister secretary spokesman spokeswoman spokesperson president chairman chairwoman chair chief "

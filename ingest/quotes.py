@@ -115,7 +115,8 @@ class _Reader:
                 if len(canonical.split()) == 1 or ORG_WORDS & set(canonical.split()):
                     self.last_org = canonical
             elif (
-                previous is not None
+                not self.unnamed  # '"…," a government minister said': not the speaker before
+                and previous is not None
                 and previous.end == self._end_of(spans, index - 1)
                 and (open_at_start or opens)
             ):
@@ -141,7 +142,7 @@ class _Reader:
                 full = self._full_name(name, offset + match.start())
                 if len(full.split()) >= 2 and not ORG_WORDS & set(full.split()):
                     self.topic = (full, "")
-                return
+                    return
 
     def _end_of(self, spans: list[tuple[int, int]], index: int) -> int:
         return spans[index][1] if index >= 0 else -1
@@ -270,7 +271,10 @@ class _Reader:
                     )
                     continue
                 if len(words) > 8:
-                    return None  # a long clause: the name is not its subject
+                    # "Latest indications are … and Ifo president Hans-Werner Sinn said": the last clause.
+                    tail = re.split(r"\s+(?:and|but|while|whereas)\s+", segment)[-1]
+                    short = last_name(tail) if len(tail.split()) <= 8 else None
+                    return (short[0], short[1]) if short else None
                 return name, premodifier or role
             earlier = depth > 0 and any(last_name(s) for s in segments[:depth])
             if earlier and (
