@@ -169,6 +169,46 @@ SECOND_HELD_OUT: dict[str, dict[int, str]] = {
 }
 
 
+# Labelled after the fixes both led to, measured once, and not used to change the rules since: what the
+# extractor does with copy it has not seen.
+THIRD_HELD_OUT: dict[str, dict[int, str]] = {
+    "bbc/business/045": {5: "Kyle Cooper", 6: "Ed Silliere"},
+    "bbc/politics/401": {
+        1: "Andrew Marr",
+        3: "Downing Street",
+        4: "Number 10",
+        8: "Andrew Marr",
+        9: "Andrew Marr",
+    },
+    "bbc/sport/350": {3: "Marco Bollesan", 4: "Marco Bollesan", 5: "Marco Bollesan"},
+    "bbc/tech/179": {
+        8: "Cynthia Musselman",
+        9: "Cynthia Musselman",
+        12: "Cynthia Musselman",
+        13: "Cynthia Musselman",
+    },
+    "bbc/entertainment/237": {
+        0: "Beverley Knight",
+        2: "Beverley Knight",
+        3: "Roni Size",
+        4: "Home Office",
+        5: "Beverley Knight",
+        6: "Beverley Knight",
+        9: "Roni Size",
+        10: "Roni Size",
+    },
+    "bbc/politics/064": {
+        0: "Tony Blair",
+        2: "Tony Blair",
+        6: "Tony Blair",
+        7: "Tony Blair",
+        8: "Tony Blair",
+        10: "Turkey",
+        12: "EU",
+    },
+}
+
+
 def _cleaned(record: dict) -> str:
     article = Article(id=record["id"], text=record["text"], title=record.get("title", ""))
     return clean(article).article.text
@@ -228,7 +268,8 @@ def main() -> int:
     records = {r["id"]: r for r in map(json.loads, args.corpus.read_text(encoding="utf-8").splitlines())}
     held_out = {f"held_out_{k}": v for k, v in measure(records, HELD_OUT, verbose=args.verbose).items()}
     unseen = {f"second_{k}": v for k, v in measure(records, SECOND_HELD_OUT, verbose=args.verbose).items()}
-    result = {**measure(records, verbose=args.verbose), **held_out, **unseen, **throughput(records)}
+    third = {f"third_{k}": v for k, v in measure(records, THIRD_HELD_OUT, verbose=args.verbose).items()}
+    result = {**measure(records, verbose=args.verbose), **held_out, **unseen, **third, **throughput(records)}
     print(json.dumps(result) if args.json else "\n".join(f"{k}: {v}" for k, v in result.items()))
     return 0
 
