@@ -239,3 +239,11 @@ def test_a_list_lead_in_or_headline_scores_below_the_same_words_stated():
     assert BOT.selector.score(question, stated, p, 0) - BOT.selector.score(
         question, lead_in, p, 0
     ) == pytest.approx(0.1)
+
+
+def test_the_first_word_of_each_sentence_of_a_question_is_not_taken_for_a_name():
+    from assistant.answer_type import named_terms
+
+    terms = named_terms("Meta announced layoffs this week. Approximately how many employees were affected?")
+    assert "approxim" not in terms and "meta" not in terms
+    assert named_terms("Crews worked all week. How many homes in Brazil got power back?") == {"brazil"}
