@@ -3,7 +3,7 @@ and main-text extraction accuracy.
 
     python benchmarks/sync.py [--pages 300] [--f1-pages 50] [--corpus ../shared/data/bbc/corpus.jsonl] [--json]
 
-1. ``--pages`` corpus articles are served as article pages (three site layouts, each with navigation,
+1. ``--pages`` corpus articles are served as article pages (four site layouts, each with navigation,
    cookie banner, related links and comments) listed by a sitemap on 127.0.0.1. A fresh index adds the
    sitemap as a source (`add_sources`, the real embedding model; no per-host interval, the server being
    local): articles, chunks and seconds.

@@ -55,7 +55,8 @@ def corpus_stories(path: Path, count: int, skip: int = 0) -> list[Story]:
 
 def article_page(story: Story, base: str, *, canonical: bool = True, template: int = 0) -> bytes:
     """An article page as news sites serve it: navigation, cookie banner, related links, comments.
-    ``template`` picks one of three site layouts (semantic tags, plain divs, a CMS with share bars)."""
+    ``template`` picks one of four site layouts (semantic tags, plain divs, a CMS with share bars, and
+    generated class names with furniture written in whole sentences)."""
     paragraphs = [f"<p>{html.escape(p)}</p>" for p in story.paragraphs]
     if template % 3 and len(paragraphs) > 3:  # furniture inside the story: an ad slot, a read-more box
         paragraphs.insert(2, '<div class="advert"><span>Advertisement</span></div>')
@@ -97,6 +98,16 @@ def article_page(story: Story, base: str, *, canonical: bool = True, template: i
 <section class="related-posts"><h2>You may also like</h2><a href="/c">Ten things to do this weekend</a></section>
 <div id="comments" class="comments-area"><h2>3 comments</h2><p>Reply from Bob: interesting piece.</p></div>
 <div class="cookie-notice">Cookies help us deliver our services. Learn more.</div></body></html>""",
+        # No semantic hints at all: generated class names, furniture written in whole sentences.
+        f"""<body><div class="c1"><a href="/">Front page</a> | <a href="/news">News</a> | <a href="/opinion">Opinion</a></div>
+<div class="c2"><p>We and our partners store and access information on your device to personalise content.</p>
+<a href="/ok">Agree and continue</a></div><div class="c3"><div class="c4"><h1>{title}</h1>{body}</div>
+<div class="c5"><p>More from this section</p><p><a href="/d">The council has published its plans for the new
+town square after months of consultation with residents.</a></p><p><a href="/e">Police appeal for witnesses
+after a collision on the ring road on Tuesday evening.</a></p></div>
+<div class="c6"><p>Reader comments (2)</p><p>Jo, Leeds: I have lived here for thirty years and nothing ever
+changes, whatever they promise before an election.</p><p>Sam: Good to see this reported at last.</p></div></div>
+<div class="c7"><p>© Daily Test 2024</p></div></body></html>""",
     ]
     return (head + layouts[template % len(layouts)]).encode()
 

@@ -69,6 +69,7 @@ def extract_page(html: bytes | str, *, url: str = "") -> Page:
         url=url or None,
         with_metadata=True,
         include_comments=False,
+        favor_precision=True,  # leaves out more furniture (consent text, reader comments) on unhinted layouts
         prune_xpath=_PRUNE,
         config=_CONFIG.setdefault("config", _config()),
     )

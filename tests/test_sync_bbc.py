@@ -1,4 +1,4 @@
-"""A slice of the BBC corpus served as a news site (pages in three layouts, a sitemap, a feed and a
+"""A slice of the BBC corpus served as a news site (pages in four layouts, a sitemap, a feed and a
 WordPress-style listing), changed between syncs. Skipped when ../shared/data/bbc is absent."""
 
 from __future__ import annotations
