@@ -31,7 +31,7 @@ def freshness(index: Index, *, interval_minutes: float, now: datetime | None = N
     limit = timedelta(minutes=interval_minutes * STALE_AFTER_INTERVALS)
 
     def is_stale(source: dict[str, Any]) -> bool:
-        since = source["last_success"] or source["added"]
+        since = source["last_success"] or source["registered"]
         return interval_minutes > 0 and now - datetime.fromisoformat(since) > limit
 
     return {

@@ -64,6 +64,8 @@ def test_add_list_sync_and_remove_a_source(
         2,
         None,
     )
+    assert (listed["added"], listed["updated"], listed["deleted"]) == (2, 0, 0)  # its last sync
+    assert listed["registered"] <= listed["last_sync"] == listed["last_success"]
 
     code, out, _ = run(capsys, "sync", "--index", index)
     assert code == 0 and "0 added, 0 updated, 0 deleted, 2 unchanged, 0 failed" in out

@@ -53,11 +53,12 @@ class WebSources:
             " (SELECT count(DISTINCT i.article_id) FROM source_items i JOIN articles a ON a.id = i.article_id"
             "  WHERE i.source_url = s.url) FROM sources s ORDER BY s.added, s.url"
         ).fetchall()
-        keys = ("url", "kind", "added", "last_sync", "last_success", "last_error")
+        keys = ("url", "kind", "registered", "last_sync", "last_success", "last_error")
         found = []
         for row in rows:
             record: dict[str, Any] = dict(zip(keys, row[:6], strict=True))
-            record.update(json.loads(row[6] or "{}"))
+            # What the last sync did: added, updated, deleted.
+            record.update({"added": 0, "updated": 0, "deleted": 0} | json.loads(row[6] or "{}"))
             record["articles"] = row[7]
             found.append(record)
         return found
