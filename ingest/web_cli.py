@@ -11,8 +11,12 @@ from typing import Any
 
 
 def _index_flag(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
         "--index", type=Path, help="index folder (default: data/index, env NEWSROOM_INDEX_DIR)"
+    )
+    where.add_argument(
+        "--chroma-url", help="a Chroma server instead of the embedded one, e.g. http://127.0.0.1:8000"
     )
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
@@ -115,7 +119,7 @@ def _run(args: argparse.Namespace, work: Any, show: Any) -> int:
     from core.settings import settings_with
 
     try:
-        settings = settings_with(index_dir=args.index)
+        settings = settings_with(index_dir=args.index, chroma_url=args.chroma_url)
         logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
         from vectorstore import open_index
 
