@@ -312,7 +312,8 @@ def _compose(
         where = ", ".join(
             x for x in (cited.title or cited.article_id, cited.source, cited.published[:10]) if x
         )
-        lines.append(f"{' '.join(cited.quote.split())} ({first['canonical']}; {where}) [{cited.n}]")
+        also = f"; also reported by {len(copies)} other article{'s' * (len(copies) > 1)}" if copies else ""
+        lines.append(f"{' '.join(cited.quote.split())} ({first['canonical']}; {where}{also}) [{cited.n}]")
     if not citations:
         return None
     return Answer(

@@ -103,6 +103,7 @@ def test_a_copy_of_the_same_words_is_listed_as_also_reported_by(assistant: Assis
         "Gordon Brown, the chancellor, insisted that public spending was under control."
     ]
     assert "budget-2004-copy" in answer.citations[0].also_in
+    assert "also reported by 1 other article) [1]" in answer.answer
 
 
 def test_name_forms_match_the_person_never_another_with_the_surname(assistant: Assistant):
