@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from assistant.places import place_kind, places_in
 from assistant.question import Question
 from core.tokenize import tokenize
 
@@ -65,6 +66,18 @@ _X_STOP = frozenset(
     "stood fled".split()
 )
 _WH_X = re.compile(r"\b(?:which|what)\s+((?:[a-z][\w\-]*\s+){0,3}[a-z][\w\-]*)", re.I)
+_HOW_MANY_X = re.compile(r"\bhow\s+(?:many|much)\s+((?:[a-z][\w\-]*\s+){0,3}[a-z][\w\-]*)", re.I)
+# Counts that say only the order of magnitude ("Millions of …", "one of these"): an answer to "how
+# many" that gives no more is weaker than one with a figure ("2 million").
+_VAGUE_COUNT = frozenset(
+    "one dozen dozens hundred hundreds thousand thousands million millions billion billions trillion "
+    "trillions half percent".split()
+)
+# What a sentence gains beyond :func:`full_fit` for the strongest kind of piece: a figure followed by the
+# thing counted ("187 minutes" for "How many minutes …"), a place of the kind asked ("California" for
+# "Which state …").
+UNIT_BONUS = 0.15
+PLACE_BONUS = 0.1
 
 
 @dataclass(frozen=True)
@@ -106,6 +119,21 @@ def _category(text: str) -> tuple[str, ...]:
             break
         words.append(word)
     return tuple(w for w in words if tokenize(w))
+
+
+@lru_cache(maxsize=1024)
+def _unit(text: str) -> frozenset[str]:
+    """The stem of the noun "how many X" counts ("minute"; "swing" in "how many baby swings and …")."""
+    asking = text.rstrip().rsplit(". ", 1)[-1]
+    match = _HOW_MANY_X.search(asking)
+    if not match:
+        return frozenset()
+    words = []
+    for word in match.group(1).lower().split():
+        if word in _X_STOP or word in {"and", "or"}:
+            break
+        words.append(word)
+    return frozenset(tokenize(words[-1])) if words else frozenset()
 
 
 @lru_cache(maxsize=4096)
@@ -217,13 +245,14 @@ def full_fit(question: Question) -> float:
 def fit(question: Question, text: str) -> float:
     """How a sentence's score changes for what it adds: a new date or number (when, how many) ±0.15; a
     new name for who/where ±0.1; for "which X" +0.05 for a new name, -0.1 for calling X only by its kind
-    (the answer to "which X" may be a common noun, so a missing name alone costs nothing)."""
+    (the answer to "which X" may be a common noun, so a missing name alone costs nothing). The strength
+    of the match moves it further (:func:`strength`)."""
     wanted = want(question)
     if not wanted.kind:
         return 0.0
     gain = full_fit(question)
     if gives(question, text, wanted):
-        return gain
+        return gain + strength(question, text, wanted)
     if question.kind == "what":
         return -0.1 if names_by_kind(question, text, wanted) else 0.0
     return -gain
@@ -242,3 +271,39 @@ def echoes(question: Question, text: str, wanted: Want | None = None) -> bool:
     """The sentence matches the question without answering it on its own: it lacks the wanted piece
     or opens by referring back."""
     return lacks(question, text, wanted) or refers_back(text)
+
+
+def strength(question: Question, text: str, wanted: Want | None = None) -> float:
+    """How much better than a bare piece of the wanted kind ``text``'s piece fits (a sentence that gives
+    one): for "how many X", a figure followed by X +:data:`UNIT_BONUS`, only orders of magnitude
+    ("Millions of …") cancel the gain; for "which country/state", a country or state the question does not
+    name +:data:`PLACE_BONUS`."""
+    wanted = wanted or want(question)
+    if wanted.kind == "number":
+        return _count_strength(question.text, text, full_fit(question))
+    kind = place_kind(wanted.category) if wanted.kind == "name" else None
+    if kind is not None:
+        asked = _question_stems(question.text)
+        if any(not set(tokenize(p)) <= asked for p in places_in(text, kind)):
+            return PLACE_BONUS
+    return 0.0
+
+
+@lru_cache(maxsize=8192)
+def _count_strength(question_text: str, text: str, gain: float) -> float:
+    unit = _unit(question_text)
+    undated = DATE.sub(" ", text)
+    figures = vague = 0
+    for match in NUMBER.finditer(undated):
+        piece = match.group(0)
+        if not re.search(r"\d", piece):
+            vague += piece.lower() in _VAGUE_COUNT
+            figures += piece.lower() not in _VAGUE_COUNT
+            continue
+        if piece.strip(".,%") in question_text:
+            continue
+        figures += 1
+        following = tokenize(" ".join(undated[match.end() :].split()[:3]))
+        if unit and unit & set(following):
+            return UNIT_BONUS
+    return -gain if vague and not figures else 0.0

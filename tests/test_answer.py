@@ -247,3 +247,36 @@ def test_the_first_word_of_each_sentence_of_a_question_is_not_taken_for_a_name()
     terms = named_terms("Meta announced layoffs this week. Approximately how many employees were affected?")
     assert "approxim" not in terms and "meta" not in terms
     assert named_terms("Crews worked all week. How many homes in Brazil got power back?") == {"brazil"}
+
+
+def test_how_many_prefers_a_figure_of_the_thing_counted_to_an_order_of_magnitude():
+    from tests.passages import passage
+
+    magnitude = "Millions of baby swings that pose a risk to infants have been recalled, the agency said."
+    figure = "The recall affects 2 million baby swings after reports of infant injuries, the agency said."
+    result = ask(
+        "Approximately how many baby swings were recalled due to reports of infant injuries?",
+        passages=[passage(magnitude, "recall", "r1"), passage(figure, "recall2", "r2")],
+    )
+    # "Millions of …" echoes the question best, but only "2 million swings" counts what is asked.
+    assert result.answer.startswith("The recall affects 2 million baby swings")
+    assert "Millions of" not in result.answer
+
+
+def test_which_state_prefers_the_sentence_that_names_a_state():
+    from tests.passages import passage
+
+    text = (
+        "Lawmaker Phil Ting said legalizing jaywalking would end unfair tickets. "
+        "Jaywalking is being legalized in California, the release said."
+    )
+    result = ask("Which state is legalizing jaywalking?", passages=[passage(text, "walk", "w1")])
+    assert result.answer.startswith("Jaywalking is being legalized in California")
+    # A country or state the question already names is no answer to it.
+    from assistant.answer_type import strength, want
+
+    question = analyze("Which state followed California in legalizing jaywalking?")
+    assert strength(question, "Officials in California agreed.", want(question)) == 0.0
+    assert strength(question, "Officials in Nevada agreed.", want(question)) > 0.0
+    country = analyze("Giorgia Meloni became which country's new prime minister?")
+    assert strength(country, "She is Italy's first female prime minister.", want(country)) > 0.0
