@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import shutil
 import threading
 import time
@@ -172,11 +173,13 @@ def test_the_chat_answers_with_a_highlighted_source(
 
     chat.get_by_role("button", name="Like").last.click()
     deadline = time.monotonic() + 10
-    while not feedback_path.exists() and time.monotonic() < deadline:
+    while not (feedback_path.exists() and feedback_path.read_text(encoding="utf-8").endswith("\n")):
+        assert time.monotonic() < deadline, "no feedback recorded"
         time.sleep(0.1)
     record = json.loads(feedback_path.read_text(encoding="utf-8").splitlines()[-1])
     assert record["rating"] == "up" and record["question"] == "What did Nduhungirehe say?"
     assert QUOTE in record["answer"] and record["citations"]
+    assert record["thread_id"] and record["answer_index"] == 1  # the answer, in the thread it belongs to
 
     # A follow-up uses the conversation.
     ask(page, "#na-question textarea", "Where did he say it?")
@@ -256,9 +259,55 @@ def test_uploading_an_article_after_unlocking_with_the_admin_token(
         files.locator("input[type=file]").set_input_files(str(story))
         files.get_by_text("harbour-ferry.txt").first.wait_for()
         page.locator("#na-ingest").click()
-        page.get_by_text("Indexed", exact=False).first.wait_for()
-        sync_api.expect(page.get_by_text("Indexed", exact=False).first).to_contain_text("1 articles")
+        # The upload's own result line, not the counts above it (which also say "indexed").
+        result = page.get_by_text(re.compile(r"^Indexed \d+ articles from \d+ files"))
+        result.first.wait_for()
+        sync_api.expect(result.first).to_contain_text("Indexed 1 articles from 1 files")
         found = page.request.get(
             f"{url}/api/articles/harbour-ferry", headers={"Authorization": "Bearer api-9"}
         )
         assert found.status == 200
+
+
+def test_a_conversation_is_kept_reopened_and_shared(browser: Any, page: Any, app_url: str) -> None:
+    page.goto(f"{app_url}/")
+    ask(page, "#na-question textarea", "What did Nduhungirehe say?")
+    chat = page.locator("#na-chat")
+    chat.get_by_text(QUOTE, exact=False).first.wait_for()
+    listing = page.locator("#na-threads")
+    sync_api.expect(listing).to_contain_text("What did Nduhungirehe say?")  # listed once stored
+
+    page.reload()
+    sync_api.expect(chat.locator(".na-answer")).to_have_count(0)
+    listing.get_by_text("What did Nduhungirehe say?").first.click()
+    sync_api.expect(chat.locator(".na-answer").first).to_contain_text(QUOTE)
+    sync_api.expect(page.locator("#na-sources mark").first).to_contain_text(QUOTE)
+
+    page.locator("#na-thread-share").click()
+    link = page.locator("#na-thread-link a").first
+    link.wait_for()
+    shared_url = link.get_attribute("href")
+    assert shared_url and shared_url.startswith(f"{app_url}/share/")
+
+    # Someone else: no login, no cookie of this browser. Sees the shared page, never the owner's list.
+    stranger = browser.new_context()
+    stranger.set_default_timeout(TIMEOUT_MS)
+    try:
+        shared = stranger.new_page()
+        shared.goto(shared_url)
+        sync_api.expect(shared.locator(".answer").first).to_contain_text(QUOTE)
+        sync_api.expect(shared.locator(".source mark").first).to_contain_text(QUOTE)
+        sync_api.expect(shared.locator(".source").first).to_contain_text(
+            "Rwanda Engages in Initial Discussions"
+        )
+
+        own = stranger.new_page()
+        own.goto(f"{app_url}/")
+        ask(own, "#na-question textarea", "Who revoked visas for South Sudanese nationals?")
+        sync_api.expect(own.locator("#na-threads")).to_contain_text("Who revoked visas")
+        sync_api.expect(own.locator("#na-threads")).not_to_contain_text("What did Nduhungirehe say?")
+    finally:
+        stranger.close()
+    page.reload()
+    sync_api.expect(listing).to_contain_text("What did Nduhungirehe say?")
+    sync_api.expect(listing).not_to_contain_text("Who revoked visas")

@@ -164,3 +164,71 @@ def test_the_chat_keeps_the_latest_turns_and_renumbers_their_answers():
     assert [m["content"] for m in kept] == ["6", "7", "8", "9"]
     assert answers == {1: "b", 3: "c"}  # answers are keyed by their message's position
     assert latest_turns(history[:3], {1: "a"}, Settings(max_history_turns=4)) == (history[:3], {1: "a"})
+
+
+def _speaker_answer() -> Answer:
+    """Two items as speaker answers write them: quote, (who; title, source, date), [n]."""
+    first = citation(quote=f"“We will {EVIL} act,” said Ana Ruiz.", also_in=())
+    first = citation(
+        quote=first.quote,
+        passage=f"Intro. {first.quote} Outro.",
+        end=first.start + len(first.quote),
+        also_in=(),
+    )
+    second = citation(
+        n=2,
+        article_id="a2",
+        quote="Ruiz said the plan (the budget)  was\nready.",
+        passage="Ruiz said the plan (the budget)  was\nready.",
+    )
+    lines = [
+        f"“We will {EVIL} act,” said Ana Ruiz. (Ana Ruiz; Title {EVIL}, Wire <b>, 2025-05-04) [1]",
+        "Ruiz said the plan (the budget) was ready. (Ana Ruiz (minister); Budget (day), Wire <b>, 2025-05-01; also reported by 2 other articles) [2]",
+    ]
+    return Answer(answer="\n".join(lines), refused=False, citations=(first, second))
+
+
+def test_a_speaker_answer_is_a_list_of_its_items_everywhere_and_stays_escaped():
+    answer = _speaker_answer()
+    message = render.answer_message(answer)["content"]
+    assert message.startswith('<div class="na-answer"><ul class="na-items"><li>')
+    assert message.count("<li>") == 2 and "<script>" not in message and "<b>" not in message
+    assert (
+        '<span class="na-who">(Ana Ruiz (minister); Budget (day), Wire &lt;b&gt;, 2025-05-01; also' in message
+    )
+    assert message.count("</span> [1]</li>") == 1 and message.count("</span> [2]</li>") == 1
+    # Read back for a follow-up: exactly the answer's lines.
+    plain = render.plain_history(
+        [render.question_message("What did Ana Ruiz say?"), {"role": "assistant", "content": message}]
+    )
+    assert plain[1]["content"] == answer.answer
+
+    panel = render.sources_panel(answer, describe)
+    assert panel.count('<div class="na-who">') == 2 and "<script>" not in panel
+    assert (
+        f'<div class="na-who">Ana Ruiz; Title {render.esc(EVIL)}, Wire &lt;b&gt;, 2025-05-04</div>' in panel
+    )
+    compact = render.compact_sources(answer, describe)
+    assert compact.count('<span class="na-who">') == 2 and "<script>" not in compact
+
+
+def test_a_speaker_answer_streams_in_as_a_growing_list():
+    answer = _speaker_answer()
+    partial = render.stream_steps(answer.answer, 8)[-2]
+    shown = render.answer_message(answer, partial)["content"]
+    assert '<ul class="na-items">' in shown and "<script>" not in shown
+    assert shown.count("<li>") == partial.count("\n") + 1  # the line still coming is shown as written
+
+
+def test_other_answers_are_not_lists():
+    one_line = Answer(answer="The minister said “yes” & left. [1]", refused=False, citations=(citation(),))
+    assert "<ul" not in render.answer_message(one_line)["content"]
+    unmarked = Answer(
+        answer="First line. [1]\nSecond line without a marker.", refused=False, citations=(citation(),)
+    )
+    assert "<ul" not in render.answer_message(unmarked)["content"]
+    refused = Answer(answer="No. [1]\nStill no. [1]", refused=True, citations=(citation(),))
+    assert "<ul" not in render.answer_message(refused)["content"]
+    assert render.speaker_items(one_line) == {} and 'class="na-who"' not in render.sources_panel(
+        one_line, describe
+    )

@@ -1,5 +1,8 @@
 """The chat's and the widget's shared event handlers: ask (streamed), feedback, show an answer's sources.
 
+Each answer is stored in its owner's thread as it is given (``web.chat_threads``); the turns kept for the
+chat carry the thread's id and the answer's number in it, and feedback records both.
+
 Everything a browser (or a script posting to ``/gradio_api/call/...``) sends is made valid Unicode and
 bounded here (``web.limits``): the question's length, the number of turns kept (the latest), each turn's
 size. A request over a limit gets a short notice, never an echo of what it sent.
@@ -18,6 +21,7 @@ from core.errors import EmptyIndex, NewsroomError
 from core.text import valid_text, valid_value
 from core.types import Answer
 from web import render
+from web.chat_threads import ChatThreads
 from web.limits import check_turn_sizes, latest_turns
 from web.service import ChatService, make_filters
 
@@ -33,8 +37,11 @@ Turns = dict[int, dict[str, Any]]
 class Conversation:
     """The event handlers both UIs share: ask (streamed), feedback, pick an answer's sources."""
 
-    def __init__(self, service: ChatService, *, ui: str, compact: bool) -> None:
+    def __init__(
+        self, service: ChatService, *, ui: str, compact: bool, threads: ChatThreads | None = None
+    ) -> None:
         self.service = service
+        self.threads = threads
         self.ui = ui
         self.compact = compact  # the widget lists sources under each answer instead of in a panel
 
@@ -54,8 +61,12 @@ class Conversation:
         published_from: str | None,
         published_to: str | None,
         turns: Turns | None,
+        *,
+        owner: str | None = None,
+        thread_id: str | None = None,
     ) -> Iterator[tuple[str, History, str, Turns]]:
-        """Yields (question box, conversation, sources panel, turns) as the answer streams in."""
+        """Yields (question box, conversation, sources panel, turns) as the answer streams in; the answer
+        is stored in ``owner``'s thread ``thread_id`` (a new thread when None)."""
         settings = self.service.settings
         question = valid_text(question or "").strip()
         turns = dict(turns or {})
@@ -107,9 +118,26 @@ class Conversation:
                 yield "", [*asked, render.answer_message(answer, partial)], panel, turns
                 time.sleep(STREAM_DELAY_S)
         extra = render.compact_sources(answer, self.service.describe) if self.compact else ""
-        turns[len(asked)] = {"question": question, "answer": answer}
+        turns[len(asked)] = {
+            "question": question,
+            "answer": answer,
+            **self._kept(owner, thread_id, question, answer),
+        }
         panel = render.sources_panel(answer, self.service.describe)
         yield "", [*asked, render.answer_message(answer, extra=extra)], panel, turns
+
+    def _kept(
+        self, owner: str | None, thread_id: str | None, question: str, answer: Answer
+    ) -> dict[str, Any]:
+        """Store the answer in its thread: {"thread_id", "n"}, or {} when not kept (no owner, store failing)."""
+        if self.threads is None or owner is None:
+            return {}
+        try:
+            kept, n = self.threads.record(owner, thread_id, question, answer)
+        except Exception:  # the answer is shown all the same; only keeping it failed
+            log.exception("storing the answer in its thread failed")
+            return {}
+        return {"thread_id": kept, "n": n}
 
     def show_sources(self, turns: Turns | None, event: gr.SelectData) -> str:
         """Clicking an answer shows its sources in the panel."""
@@ -131,6 +159,8 @@ class Conversation:
             {
                 "ui": self.ui,
                 "rating": rating,
+                "thread_id": turn.get("thread_id"),
+                "answer_index": turn.get("n"),
                 "question": turn["question"],
                 "answer": answer.answer,
                 "refused": answer.refused,

@@ -55,6 +55,7 @@ def create_app(service: ChatService) -> FastAPI:
     import gradio as gr
 
     from web import api, mcp_mount, metrics, openai_compat, render, stream, threads, ui
+    from web.thread_context import OwnerCookie
     from web.threads_store import ThreadStore
 
     settings = service.settings
@@ -70,7 +71,8 @@ def create_app(service: ChatService) -> FastAPI:
     app.state.ask_limiter = anyio.CapacityLimiter(settings.web_concurrency)
     api.install(app)
     stream.install(app)
-    threads.install(app, ThreadStore(settings.threads_path or settings.index_dir / "threads.sqlite3"))
+    thread_store = ThreadStore(settings.threads_path or settings.index_dir / "threads.sqlite3")
+    threads.install(app, thread_store)
     openai_compat.install(app)
     mcp_mount.install(app, service)
     metrics.install(app, api.require_token)
@@ -103,6 +105,7 @@ def create_app(service: ChatService) -> FastAPI:
         allow_methods=["GET", "POST", "OPTIONS"],
         allow_headers=["*"],
     )
+    app.add_middleware(OwnerCookie, root_path=settings.root_path)  # the UIs' anonymous thread owners
     app.add_middleware(SecurityHeaders, allowed_origins=settings.allowed_origins)
     app.add_middleware(RequestLog)  # outermost: every response, refusals included, carries its id
 
@@ -119,7 +122,7 @@ def create_app(service: ChatService) -> FastAPI:
         "max_file_size": f"{int(settings.max_file_mb)}mb",
         "theme": gr.themes.Default(),
     }
-    widget = ui.build_widget(service).queue(default_concurrency_limit=settings.web_concurrency)
+    widget = ui.build_widget(service, thread_store).queue(default_concurrency_limit=settings.web_concurrency)
     gr.mount_gradio_app(
         app,
         widget,
@@ -127,7 +130,9 @@ def create_app(service: ChatService) -> FastAPI:
         root_path=f"{settings.root_path}{WIDGET_PATH}",
         **common,
     )
-    chat = ui.build_chat(service, tickets).queue(default_concurrency_limit=settings.web_concurrency)
+    chat = ui.build_chat(service, tickets, thread_store).queue(
+        default_concurrency_limit=settings.web_concurrency
+    )
     auth = None
     if settings.ui_user and settings.ui_password is not None:
         auth = (settings.ui_user, settings.ui_password.get_secret_value())

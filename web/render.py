@@ -6,6 +6,9 @@ Highlights are built by escaping the passage around the quote and wrapping the e
 Chat messages carry their text inside ``<div class="na-…">`` blocks: the chat's Markdown renderer leaves
 the inside of an HTML block alone, so the escaped text shows as it was written. ``plain_history``
 turns such messages back into the plain text the assistant reads for follow-ups.
+
+A speaker answer ("What did X say?") arrives as one line an item — the quote, "(who; where, when)", its
+[n] — and is shown as a list; the sources name the same speaker, place and date on each card.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ _BLOCK = re.compile(
 )
 _TAGS = re.compile(r"<[^>]+>")
 QUOTE_PREVIEW_CHARS = 180
+_ENDS_WITH_MARKER = re.compile(r"\[\d+\]$")
 
 CSS = """
 .na-answer { line-height: 1.5; }
@@ -42,6 +46,8 @@ CSS = """
   white-space: pre-wrap; }
 .na-cite mark, .na-wsources mark { background: #fff3a3; color: inherit; padding: 0 .1em; }
 .na-also { font-size: .85em; }
+.na-items { margin: 0; padding-left: 1.2em; } .na-items li { margin: .35em 0; }
+.na-who { font-size: .9em; color: var(--body-text-color-subdued); }
 .na-wsources { font-size: .8em; margin-top: .5em; border-top: 1px solid var(--border-color-primary);
   padding-top: .3em; color: var(--body-text-color-subdued); }
 .na-wsources ol { margin: 0; padding-left: 1.4em; }
@@ -97,6 +103,49 @@ def _also_in(citation: Citation, describe: Describe) -> str:
     return f'<div class="na-also">Also reported by:<ul>{"".join(items)}</ul></div>'
 
 
+def is_item_list(text: str) -> bool:
+    """A speaker answer: more than one line, each ending with its [n]."""
+    lines = [line for line in text.split("\n") if line.strip()]
+    return len(lines) > 1 and all(_ENDS_WITH_MARKER.search(line.rstrip()) for line in lines)
+
+
+def speaker_items(answer: Answer) -> dict[int, tuple[str, str]]:
+    """A speaker answer's items by citation number: (quote, who/where/when); {} for any other answer."""
+    if answer.refused or not is_item_list(answer.answer):
+        return {}
+    by_n = {c.n: " ".join(c.quote.split()) for c in answer.citations}
+    items: dict[int, tuple[str, str]] = {}
+    for line in answer.answer.split("\n"):
+        line = line.strip()
+        marker = _ENDS_WITH_MARKER.search(line)
+        n = int(marker.group()[1:-1]) if marker else 0
+        quote = by_n.get(n)
+        head = line[: marker.start()] if marker else ""
+        if quote and head.startswith(f"{quote} (") and head.endswith(") "):
+            items[n] = (quote, head[len(quote) + 2 : -2])
+    return items
+
+
+def _item_html(line: str, items: Mapping[int, tuple[str, str]]) -> str:
+    for n, (quote, who) in items.items():
+        if line == f"{quote} ({who}) [{n}]":
+            return (
+                f'<li><span class="na-quote">{esc(quote)}</span> '
+                f'<span class="na-who">({esc(who)})</span> [{n}]</li>'
+            )
+    return f"<li>{esc(line)}</li>"  # still streaming in, or not one of the items: as written
+
+
+def answer_html(answer: Answer, text: str | None = None) -> str:
+    """The answer's text, escaped: a speaker answer as a list of its items (``text``: shown so far)."""
+    shown = answer.answer if text is None else text
+    items = speaker_items(answer)
+    if not items:
+        return esc(shown)
+    lines = [line.strip() for line in shown.split("\n") if line.strip()]
+    return f'<ul class="na-items">{"".join(_item_html(line, items) for line in lines)}</ul>'
+
+
 def sources_panel(answer: Answer | None, describe: Describe) -> str:
     """The side panel: every citation with its passage, the quote highlighted."""
     if answer is None:
@@ -106,12 +155,14 @@ def sources_panel(answer: Answer | None, describe: Describe) -> str:
         body = '<p class="na-empty">No passage in the articles is close to this question.</p>'
         return f'<div class="na-sources"><h3>{heading}</h3>{body}</div>'
     cards = []
+    items = speaker_items(answer)
     for c in answer.citations:
         link = _link(c.url, "Open article")
         meta = [f"article <code>{esc(c.article_id)}</code>"] + ([link] if link else [])
         cards.append(
             f'<details class="na-cite" id="na-cite-{c.n}">'
             f'<summary><span class="na-n">[{c.n}]</span>{byline(c.title, c.source, c.published, c.article_id)}</summary>'
+            f"{_who(items, c.n, 'div')}"
             f'<div class="na-meta">{" · ".join(meta)}</div>'
             f"<blockquote>{highlighted_passage(c)}</blockquote>"
             f"{_also_in(c, describe)}</details>"
@@ -119,11 +170,21 @@ def sources_panel(answer: Answer | None, describe: Describe) -> str:
     return f'<div class="na-sources"><h3>{heading}</h3>{"".join(cards)}</div>'
 
 
+def _who(items: Mapping[int, tuple[str, str]], n: int, layout: str) -> str:
+    """A speaker item's who/where/when on its source (nothing for other answers)."""
+    if n not in items:
+        return ""
+    if layout == "div":
+        return f'<div class="na-who">{esc(items[n][1])}</div>'
+    return f'<br><span class="na-who">{esc(items[n][1])}</span>'
+
+
 def compact_sources(answer: Answer, describe: Describe) -> str:
     """The widget's source list under an answer: one line a citation, the quote shortened."""
     if not answer.citations:
         return ""
     items = []
+    speakers = speaker_items(answer)
     for c in answer.citations:
         quote = " ".join(c.quote.split())
         if len(quote) > QUOTE_PREVIEW_CHARS:
@@ -138,7 +199,7 @@ def compact_sources(answer: Answer, describe: Describe) -> str:
             names = ", ".join(esc(r.source or r.title or r.id) for r in describe(c.also_in))
             also = f" · also reported by {names}"
         items.append(
-            f'<li value="{c.n}">{title}{" · " + extra if extra else ""}{also}<br><mark>{esc(quote)}</mark></li>'
+            f'<li value="{c.n}">{title}{" · " + extra if extra else ""}{also}{_who(speakers, c.n, "br")}<br><mark>{esc(quote)}</mark></li>'
         )
     label = "Related passages" if answer.refused else "Sources"
     return f'<div class="na-wsources">{label}:<ol>{"".join(items)}</ol></div>'
@@ -152,8 +213,10 @@ def question_message(question: str) -> dict[str, Any]:
 def answer_message(answer: Answer, text: str | None = None, extra: str = "") -> dict[str, Any]:
     """The answer as a chat message; ``text`` is a partial answer while it streams in."""
     kind = "refusal" if answer.refused else "answer"
-    shown = answer.answer if text is None else text
-    return {"role": "assistant", "content": f'<div class="na-{kind}">{esc(shown)}</div>{extra}'}
+    return {
+        "role": "assistant",
+        "content": f'<div class="na-{kind}">{answer_html(answer, text)}</div>{extra}',
+    }
 
 
 def partial_message(text: str) -> dict[str, Any]:
@@ -197,7 +260,8 @@ def _plain(content: object) -> tuple[str, str | None]:
     match = _BLOCK.match(text)
     if match is None:
         return text.strip(), None
-    return html.unescape(_TAGS.sub("", match.group("body"))).strip(), match.group("kind")
+    body = match.group("body").replace("</li>", "\n")  # a list's items: one line each, as answered
+    return html.unescape(_TAGS.sub("", body)).strip(), match.group("kind")
 
 
 def plain_history(history: Sequence[Mapping[str, Any]] | None) -> list[dict[str, str]]:

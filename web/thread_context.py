@@ -74,3 +74,59 @@ async def open_thread(
     stored = await anyio.to_thread.run_sync(store.history, thread_id, owner)  # 404 if not the owner's
     latest = request.app.state.service.settings.max_history_turns  # a long thread: its latest turns
     return ThreadTurn(store, owner, thread_id), history or stored[len(stored) - latest :]
+
+
+API_PREFIXES = ("/api", "/v1", "/mcp", "/metrics", "/share", "/docs", "/openapi.json", "/static")
+
+
+class OwnerCookie:
+    """Gives a browser that opens the chat or the widget its ``newsroom_owner`` cookie (pure ASGI, so
+    streamed responses pass untouched): its threads are its own across reloads, in the UI and over
+    ``/api/threads``. API calls are left alone (``owner_of`` sets the cookie there when threads are used)."""
+
+    def __init__(self, app: Any, root_path: str = "") -> None:
+        self.app = app
+        self.root_path = root_path.rstrip("/")
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        if self.root_path and path.startswith(self.root_path):
+            path = path[len(self.root_path) :]
+        if path.startswith(API_PREFIXES) or SANE_COOKIE.fullmatch(_cookie(scope)):
+            await self.app(scope, receive, send)
+            return
+        made = Response()
+        made.set_cookie(
+            OWNER_COOKIE,
+            secrets.token_urlsafe(24),
+            max_age=400 * 86400,
+            path=f"{self.root_path}/",
+            httponly=True,
+            samesite="lax",
+        )
+        header = next(v for k, v in made.raw_headers if k == b"set-cookie")
+
+        async def send_with_cookie(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), (b"set-cookie", header)]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+
+def _cookie(scope: Any) -> str:
+    from http.cookies import SimpleCookie
+
+    for key, value in scope.get("headers", []):
+        if key == b"cookie":
+            jar: SimpleCookie = SimpleCookie()
+            try:
+                jar.load(value.decode("latin-1"))
+            except Exception:  # a malformed header: treated as no cookie
+                return ""
+            if OWNER_COOKIE in jar:
+                return jar[OWNER_COOKIE].value
+    return ""

@@ -20,10 +20,12 @@ import gradio as gr
 
 from core.errors import EmptyIndex
 from ingest import SUPPORTED
-from web import render
+from web import chat_sidebar, render
+from web.chat_threads import ChatThreads, ui_owner
 from web.conversation import Conversation, History, Turns
 from web.security import token_matches
 from web.service import ChatService
+from web.threads_store import ThreadStore
 from web.uploads import (
     ARTICLE_TYPES,
     TICKET_COOKIE,
@@ -124,11 +126,14 @@ def _ingest_upload(
     return "\n".join(lines)
 
 
-def build_chat(service: ChatService, tickets: UploadTickets) -> gr.Blocks:
-    chat = Conversation(service, ui="chat", compact=False)
+def build_chat(service: ChatService, tickets: UploadTickets, store: ThreadStore) -> gr.Blocks:
+    threads = ChatThreads(store)
+    chat = Conversation(service, ui="chat", compact=False, threads=threads)
     policy = upload_policy(service.settings)
     with gr.Blocks(title="Newsroom assistant", analytics_enabled=False) as demo:
         turns = gr.State({})
+        thread = gr.State(None)  # the id of the thread this conversation is stored in
+        bar = chat_sidebar.build()
         gr.Markdown(
             "## Newsroom assistant\nAnswers only from the newsroom's own articles; every sentence cites "
             "the passage it comes from. Click an answer to see its sources."
@@ -187,11 +192,39 @@ def build_chat(service: ChatService, tickets: UploadTickets) -> gr.Blocks:
                     ingest_button = gr.Button("Ingest", interactive=policy.allowed, elem_id="na-ingest")
                     ingest_result = gr.Markdown()
 
-        ask_inputs = [box, chatbot, sources, published_from, published_to, turns]
-        ask_outputs = [box, chatbot, panel, turns]
-        box.submit(chat.respond, ask_inputs, ask_outputs, api_name="chat", concurrency_id="ask")
-        send.click(
-            chat.respond,
+        def respond(
+            question: str,
+            history: History | None,
+            sources_: list[str] | None,
+            published_from_: str | None,
+            published_to_: str | None,
+            turns_: Turns | None,
+            thread_id: str | None,
+            request: gr.Request,
+        ) -> Iterator[tuple[str, History, str, Turns, str | None]]:
+            for box_value, messages, panel_html, updated in chat.respond(
+                question,
+                history,
+                sources_,
+                published_from_,
+                published_to_,
+                turns_,
+                owner=ui_owner(request),
+                thread_id=thread_id,
+            ):
+                yield (
+                    box_value,
+                    messages,
+                    panel_html,
+                    updated,
+                    chat_sidebar.current_thread(updated, thread_id),
+                )
+
+        ask_inputs = [box, chatbot, sources, published_from, published_to, turns, thread]
+        ask_outputs = [box, chatbot, panel, turns, thread]
+        asked = box.submit(respond, ask_inputs, ask_outputs, api_name="chat", concurrency_id="ask")
+        clicked = send.click(
+            respond,
             ask_inputs,
             ask_outputs,
             api_name="chat_button",
@@ -199,17 +232,27 @@ def build_chat(service: ChatService, tickets: UploadTickets) -> gr.Blocks:
             concurrency_id="ask",
         )
         new_chat.click(
-            lambda: ("", [], render.sources_panel(None, service.describe), {}),
+            lambda: ("", [], render.sources_panel(None, service.describe), {}, None, gr.update(value=None)),
             None,
-            [box, chatbot, panel, turns],
+            [box, chatbot, panel, turns, thread, bar.listing],
             api_name="new_chat",
             queue=False,
         )
+        chat_sidebar.wire(
+            bar, threads, service, [asked, clicked], chatbot=chatbot, turns=turns, thread=thread, panel=panel
+        )
+        demo.load(
+            chat_sidebar.lister(threads),
+            [thread],
+            [bar.listing],
+            api_name="threads",
+            api_visibility="private",
+        )
         chatbot.like(chat.feedback, [turns], None, api_name="feedback", api_visibility="private")
         chatbot.clear(
-            lambda: (render.sources_panel(None, service.describe), {}),
+            lambda: (render.sources_panel(None, service.describe), {}, None),
             None,
-            [panel, turns],
+            [panel, turns, thread],
             api_name="clear_chat",
             api_visibility="private",
             queue=False,
@@ -256,10 +299,11 @@ def build_chat(service: ChatService, tickets: UploadTickets) -> gr.Blocks:
 
 
 # --- the widget --------------------------------------------------------------------------------------
-def build_widget(service: ChatService) -> gr.Blocks:
-    chat = Conversation(service, ui="widget", compact=True)
+def build_widget(service: ChatService, store: ThreadStore) -> gr.Blocks:
+    chat = Conversation(service, ui="widget", compact=True, threads=ChatThreads(store))
     with gr.Blocks(title="Newsroom assistant", analytics_enabled=False, fill_height=True) as widget:
         turns = gr.State({})
+        thread = gr.State(None)
         chatbot = gr.Chatbot(
             show_label=False,
             height=400,
@@ -278,19 +322,34 @@ def build_widget(service: ChatService) -> gr.Blocks:
             new_chat = gr.Button("New", size="sm", scale=0, min_width=60, elem_id="na-widget-new")
 
         def respond(
-            question: str, history: History | None, turns_: Turns | None
-        ) -> Iterator[tuple[str, History, Turns]]:
+            question: str,
+            history: History | None,
+            turns_: Turns | None,
+            thread_id: str | None,
+            request: gr.Request,
+        ) -> Iterator[tuple[str, History, Turns, str | None]]:
             for box_value, messages, _panel, updated in chat.respond(
-                question, history, None, None, None, turns_
+                question, history, None, None, None, turns_, owner=ui_owner(request), thread_id=thread_id
             ):
-                yield box_value, messages, updated
+                yield box_value, messages, updated, chat_sidebar.current_thread(updated, thread_id)
 
-        box.submit(respond, [box, chatbot, turns], [box, chatbot, turns], api_name="widget_chat")
+        box.submit(
+            respond, [box, chatbot, turns, thread], [box, chatbot, turns, thread], api_name="widget_chat"
+        )
         new_chat.click(
-            lambda: ("", [], {}), None, [box, chatbot, turns], api_name="widget_new_chat", queue=False
+            lambda: ("", [], {}, None),
+            None,
+            [box, chatbot, turns, thread],
+            api_name="widget_new_chat",
+            queue=False,
         )
         chatbot.like(chat.feedback, [turns], None, api_name="widget_feedback", api_visibility="private")
         chatbot.clear(
-            lambda: {}, None, [turns], api_name="widget_clear", api_visibility="private", queue=False
+            lambda: ({}, None),
+            None,
+            [turns, thread],
+            api_name="widget_clear",
+            api_visibility="private",
+            queue=False,
         )
     return widget
