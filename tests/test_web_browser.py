@@ -162,6 +162,10 @@ def test_the_chat_answers_with_a_highlighted_source(
     chat = page.locator("#na-chat")
     chat.get_by_text(QUOTE, exact=False).first.wait_for()
     sync_api.expect(chat.locator(".na-answer").last).to_contain_text("[1]")
+    # A speaker answer: a list of quotes, each with who said it and where, in the chat and the sources.
+    item = chat.locator(".na-answer .na-items li").last
+    sync_api.expect(item.locator(".na-who")).to_contain_text("Olivier J.P. Nduhungirehe")
+    sync_api.expect(page.locator("#na-sources .na-who").first).to_contain_text("Olivier J.P. Nduhungirehe")
 
     source = page.locator("#na-sources details.na-cite").first
     source.locator("summary").click()
@@ -227,6 +231,9 @@ def test_the_widget_on_an_intranet_page(page: Any, app_url: str, intranet: str, 
     ask(frame, "textarea", "What did the State Department say?")
     frame.get_by_text("has not issued any statements", exact=False).first.wait_for()
     sync_api.expect(frame.locator(".na-wsources mark").first).to_be_visible()
+    ask(frame, "textarea", "What did Nduhungirehe say?")
+    sync_api.expect(frame.locator(".na-items .na-who").first).to_contain_text("Olivier J.P. Nduhungirehe")
+    sync_api.expect(frame.locator(".na-wsources .na-who").first).to_contain_text("Olivier J.P. Nduhungirehe")
     save(page, screenshots, "widget")
 
 

@@ -220,6 +220,15 @@ def test_a_speaker_answer_streams_in_as_a_growing_list():
     assert shown.count("<li>") == partial.count("\n") + 1  # the line still coming is shown as written
 
 
+def test_a_single_quote_is_a_list_of_one_and_a_line_that_is_not_an_item_makes_no_list():
+    answer = _speaker_answer()
+    first = answer.answer.split("\n")[0]
+    one = Answer(answer=first, refused=False, citations=answer.citations[:1])
+    assert render.answer_message(one)["content"].count('<span class="na-who">') == 1
+    mixed = Answer(answer=f"{first}\nAn unrelated sentence. [2]", refused=False, citations=answer.citations)
+    assert render.speaker_items(mixed) == {} and "<ul" not in render.answer_message(mixed)["content"]
+
+
 def test_other_answers_are_not_lists():
     one_line = Answer(answer="The minister said “yes” & left. [1]", refused=False, citations=(citation(),))
     assert "<ul" not in render.answer_message(one_line)["content"]

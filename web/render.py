@@ -104,25 +104,29 @@ def _also_in(citation: Citation, describe: Describe) -> str:
 
 
 def is_item_list(text: str) -> bool:
-    """A speaker answer: more than one line, each ending with its [n]."""
+    """Shaped like a speaker answer: one or more lines, each ending with its [n]."""
     lines = [line for line in text.split("\n") if line.strip()]
-    return len(lines) > 1 and all(_ENDS_WITH_MARKER.search(line.rstrip()) for line in lines)
+    return bool(lines) and all(_ENDS_WITH_MARKER.search(line.rstrip()) for line in lines)
 
 
 def speaker_items(answer: Answer) -> dict[int, tuple[str, str]]:
-    """A speaker answer's items by citation number: (quote, who/where/when); {} for any other answer."""
+    """A speaker answer's items by citation number: (quote, who/where/when); {} for any other answer
+    (every line must be a cited quote, verbatim, then "(who…)" and its [n])."""
     if answer.refused or not is_item_list(answer.answer):
         return {}
     by_n = {c.n: " ".join(c.quote.split()) for c in answer.citations}
     items: dict[int, tuple[str, str]] = {}
     for line in answer.answer.split("\n"):
         line = line.strip()
+        if not line:
+            continue
         marker = _ENDS_WITH_MARKER.search(line)
         n = int(marker.group()[1:-1]) if marker else 0
         quote = by_n.get(n)
         head = line[: marker.start()] if marker else ""
-        if quote and head.startswith(f"{quote} (") and head.endswith(") "):
-            items[n] = (quote, head[len(quote) + 2 : -2])
+        if not (quote and head.startswith(f"{quote} (") and head.endswith(") ")):
+            return {}
+        items[n] = (quote, head[len(quote) + 2 : -2])
     return items
 
 
