@@ -46,6 +46,9 @@ _CAUSE = re.compile(
 )
 # Weight of a quiz question's opening-context words against the asking sentence's (1.0 = no difference).
 CONTEXT_WEIGHT = 0.8
+# The same when ranking sentences: the opening context often retells the story's lede, while the asking
+# sentence names the fact wanted ("… buses to Washington, DC. Which additional city did he designate?").
+SCORE_CONTEXT_WEIGHT = 0.5
 # Refusal thresholds, chosen by cross-validation on the RealtimeQA dev questions and the unanswerable
 # set (benchmarks/calibrate.py): an answer must cover the question (support) and hold, with its passage,
 # every rare word of the asking sentence (missing rarity below MAX_MISSING).
@@ -136,11 +139,17 @@ class EvidenceSelector:
         return Draft(tuple(spoken[: self.max_speaker_sentences]), support=1.0)
 
     # --- everything else -----------------------------------------------------------------------------
-    def coverage(self, terms: Sequence[str], stems: Collection[str], core: Collection[str] = ()) -> float:
+    def coverage(
+        self,
+        terms: Sequence[str],
+        stems: Collection[str],
+        core: Collection[str] = (),
+        context_weight: float = CONTEXT_WEIGHT,
+    ) -> float:
         """Share of the question's content words (weighted by rarity) that ``stems`` holds.
 
-        Words of the asking sentence count double against words of a question's opening context."""
-        weights = {t: self.idf(t) * (1.0 if not core or t in core else CONTEXT_WEIGHT) for t in terms}
+        Words of a question's opening context weigh ``context_weight`` against the asking sentence's."""
+        weights = {t: self.idf(t) * (1.0 if not core or t in core else context_weight) for t in terms}
         total = sum(weights.values())
         return sum(w for t, w in weights.items() if t in stems) / total if total else 0.0
 
@@ -153,9 +162,10 @@ class EvidenceSelector:
 
     def score(self, question: Question, sentence: Sentence, passage: Passage, rank: int) -> float:
         context = sentence.stems | _stems_of(passage)
-        score = 0.75 * self.coverage(question.terms, sentence.stems) + 0.25 * self.coverage(
-            question.terms, context
-        )
+        terms, core = question.terms, question.core
+        score = 0.75 * self.coverage(
+            terms, sentence.stems, core, SCORE_CONTEXT_WEIGHT
+        ) + 0.25 * self.coverage(terms, context, core, SCORE_CONTEXT_WEIGHT)
         if question.kind == "why":
             score += 0.15 if _CAUSE.search(sentence.text) else -0.15
         score += fit(question, sentence.text)

@@ -280,3 +280,16 @@ def test_which_state_prefers_the_sentence_that_names_a_state():
     assert strength(question, "Officials in Nevada agreed.", want(question)) > 0.0
     country = analyze("Giorgia Meloni became which country's new prime minister?")
     assert strength(country, "She is Italy's first female prime minister.", want(country)) > 0.0
+
+
+def test_the_asking_sentence_outweighs_an_opening_context_that_retells_the_lede():
+    from tests.passages import passage
+
+    lede = "Texas began busing migrants to the city of Washington this year."
+    fact = "New York is now an additional drop-off location he designated."
+    result = ask(
+        "Texas began busing migrants to Washington. Which additional city did he designate as a drop-off location?",
+        passages=[passage(lede, "buses", "b1"), passage(fact, "nyc", "n1")],
+    )
+    # The lede holds more of the question's words, but only those of its opening context.
+    assert result.answer.startswith("New York is now an additional drop-off location")
