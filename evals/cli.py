@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress (INFO) to stderr")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_dedup(subparsers)
+    _add_feedback(subparsers)
     _add_run(subparsers)
     return parser
 
@@ -101,6 +102,46 @@ def _run_dedup(args: argparse.Namespace) -> int:
         print(json.dumps(report.to_json(), ensure_ascii=False))
     else:
         print(format_report(report))
+    return EXIT_OK
+
+
+# --- feedback ------------------------------------------------------------------------------------
+
+
+def _add_feedback(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "feedback",
+        help="draft eval questions from thumbs-down answers in the feedback log, for review",
+        description=(
+            "Read the feedback log (JSONL the chat and widget append to) and write each distinct "
+            "thumbs-down question as a draft question record: answers, gold_article_ids and answerable "
+            "are for the reviewer to fill in; what was answered is under 'review'."
+        ),
+    )
+    p.add_argument("--feedback", type=Path, help="feedback log (default: setting feedback_path)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("evals/out/feedback-draft.jsonl"),
+        help="draft question file to write",
+    )
+    p.add_argument(
+        "--exclude",
+        type=Path,
+        action="append",
+        default=[],
+        help="question file whose questions are left out (repeatable)",
+    )
+    p.set_defaults(handler=_run_feedback)
+
+
+def _run_feedback(args: argparse.Namespace) -> int:
+    from core.settings import Settings
+    from evals.feedback import draft_questions, write_draft
+
+    draft = draft_questions(args.feedback or Settings().feedback_path, args.exclude)
+    write_draft(draft, args.out)
+    print(draft.summary(args.out))
     return EXIT_OK
 
 

@@ -13,6 +13,7 @@ import gradio as gr
 import httpx
 import pytest
 
+from evals.feedback import draft_questions
 from tests.test_web_api import serve
 from tests.test_web_security import make_app
 from web import render
@@ -77,6 +78,9 @@ def test_each_answer_is_stored_in_its_owners_thread_and_reopens_as_shown(app: An
     chat.feedback(reopened, gr.LikeData(None, {"index": 3, "value": messages[3]["content"], "liked": False}))
     record = json.loads(app.state.service.settings.feedback_path.read_text(encoding="utf-8").splitlines()[-1])
     assert (record["thread_id"], record["answer_index"], record["rating"]) == (thread_id, 2, "down")
+    (drafted,) = draft_questions(app.state.service.settings.feedback_path).questions  # evals feedback
+    assert drafted["question"] == "Where did he say it?" and drafted["review"]["follow_up"] is True
+    assert (drafted["review"]["thread_id"], drafted["review"]["answer_index"]) == (thread_id, 2)
 
     # Another owner: no listing, no reopening, no renaming, sharing, exporting or deleting.
     assert threads.choices("user:bob") == []
