@@ -80,6 +80,15 @@ def score_pairs(canonical: Mapping[str, str], pairs: Sequence[Mapping[str, Any]]
     return DedupScore(tp, fp, fn, tn, precision, recall, f1, wrong)
 
 
+def score_by_kind(canonical: Mapping[str, str], pairs: Sequence[Mapping[str, Any]]) -> dict[str, DedupScore]:
+    """A score per ``kind`` of labelled pair (e.g. edit strength), for pairs that carry one."""
+    kinds: dict[str, list[Mapping[str, Any]]] = {}
+    for pair in pairs:
+        if isinstance(pair.get("kind"), str):
+            kinds.setdefault(pair["kind"], []).append(pair)
+    return {kind: score_pairs(canonical, group) for kind, group in kinds.items()}
+
+
 def read_pairs(path: Path) -> list[dict[str, Any]]:
     """Labelled pairs from a JSONL file; a :class:`DedupInputError` names the first bad line."""
     pairs: list[dict[str, Any]] = []
@@ -114,6 +123,7 @@ class DedupReport:
     unknown_ids: list[str]  # ids of labelled pairs that are not in the loaded corpus
     seconds: float  # find_duplicate_pairs + clusters
     load_seconds: float  # load + clean
+    by_kind: dict[str, DedupScore] = field(default_factory=dict)  # pairs with a "kind", per kind
 
     def to_json(self) -> dict[str, Any]:
         s = self.score
@@ -139,6 +149,10 @@ class DedupReport:
             "clusters": self.clusters,
             "unknown_ids": self.unknown_ids,
             "wrong": [{**asdict(w), "kind": w.kind} for w in s.wrong],
+            "by_kind": {
+                kind: {"pairs": k.pairs, "recall": k.recall, "precision": k.precision, "fp": k.fp, "fn": k.fn}
+                for kind, k in self.by_kind.items()
+            },
         }
 
 
@@ -172,7 +186,7 @@ def run_dedup(
     t0 = time.perf_counter()
     found = find_duplicate_pairs(texts, threshold=threshold)
     position = {doc_id: i for i, doc_id in enumerate(texts)}
-    canonical = clusters(found, rank=position.__getitem__)
+    canonical = clusters(found, rank=position.__getitem__, include_based_on=True)
     seconds = time.perf_counter() - t0
 
     unknown = sorted({x for p in labelled for x in (p["a"], p["b"]) if x not in texts})
@@ -209,6 +223,7 @@ def run_dedup(
         unknown_ids=unknown,
         seconds=seconds,
         load_seconds=load_seconds,
+        by_kind=score_by_kind(canonical, labelled),
     )
 
 
@@ -236,6 +251,11 @@ def format_report(report: DedupReport) -> str:
         f"{report.clustered} articles into {report.clusters} clusters",
         f"  seconds    {report.seconds:.2f} dedupe  ({report.load_seconds:.2f} load + clean)",
     ]
+    for kind, k in report.by_kind.items():
+        if k.tp + k.fn:
+            lines.append(f"  {kind:<10} recall {k.recall:.3f}  ({k.tp} of {k.tp + k.fn} copies found)")
+        else:
+            lines.append(f"  {kind:<10} merged {k.fp} of {k.pairs} different-story pairs")
     if report.unknown_ids:
         lines.append(
             f"  unknown    {len(report.unknown_ids)} pair ids not in the corpus, e.g. {report.unknown_ids[0]}"

@@ -1,4 +1,4 @@
-"""Near-duplicate articles: exact copies by hash, near copies by MinHash LSH confirmed by true Jaccard.
+"""Duplicate articles: exact by hash, near by MinHash LSH + Jaccard, edited copies by paragraph alignment.
 
 Two texts are
 
@@ -18,6 +18,20 @@ shingle's hash is a polynomial of its words' hashes, and each of the ``NUM_PERM`
 seeded xor-then-multiply map (mod 2**64). The result is a ``uint64`` array of ``NUM_PERM`` values,
 the same in every process, storable with ``sig.tobytes()`` and read back with
 :func:`signature_from_bytes`; datasketch's LSH indexes them (it only reads the values).
+
+Edited copies — a new headline and lede, paragraphs cut, a paragraph of local context added,
+paragraphs moved — fall far below any Jaccard threshold while most of the copy is still found in the
+original. Those come from a second pass (:mod:`ingest.containment`): every pair of texts sharing at
+least ``MIN_CONTAINMENT`` of the shorter one's shingles is a candidate, confirmed by paragraph alignment
+(:mod:`ingest.overlap`): the copy's body (headline and lede left out) is at least ``COPY_COVERAGE``
+found, near-verbatim, in the original, and the original's first body paragraphs — its news — are
+found in the copy (``NEWS_FOUND``). Follow-ups, live blogs and stories from one press release share
+background paragraphs but not the news, and stay apart.
+
+A copy that adds real content (a body paragraph not found in the other, on both sides: something cut
+*and* something added) is detected but marked ``based_on``: :func:`clusters` leaves it its own
+article, so its new paragraphs stay indexed and retrievable; only a copy whose body the other text
+holds entirely is folded into its cluster.
 """
 
 from __future__ import annotations
@@ -34,6 +48,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from core.normalize import normalize_for_match
+from ingest.overlap import is_edited_copy, overlap, paragraphs
 
 if TYPE_CHECKING:  # datasketch pulls in scipy (~0.5 s): imported on first use, not at import
     from datasketch import MinHash
@@ -46,6 +61,8 @@ SEED = 1
 SCHEME = "affine64"  # 64-bit hash values (uint64); datasketch's default affine32 would give uint32
 # A pair exactly at the confirmation threshold becomes an LSH candidate at least this often.
 _LSH_MIN_RECALL = 0.999
+# An edited-copy candidate shares at least this share of the shorter text's shingles (copies: >= 0.3).
+MIN_CONTAINMENT = 0.2
 
 _WORD = re.compile(r"\w+")
 
@@ -171,6 +188,8 @@ class DuplicatePair:
     b: str
     jaccard: float  # true Jaccard of the 5-shingle sets (1.0 for exact copies)
     exact: bool  # identical normalized text
+    coverage: float = 1.0  # edited copies: share of the copy's body found in the other (else not measured)
+    based_on: bool = False  # each side has body paragraphs the other lacks: linked, not folded
 
 
 def find_duplicate_pairs(
@@ -236,27 +255,54 @@ def find_duplicate_pairs(
             candidates.add(_ordered(other, rep, order))
         lsh.insert(rep, m, check_duplication=False)
 
-    n_near = 0
+    near: set[tuple[str, str]] = set()
     for a, b in candidates:
         j = jaccard(shingles_of(a), shingles_of(b))
         if j < threshold:
             continue
-        n_near += 1
+        near.add((a, b))
         for x in members[a]:
             for y in members[b]:
                 pairs.append(DuplicatePair(*_ordered(x, y, order), jaccard=j, exact=False))
 
+    # Edited copies: containment candidates (not already near pairs), confirmed by paragraph alignment.
+    from ingest.containment import containment_candidates
+
+    reps = list(members)
+    paragraphs_of = cache(lambda rep: paragraphs(texts[rep]))
+    n_edited = 0
+    for i, k in containment_candidates([normalized_of[r] for r in reps], MIN_CONTAINMENT):
+        a, b = _ordered(reps[i], reps[k], order)
+        if (a, b) in near:
+            continue
+        o = overlap(paragraphs_of(a), paragraphs_of(b))
+        if not is_edited_copy(o):
+            continue
+        n_edited += 1
+        for x in members[a]:
+            for y in members[b]:
+                pairs.append(
+                    DuplicatePair(
+                        *_ordered(x, y, order),
+                        jaccard=jaccard(shingles_of(a), shingles_of(b)),
+                        exact=False,
+                        coverage=o.coverage,
+                        based_on=o.adds_a and o.adds_b,
+                    )
+                )
+
     pairs.sort(key=lambda p: (order[p.a], order[p.b]))
     log.info(
         "dedupe: %d texts, %d distinct (%d with a stored signature); LSH %d bands x %d rows gave "
-        "%d candidates, %d confirmed; %d exact and %d near pairs",
+        "%d candidates, %d confirmed; %d edited copies; %d exact and %d near pairs",
         len(texts),
         len(members),
         n_stored,
         bands,
         rows,
         len(candidates),
-        n_near,
+        len(near),
+        n_edited,
         n_exact,
         len(pairs) - n_exact,
     )
@@ -267,13 +313,18 @@ def _ordered(x: str, y: str, order: Mapping[str, int]) -> tuple[str, str]:
     return (x, y) if order[x] < order[y] else (y, x)
 
 
-def clusters(pairs: Iterable[DuplicatePair], rank: Callable[[str], Any]) -> dict[str, str]:
+def clusters(
+    pairs: Iterable[DuplicatePair], rank: Callable[[str], Any], *, include_based_on: bool = False
+) -> dict[str, str]:
     """Article id -> canonical id of its duplicate cluster, for every id in a pair.
 
     Clusters are the connected components of the pairs (so copies chain: a~b and b~c put a, b, c
     together). The canonical member has the smallest ``rank(id)``; ties go to the smaller id.
+    ``based_on`` pairs (each side adds paragraphs) join nothing unless ``include_based_on``: both stay
+    their own articles, indexed in full.
     """
     parent: dict[str, str] = {}
+    pairs = [p for p in pairs if include_based_on or not p.based_on]
 
     def find(x: str) -> str:
         root = x

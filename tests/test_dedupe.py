@@ -135,8 +135,11 @@ def test_different_story_on_the_same_topic_is_never_merged() -> None:
 def test_threshold_decides_the_near_pairs() -> None:
     j = jaccard(shingles(WIRE), shingles(WIRE_COPY))
     texts = {"wire": WIRE, "copy": WIRE_COPY}
-    assert find_duplicate_pairs(texts, threshold=j) != []
-    assert find_duplicate_pairs(texts, threshold=min(1.0, j + 0.01)) == []
+    assert find_duplicate_pairs(texts, threshold=j) == [DuplicatePair("wire", "copy", j, False)]
+    # Above its Jaccard the copy is still found, by paragraph alignment: every paragraph is in the wire.
+    [aligned] = find_duplicate_pairs(texts, threshold=min(1.0, j + 0.01))
+    assert (aligned.a, aligned.b, aligned.coverage, aligned.based_on) == ("wire", "copy", 1.0, False)
+    assert find_duplicate_pairs({"wire": WIRE, "same-topic": SAME_TOPIC}, threshold=0.1) != []
     with pytest.raises(ValueError):
         find_duplicate_pairs(texts, threshold=0.0)
 
@@ -182,10 +185,12 @@ def test_stored_signatures_are_used_and_candidates_confirmed() -> None:
     assert find_duplicate_pairs(texts, signatures=stored) == find_duplicate_pairs(texts)
     # Only some stored: the others are computed.
     assert find_duplicate_pairs(texts, signatures={"copy": stored["copy"]}) == find_duplicate_pairs(texts)
-    # Stored signatures are trusted for the LSH (made-up ones hide the copy)...
+    # Stored signatures are trusted for the LSH (made-up ones hide the copy from it, and the copy is
+    # found by paragraph alignment instead)...
     rng = np.random.default_rng(0)
     fake = {k: rng.integers(0, 2**63, NUM_PERM, dtype=np.uint64) for k in texts}
-    assert find_duplicate_pairs(texts, signatures=fake) == []
+    [aligned] = find_duplicate_pairs(texts, signatures=fake)
+    assert (aligned.a, aligned.b, aligned.coverage) == ("wire", "copy", 1.0)
     # ...but a candidate still needs the true Jaccard: identical signatures do not merge stories.
     same = {k: stored["wire"] for k in texts}
     assert [(p.a, p.b) for p in find_duplicate_pairs(texts, signatures=same)] == [("wire", "copy")]
@@ -228,3 +233,127 @@ def test_lsh_bands_catch_pairs_at_the_threshold() -> None:
         bands, rows = _lsh_params(t)
         assert bands * rows <= NUM_PERM and bands >= 2
         assert 1 - (1 - t**rows) ** bands >= 0.999
+
+
+# --- edited copies: a story, copies an outlet might run, and a follow-up sharing its background ---
+
+STORY_HEAD = "Harbour ferry operator cuts winter sailings"
+
+STORY_LEDE = (
+    "The ferry company that links Port Alder with the three outer islands will run half as many winter "
+    "sailings from December, blaming a shortage of engineers and the rising cost of fuel."
+)
+
+STORY_NEWS = [
+    "Under the new timetable the morning crossing to Kessock will leave at nine rather than seven, and the "
+    "last evening boat from Rona will be withdrawn on weekdays until the end of February.",
+    "The managing director, Helen Ward, said the company had tried for months to recruit qualified "
+    "engineers but had filled only two of its seven vacancies, and could not safely crew every vessel.",
+    "Island councillors said the cuts would leave pupils who board on the mainland unable to get home at "
+    "weekends, and called on the regional transport authority to step in with an emergency subsidy.",
+]
+
+STORY_BACKGROUND = [
+    "The company, founded in 1968 as a co-operative of island fishermen, carries about 400,000 passengers "
+    "a year on five vessels, the oldest of which entered service more than forty years ago.",
+    "It lost its contract for the northern route in 2019 after a long dispute over the reliability of its "
+    "fleet, and has since relied on the three island routes for almost all of its income.",
+    "A new hybrid vessel ordered from a yard in Norway is due to be delivered next autumn, two years later "
+    "than planned, after the builder ran into difficulties with the battery system.",
+]
+
+
+def _article(head: str, lede: str, body: list[str]) -> str:
+    return "\n\n".join([head, lede, *body])
+
+
+STORY = _article(STORY_HEAD, STORY_LEDE, STORY_NEWS + STORY_BACKGROUND)
+
+REWRITTEN_LEDE = (
+    "Islanders face a bleak winter after the Port Alder ferry firm said it would halve its timetable, "
+    "citing fuel prices and a lack of engineers to keep its boats at sea."
+)
+
+LOCAL = (
+    "In Drummore, where many families rely on the Kessock crossing for hospital appointments, the "
+    "community council said it would write to the health board about transport for patients."
+)
+
+# New headline and lede, the last two background paragraphs cut for length.
+TRIMMED = _article("Ferry cuts anger islanders", REWRITTEN_LEDE, STORY_NEWS + STORY_BACKGROUND[:1])
+# A new headline and lede, the story's body in full, and a paragraph of local context.
+EXTENDED = _article(
+    "Ferry cuts anger islanders", REWRITTEN_LEDE, [*STORY_NEWS[:2], LOCAL, *STORY_NEWS[2:], *STORY_BACKGROUND]
+)
+# New lede, paragraphs moved.
+REORDERED = _article(
+    STORY_HEAD,
+    REWRITTEN_LEDE,
+    [
+        STORY_NEWS[1],
+        STORY_NEWS[0],
+        STORY_BACKGROUND[2],
+        STORY_NEWS[2],
+        STORY_BACKGROUND[0],
+        STORY_BACKGROUND[1],
+    ],
+)
+# Cut and extended: the copy carries news of its own, so it is linked ("based on"), not folded.
+CUT_AND_EXTENDED = _article("Ferry cuts anger islanders", REWRITTEN_LEDE, [*STORY_NEWS, LOCAL])
+
+# A follow-up a week later: its own news, then the same background paragraphs.
+FOLLOW_UP = _article(
+    "Transport authority agrees ferry subsidy",
+    "The regional transport authority has agreed to pay for the last evening boat from Rona to keep "
+    "running through the winter, a week after the Port Alder ferry company announced deep cuts.",
+    [
+        "The emergency grant of 180,000 pounds will also cover an extra Friday crossing so that pupils who "
+        "board on the mainland can get home at weekends, the authority's chair, Iain Ross, said.",
+        "Ms Ward welcomed the decision but said the company still had five engineering posts unfilled and "
+        "could not promise that other sailings would not be cancelled at short notice.",
+        "Opposition councillors said the grant was a sticking plaster and demanded a review of the whole "
+        "contract before it comes up for renewal next year.",
+        *STORY_BACKGROUND,
+    ],
+)
+
+
+@pytest.mark.parametrize(
+    ("copy", "based_on"),
+    [(TRIMMED, False), (EXTENDED, False), (REORDERED, False), (CUT_AND_EXTENDED, True)],
+    ids=["trimmed", "extended", "reordered", "cut-and-extended"],
+)
+def test_edited_copies_are_duplicates(copy: str, based_on: bool) -> None:
+    assert jaccard(shingles(STORY), shingles(copy)) < 0.8  # the symmetric measure alone misses them
+    [pair] = find_duplicate_pairs({"story": STORY, "copy": copy})
+    assert (pair.a, pair.b, pair.exact, pair.based_on) == ("story", "copy", False, based_on)
+    assert pair.coverage >= 0.65
+
+
+def test_a_follow_up_sharing_the_background_is_not_a_duplicate() -> None:
+    from ingest.overlap import overlap, paragraphs
+
+    o = overlap(paragraphs(STORY), paragraphs(FOLLOW_UP))
+    assert o.coverage_a >= 0.4  # half of the story's body is in the follow-up...
+    assert o.news_a == 0.0 and o.news_b == 0.0  # ...but none of either's news is in the other
+    texts = {"story": STORY, "follow-up": FOLLOW_UP, "trimmed": TRIMMED}
+    assert [(p.a, p.b) for p in find_duplicate_pairs(texts)] == [("story", "trimmed")]
+
+
+def test_overlap_leaves_the_headline_and_lede_out() -> None:
+    from ingest.overlap import overlap, paragraphs
+
+    story = paragraphs(STORY)
+    assert len(story.words) == len(STORY_NEWS) + len(STORY_BACKGROUND)
+    o = overlap(story, paragraphs(TRIMMED))  # a rewritten lede costs the copy nothing
+    assert (o.coverage_b, o.news_a, o.news_b, o.adds_b) == (1.0, 1.0, 1.0, False)
+    assert o.adds_a  # the story has paragraphs the trimmed copy cut
+
+
+def test_based_on_copies_stay_their_own_articles() -> None:
+    pairs = find_duplicate_pairs({"story": STORY, "copy": CUT_AND_EXTENDED, "trimmed": TRIMMED})
+    by_pair = {(p.a, p.b): p.based_on for p in pairs}
+    assert by_pair[("story", "copy")] and not by_pair[("story", "trimmed")]
+    rank = {"story": 0, "copy": 1, "trimmed": 2}.__getitem__
+    assert clusters(pairs, rank=rank) == {"story": "story", "trimmed": "story"}
+    assert set(clusters(pairs, rank=rank, include_based_on=True).values()) == {"story"}

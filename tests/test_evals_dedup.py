@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from evals.dedup import DedupInputError, WrongPair, read_pairs, run_dedup, score_pairs
+from evals.dedup import (
+    DedupInputError,
+    WrongPair,
+    format_report,
+    read_pairs,
+    run_dedup,
+    score_by_kind,
+    score_pairs,
+)
 from tests.conftest import shared_data
 from tests.evals_corpus import run_evals, write_jsonl
 
@@ -113,6 +121,21 @@ def test_score_pairs_without_predictions_or_positives() -> None:
     assert (s.fn, s.precision, s.recall, s.f1) == (1, 1.0, 0.0, 0.0)
 
 
+def test_score_by_kind_scores_each_kind_of_pair() -> None:
+    canonical = {"a": "a", "b": "a", "x": "x", "y": "x"}
+    pairs = [
+        {"a": "a", "b": "b", "duplicate": True, "kind": "light"},  # tp
+        {"a": "x", "b": "q", "duplicate": True, "kind": "heavy"},  # fn
+        {"a": "x", "b": "y", "duplicate": True, "kind": "heavy"},  # tp
+        {"a": "a", "b": "x", "duplicate": False, "kind": "follow_up"},  # tn
+        {"a": "b", "b": "y", "duplicate": False},  # no kind: only in the overall score
+    ]
+    by_kind = score_by_kind(canonical, pairs)
+    assert sorted(by_kind) == ["follow_up", "heavy", "light"]
+    assert (by_kind["light"].recall, by_kind["heavy"].recall, by_kind["heavy"].fn) == (1.0, 0.5, 1)
+    assert (by_kind["follow_up"].tn, by_kind["follow_up"].fp) == (1, 0)
+
+
 def test_read_pairs_names_the_bad_line(tmp_path: Path) -> None:
     bad = tmp_path / "pairs.jsonl"
     bad.write_text('{"a": "x", "b": "y", "duplicate": true}\n\n{"a": "x", "b": "y", "duplicate": "yes"}\n')
@@ -198,5 +221,27 @@ def test_bbc_labelled_pairs() -> None:
     )
     s = report.score
     assert s.precision == 1.0, s.wrong
-    assert s.recall >= 0.95, s.wrong
+    assert s.recall >= 0.98, s.wrong
     assert report.articles == 2225 and s.pairs == 111
+
+
+@pytest.mark.shared
+def test_edited_copies_generated_from_bbc(tmp_path: Path) -> None:
+    # Wire copies at three edit strengths and hard negatives, generated from the BBC corpus (a fixed seed)
+    # into tmp_path, scored through the real path over the whole corpus plus the generated articles.
+    from evals.dedup_edits import build_edit_set, copied_already, read_corpus
+
+    records = read_corpus(shared_data("bbc", "corpus.jsonl"))
+    edit_set = build_edit_set(records, seed=20261130, exclude=copied_already(records))
+    corpus, pairs = tmp_path / "corpus.jsonl", tmp_path / "pairs.jsonl"
+    write_jsonl(corpus, [*records, *edit_set.articles])
+    write_jsonl(pairs, edit_set.pairs)
+    report = run_dedup(corpus, pairs)
+    by_kind = report.by_kind
+    assert report.score.precision == 1.0, report.score.wrong
+    assert by_kind["light"].recall >= 0.98, format_report(report)
+    assert by_kind["medium"].recall >= 0.9, format_report(report)
+    assert by_kind["heavy"].recall >= 0.7, format_report(report)
+    for kind in ("same_topic", "follow_up", "live_blog", "press_release"):
+        assert by_kind[kind].fp == 0 and by_kind[kind].tn == 30, kind
+    assert "heavy      recall" in format_report(report)

@@ -1,0 +1,75 @@
+"""Containment candidates: pairs of texts where much of the shorter one's shingles are in the other.
+
+A copy cut to half its length and extended with a local paragraph keeps a Jaccard of 0.15–0.4 with
+its original, where banded MinHash LSH either misses it or floods the confirmation with unrelated
+pairs; an inverted index of word 5-shingle hashes counts the shingles every pair shares, exactly, in a
+few vectorised numpy passes. Shingles found in more than ``MAX_SHARING`` texts are boilerplate
+("said in a statement on") and are not counted: they cannot make a copy, only noise.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+SHINGLE_SIZE = 5
+MAX_SHARING = 50
+_WORD = re.compile(r"\w+")
+_BASE = np.uint64(0x100000001B3)
+
+
+def _shingles_by_text(normalized_texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(hashes, owners, sizes): each text's distinct shingle hashes, sorted by hash then owner, and the
+    number of distinct shingles per text. A text shorter than a shingle has none here."""
+    words: list[str] = []
+    owner_of_word: list[np.ndarray] = []
+    for i, text in enumerate(normalized_texts):
+        found = _WORD.findall(text)
+        words.extend(found)
+        owner_of_word.append(np.full(len(found), i, dtype=np.int64))
+    # Python's own string hash: fast and cached on each str; it only has to agree within one call.
+    word_hashes = np.fromiter(map(hash, words), dtype=np.int64, count=len(words)).view(np.uint64)
+    owners = np.concatenate(owner_of_word) if owner_of_word else np.zeros(0, dtype=np.int64)
+    n_shingles = max(0, len(words) - SHINGLE_SIZE + 1)
+    combined = np.zeros(n_shingles, dtype=np.uint64)
+    for offset in range(SHINGLE_SIZE):  # uint64 arithmetic wraps: a polynomial hash mod 2**64
+        combined = combined * _BASE + word_hashes[offset : offset + n_shingles]
+    inside = (
+        owners[:n_shingles] == owners[SHINGLE_SIZE - 1 : SHINGLE_SIZE - 1 + n_shingles]
+    )  # not across texts
+    hashes, owners = combined[inside], owners[:n_shingles][inside]
+    if not len(hashes):
+        return hashes, owners, np.zeros(len(normalized_texts), dtype=np.int64)
+    order = np.lexsort((owners, hashes))
+    hashes, owners = hashes[order], owners[order]
+    distinct = np.r_[True, (hashes[1:] != hashes[:-1]) | (owners[1:] != owners[:-1])]
+    hashes, owners = hashes[distinct], owners[distinct]
+    return hashes, owners, np.bincount(owners, minlength=len(normalized_texts))
+
+
+def containment_candidates(normalized_texts: list[str], min_containment: float) -> list[tuple[int, int]]:
+    """``(i, k)`` for every pair ``i < k`` of texts (already ``normalize_for_match``-ed) sharing at least
+    ``min_containment`` of the smaller one's shingles, boilerplate shingles not counted."""
+    if len(normalized_texts) < 2:
+        return []
+    hashes, owners, sizes = _shingles_by_text(normalized_texts)
+    if not len(hashes):
+        return []
+    starts = np.flatnonzero(np.r_[True, hashes[1:] != hashes[:-1]])
+    counts = np.diff(np.r_[starts, len(hashes)])
+
+    n = len(normalized_texts)
+    codes: list[np.ndarray] = []
+    for size in np.unique(counts[(counts >= 2) & (counts <= MAX_SHARING)]):
+        group_starts = starts[counts == size]
+        members = owners[group_starts[:, None] + np.arange(size)[None, :]]  # (groups, size), ascending
+        left, right = np.triu_indices(int(size), k=1)
+        codes.append((members[:, left] * n + members[:, right]).ravel())
+    if not codes:
+        return []
+    pair_codes, shared = np.unique(np.concatenate(codes), return_counts=True)
+    first, second = pair_codes // n, pair_codes % n
+    smaller = np.minimum(sizes[first], sizes[second])
+    keep = shared >= min_containment * smaller
+    return [(int(i), int(k)) for i, k in zip(first[keep], second[keep], strict=True)]

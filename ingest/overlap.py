@@ -1,0 +1,112 @@
+"""How much of one article another carries: paragraph alignment robust to trimming, insertion, reordering.
+
+Newsrooms republish a wire story with a new headline and lede, paragraphs cut for length, a paragraph
+of local context added and paragraphs moved. A symmetric Jaccard over the whole texts falls as soon as
+one side is cut or extended; what stays is that the copy's body paragraphs are found, near-verbatim, in
+the original (and the original's opening news paragraphs in the copy). Follow-ups, live blogs and
+stories quoting one press release share a few background paragraphs but not their news.
+
+The measures here work on word 5-shingles of each paragraph (``normalize_for_match`` first):
+
+* a paragraph is *found* in the other text when at least ``FOUND`` of its shingles are shingles of the
+  other text (copy-editing a word or two does not lose it; order of paragraphs does not matter);
+* the *head* — the headline line and the lede, the parts an outlet most often rewrites — is left out
+  of the comparison: it is the text's leading paragraphs up to and including the first one of
+  ``LEDE_MIN_WORDS`` words or more;
+* :func:`overlap` reports, for each side, the share of its body words in found paragraphs (its
+  *coverage*), and whether its first body paragraphs — the news, not the background — are found;
+* :func:`is_edited_copy`: one side's coverage is at least ``COPY_COVERAGE`` and at least ``NEWS_FOUND``
+  of the other side's news paragraphs are found in it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from core.normalize import normalize_for_match
+
+SHINGLE_SIZE = 5
+FOUND = 0.5  # share of a paragraph's shingles the other text must hold for the paragraph to be found
+LEDE_MIN_WORDS = 15  # the first paragraph at least this long is the lede; it and what precedes it is the head
+NEWS_PARAGRAPHS = 3  # the first body paragraphs, where a story's news is (background comes later)
+# An edited copy (calibrated by cross-validation on generated wire copies: benchmarks/dedup_edits.py).
+COPY_COVERAGE = 0.65  # share of the copy's body words in paragraphs found in the original
+NEWS_FOUND = 0.5  # share of the original's first body paragraphs found in the copy
+
+_WORD = re.compile(r"\w+")
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+
+
+@dataclass(frozen=True)
+class Paragraphs:
+    """A text cut into body paragraphs (the head left out), each as its words and shingle set."""
+
+    words: list[int]  # words per body paragraph
+    shingles: list[set[str]]  # 5-shingles per body paragraph
+    all_shingles: set[str]  # every shingle of the text, head included (what another text is found in)
+
+
+def _shingles(words: list[str]) -> set[str]:
+    if len(words) < SHINGLE_SIZE:
+        return {" ".join(words)} if words else set()
+    return {" ".join(words[i : i + SHINGLE_SIZE]) for i in range(len(words) - SHINGLE_SIZE + 1)}
+
+
+def paragraphs(text: str) -> Paragraphs:
+    """Body paragraphs of ``text`` (paragraphs are separated by blank lines; the head is left out)."""
+    parts = [_WORD.findall(normalize_for_match(p)) for p in _PARAGRAPH_BREAK.split(text)]
+    parts = [p for p in parts if p]
+    head = 0
+    while head < len(parts) - 1 and len(parts[head]) < LEDE_MIN_WORDS:
+        head += 1
+    body = parts[head + 1 :] if len(parts) - head > 2 else parts  # too short to leave a head out
+    every: set[str] = set()
+    for p in parts:
+        every |= _shingles(p)
+    return Paragraphs([len(p) for p in body], [_shingles(p) for p in body], every)
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """What each of two texts carries of the other."""
+
+    coverage_a: float  # share of a's body words in paragraphs found in b
+    coverage_b: float
+    news_a: float  # share of a's first NEWS_PARAGRAPHS body paragraphs found in b
+    news_b: float
+    adds_a: bool  # a has a body paragraph not found in b
+    adds_b: bool
+
+    @property
+    def coverage(self) -> float:
+        """The coverage of the side more fully carried by the other (the copy, when one is)."""
+        return max(self.coverage_a, self.coverage_b)
+
+
+def _found(p: Paragraphs, other: Paragraphs) -> list[bool]:
+    return [bool(s) and len(s & other.all_shingles) >= FOUND * len(s) for s in p.shingles]
+
+
+def _coverage(p: Paragraphs, found: list[bool]) -> float:
+    total = sum(p.words)
+    return sum(w for w, f in zip(p.words, found, strict=True) if f) / total if total else 0.0
+
+
+def overlap(a: Paragraphs, b: Paragraphs) -> Overlap:
+    """Coverage and news found of each side in the other."""
+    found_a, found_b = _found(a, b), _found(b, a)
+    news_a, news_b = found_a[:NEWS_PARAGRAPHS], found_b[:NEWS_PARAGRAPHS]
+    return Overlap(
+        _coverage(a, found_a),
+        _coverage(b, found_b),
+        sum(news_a) / len(news_a) if news_a else 0.0,
+        sum(news_b) / len(news_b) if news_b else 0.0,
+        not all(found_a),
+        not all(found_b),
+    )
+
+
+def is_edited_copy(o: Overlap, *, coverage: float = COPY_COVERAGE, news: float = NEWS_FOUND) -> bool:
+    """Whether one side is a copy of the other: its body mostly found there, the other's news in it."""
+    return (o.coverage_a >= coverage and o.news_b >= news) or (o.coverage_b >= coverage and o.news_a >= news)
