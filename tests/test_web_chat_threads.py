@@ -129,3 +129,16 @@ def test_the_page_gives_a_browser_its_owner_cookie_shared_with_the_threads_api(a
         assert [t["id"] for t in alice.get(f"{base}/api/threads").json()["threads"]] == [thread_id]
         assert bob.get(f"{base}/api/threads").json() == {"threads": []}
         assert bob.get(f"{base}/api/threads/{thread_id}").status_code == 404
+
+
+@pytest.mark.server
+def test_with_a_login_the_chat_keeps_its_threads_under_the_login_name(tmp_path: Path):
+    from gradio_client import Client
+
+    app = make_app(tmp_path, ui_user="editor", ui_password="pw-1")
+    with serve(app) as url:
+        client = Client(f"{url}/", auth=("editor", "pw-1"), verbose=False, download_files=False)
+        _, history, _ = client.predict(ASK, [], [], "", "", api_name="/chat")
+        assert QUOTE in str(history[-1]["content"])
+    (kept,) = app.app.state.threads.threads_of("user:editor")
+    assert kept["title"] == ASK and kept["turns"] == 1
