@@ -6,8 +6,10 @@ Events have stable ``api_name``s, so scripts can drive them with ``gradio_client
   the sources panel is filled; ``/new_chat`` clears it; ``/articles`` lists the index; ``/ingest`` uploads.
 - ``/widget_chat`` (question, history) on the widget; ``/widget_new_chat``.
 
-Thumbs up/down (the chatbot's ``like`` event) append the question, the answer and its citations to
-``settings.feedback_path``.
+Every conversation is a thread kept server-side for its owner (``web.chat_threads``); the chat's sidebar
+(``web.chat_sidebar``) lists, reopens, renames, deletes, shares and exports them. Thumbs up/down (the
+chatbot's ``like`` event) append the question, the answer, its citations, its thread and its number there
+to ``settings.feedback_path``.
 """
 
 from __future__ import annotations
