@@ -91,6 +91,7 @@ eval-ci: eval-seed eval-realtimeqa eval-speakers
 
 eval-dedup: install
 	$(PY) -m evals dedup --corpus ../shared/data/bbc/corpus.jsonl --pairs ../shared/data/bbc/dedup_pairs.jsonl
+	$(PY) benchmarks/dedup_edits.py
 
 clean:
 	rm -rf data/index .pytest_cache .mypy_cache .ruff_cache
