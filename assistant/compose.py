@@ -49,6 +49,8 @@ def citation(n: int, passage: Passage, start: int, end: int) -> Citation:
         end=end,
         passage=passage.text,
         also_in=passage.also_in,
+        updated=passage.updated,
+        correction=passage.correction,
     )
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -246,4 +247,11 @@ class HybridRetriever:
                 )
                 if len(passages) == k:
                     break
-        return passages
+        # Web articles edited or corrected since first published: their citations say so.
+        revised = self.index.store.revisions(p.article_id for p in passages)
+        return [
+            replace(p, updated=revised[p.article_id][0], correction=revised[p.article_id][1])
+            if p.article_id in revised
+            else p
+            for p in passages
+        ]

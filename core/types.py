@@ -59,6 +59,8 @@ class Passage:
     dense_rank: int | None = None  # 1-based rank among the dense candidates, None if not among them
     bm25_rank: int | None = None
     paragraph: int = 0
+    updated: str | None = None  # YYYY-MM-DD: the article changed since first published (web articles)
+    correction: str | None = None  # the article's correction or editor's note, when it has one
 
 
 @dataclass(frozen=True)
@@ -77,9 +79,14 @@ class Citation:
     end: int
     passage: str  # the whole retrieved passage
     also_in: tuple[str, ...] = ()
+    # Present on the wire only when set: the article changed since first published (its last update's
+    # day), and its correction or editor's note.
+    updated: str | None = None
+    correction: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "also_in": list(self.also_in)}
+        wire = {**asdict(self), "also_in": list(self.also_in)}
+        return {k: v for k, v in wire.items() if v is not None or k not in ("updated", "correction")}
 
 
 @dataclass(frozen=True)

@@ -444,3 +444,30 @@ class ArticleStore:
             ).fetchall()
             found += [dict(zip(columns, row, strict=True)) for row in rows]
         return found
+
+    # --- revisions of web articles (read-only; for citations' ``updated`` and ``correction``) ---------
+    def revisions(self, article_ids: Iterable[str]) -> dict[str, tuple[str | None, str | None]]:
+        """article id → (the day it was last updated, its correction note), for the articles that have
+        either: more than one version seen, or a page-given modified day after the published day."""
+        found: dict[str, tuple[str | None, str | None]] = {}
+        for article_id in dict.fromkeys(article_ids):
+            row = self._db.execute(
+                "SELECT w.correction, w.modified, a.published,"
+                " (SELECT count(*) FROM article_versions v WHERE v.article_id = w.article_id),"
+                " (SELECT coalesce(nullif(v.modified, ''), v.fetched) FROM article_versions v"
+                "  WHERE v.article_id = w.article_id ORDER BY v.seq DESC LIMIT 1)"
+                " FROM web_articles w JOIN articles a ON a.id = w.article_id WHERE w.article_id = ?",
+                (article_id,),
+            ).fetchone()
+            if row is None:
+                continue
+            correction, modified, published, versions, latest = row
+            published_day, modified_day = (published or "")[:10], (modified or "")[:10]
+            updated = None
+            if versions > 1 and latest:
+                updated = latest[:10]
+            elif modified_day and published_day and modified_day > published_day:
+                updated = modified_day
+            if updated or correction:
+                found[article_id] = (updated, correction or None)
+        return found

@@ -163,12 +163,17 @@ def sources_panel(answer: Answer | None, describe: Describe) -> str:
     for c in answer.citations:
         link = _link(c.url, "Open article")
         meta = [f"article <code>{esc(c.article_id)}</code>"] + ([link] if link else [])
+        if c.updated:
+            meta.insert(1, f"updated: {esc(c.updated)}")
+        correction = (
+            f'<div class="na-correction"><b>Correction:</b> {esc(c.correction)}</div>' if c.correction else ""
+        )
         cards.append(
             f'<details class="na-cite" id="na-cite-{c.n}">'
             f'<summary><span class="na-n">[{c.n}]</span>{byline(c.title, c.source, c.published, c.article_id)}</summary>'
             f"{_who(items, c.n, 'div')}"
             f'<div class="na-meta">{" · ".join(meta)}</div>'
-            f"<blockquote>{highlighted_passage(c)}</blockquote>"
+            f"<blockquote>{highlighted_passage(c)}</blockquote>{correction}"
             f"{_also_in(c, describe)}</details>"
         )
     return f'<div class="na-sources"><h3>{heading}</h3>{"".join(cards)}</div>'
@@ -198,12 +203,17 @@ def compact_sources(answer: Answer, describe: Describe) -> str:
         if safe:
             title = f'<a href="{esc(safe)}" target="_blank" rel="noopener noreferrer">{title}</a>'
         extra = " · ".join(esc(p) for p in (c.source, _date(c.published)) if p)
+        if c.updated:
+            extra += f"{' · ' if extra else ''}updated: {esc(c.updated)}"
+        correction = (
+            f'<br><span class="na-correction">Correction: {esc(c.correction)}</span>' if c.correction else ""
+        )
         also = ""
         if c.also_in:
             names = ", ".join(esc(r.source or r.title or r.id) for r in describe(c.also_in))
             also = f" · also reported by {names}"
         items.append(
-            f'<li value="{c.n}">{title}{" · " + extra if extra else ""}{also}{_who(speakers, c.n, "br")}<br><mark>{esc(quote)}</mark></li>'
+            f'<li value="{c.n}">{title}{" · " + extra if extra else ""}{also}{_who(speakers, c.n, "br")}<br><mark>{esc(quote)}</mark>{correction}</li>'
         )
     label = "Related passages" if answer.refused else "Sources"
     return f'<div class="na-wsources">{label}:<ol>{"".join(items)}</ol></div>'

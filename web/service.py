@@ -28,6 +28,7 @@ from assistant import Assistant, Filters
 from core.errors import EmptyIndex
 from core.settings import Settings
 from core.types import Answer, Passage
+from web.archive import Archive
 from web.metrics import AskMetrics
 
 log = logging.getLogger(__name__)
@@ -215,6 +216,36 @@ class ChatService:
 
     def article(self, article_id: str) -> dict[str, Any] | None:
         return self.index.store.article(article_id)
+
+    # --- the archive (the Articles tab) -----------------------------------------------------------
+    @property
+    def archive(self) -> Archive:
+        """Read-only search, pages and article detail over the store (its own connections)."""
+        return Archive(self.index.store.path)
+
+    def web_sources(self) -> list[dict[str, Any]]:
+        """Each web source with its article count, last sync counts, freshness and ``stale`` flag."""
+        from ingest.web_schedule import freshness
+
+        stale = {
+            s["url"]: s["stale"]
+            for s in freshness(self.index, interval_minutes=self.settings.sync_interval)["sources"]
+        }
+        return [s | {"stale": stale.get(s["url"], False)} for s in self.index.store.web.sources()]
+
+    def add_web_source(self, url: str) -> dict[str, Any]:
+        """Register and sync one web source (questions wait while its articles are fetched and indexed)."""
+        from ingest import add_sources
+
+        with self._rw.write():
+            return add_sources([url], settings=self.settings, index=self.index).to_dict()
+
+    def remove_web_source(self, url: str) -> int:
+        """Drop a web source and the articles only it listed; raises InputError for an unknown source."""
+        from ingest import remove_source
+
+        with self._rw.write():
+            return remove_source(url, settings=self.settings, index=self.index)
 
     @contextmanager
     def _catalog_db(self) -> Iterator[sqlite3.Connection]:

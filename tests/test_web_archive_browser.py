@@ -1,0 +1,160 @@
+"""The Articles tab as an editor uses it, in a real browser (Debian Chromium via Playwright): search, page,
+open an article's detail; and a corrected web article's citation in the chat. Screenshots go to the
+test's tmp folder (and docs/ with SAVE_SCREENSHOTS=1)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.assistant import Assistant
+from core.settings import Settings
+from ingest.pipeline import ingest
+from tests.test_web_api import serve
+from tests.test_web_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, save, sync_api
+from vectorstore.factory import open_index
+from vectorstore.web_sources import WebArticle
+
+pytestmark = [
+    pytest.mark.model,
+    pytest.mark.server,
+    pytest.mark.browser,
+    pytest.mark.filterwarnings("ignore:.*no_silent_downcasting:Warning", "ignore:The copy keyword:Warning"),
+]
+STORIES = 60  # three pages of 25
+CORRECTION = "An earlier version of this article misnamed the ferry's captain."
+FERRY = (
+    "The harbour ferry returned to service on Monday after a two-week repair. "
+    "Captain Amina Osei said the new engine was quieter and used less fuel."
+)
+
+
+def _articles(folder: Path) -> Path:
+    records = [
+        {
+            "id": f"council-note-{i:02d}",
+            "title": f"Council note {i}: the district planning committee approves the revised street plan "
+            "after a long public consultation with residents and traders",
+            "text": f"The district council met for session {i} and approved plan {i * 7} for street "
+            f"number {i}. Officials said item {i} would be reviewed again in week {i + 3}.",
+            "source": "Harbour Times" if i % 2 else "Valley Post",
+            "published": f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}",
+        }
+        for i in range(STORIES)
+    ]
+    records += [
+        {"id": "ferry-returns", "title": "Harbour ferry returns", "text": FERRY, "source": "Harbour Times",
+         "published": "2025-03-02", "url": "https://harbour.example/ferry"},
+        {"id": "ferry-returns-wire", "title": "Ferry back in service", "text": FERRY, "source": "Wire",
+         "published": "2025-03-02"},
+    ]  # fmt: skip
+    path = folder / "archive.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    folder = tmp_path_factory.mktemp("archive")
+    settings = Settings(index_dir=folder / "index", embed_threads=1)
+    index = open_index(settings)
+    ingest([_articles(folder)], settings=settings, index=index)
+    # The ferry story as a web article: fetched, then edited with a correction note.
+    web = index.store.web
+    first = WebArticle(
+        "ferry-returns", "https://harbour.example/ferry", sha256="a" * 64, modified="2025-03-02"
+    )
+    web.record_fetch(first, fetched="2025-03-02T10:00:00+00:00", title="Harbour ferry returns", text="old")
+    edited = WebArticle("ferry-returns", "https://harbour.example/ferry", sha256="b" * 64,
+                        modified="2025-03-04T08:00:00+00:00", correction=CORRECTION)  # fmt: skip
+    web.record_fetch(edited, fetched="2025-03-04T09:00:00+00:00", title="Harbour ferry returns", text=FERRY)
+    from web import create_app
+    from web.service import ChatService
+
+    service = ChatService(settings, Assistant(settings, index))
+    service.warm_up()
+    with serve(create_app(service)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def page(app_url: str) -> Iterator[Any]:
+    """One browser page for the module, closed before the server stops."""
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(TIMEOUT_MS)
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
+            browser.close()
+
+
+@pytest.fixture(scope="module")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("screenshots")
+
+
+def test_search_page_and_open_an_article(page: Any, app_url: str, screenshots: Path) -> None:
+    assert CHROMIUM.exists()
+    page.goto(f"{app_url}/")
+    page.get_by_role("tab", name="Articles").click()
+    info = page.locator("#na-archive-info")
+    sync_api.expect(info).to_contain_text(f"Page 1 of 3 — {STORIES + 2} matching articles")
+    table = page.locator("#na-archive-table")
+    sync_api.expect(table).to_contain_text("council-note-")
+    # The "published" header and the dates read on one line, as "title" does (not one letter per line).
+    heights = {
+        name: table.get_by_text(name, exact=True).first.bounding_box()["height"]
+        for name in ("title", "published")
+    }
+    assert heights["published"] < 1.5 * heights["title"], heights
+    date_cell = table.get_by_test_id("cell-0-3")
+    assert (
+        date_cell.bounding_box()["height"] < 1.5 * table.get_by_test_id("cell-0-2").bounding_box()["height"]
+    )
+    save(page, screenshots, "archive-page-1")
+
+    first_row = table.locator("tbody tr").first.inner_text()
+    page.locator("#na-archive-next").click()
+    sync_api.expect(info).to_contain_text("Page 2 of 3")
+    sync_api.expect(table.locator("tbody tr").first).not_to_have_text(first_row)
+    page.locator("#na-archive-next").click()
+    sync_api.expect(info).to_contain_text("Page 3 of 3")
+
+    search = page.locator("#na-archive-search textarea, #na-archive-search input").first
+    search.fill("ferry")
+    search.press("Enter")
+    sync_api.expect(info).to_contain_text("Page 1 of 1 — 2 matching articles")
+    sync_api.expect(table).to_contain_text("copy of ferry-returns")
+    sync_api.expect(table).to_contain_text("canonical (1 copy)")
+    save(page, screenshots, "archive-search")
+
+    cell = table.get_by_test_id("cell-0-1")  # row 1, the title (same day: ids in order)
+    sync_api.expect(cell).to_have_text("Harbour ferry returns")
+    cell.click()
+    detail = page.locator("#na-article-detail")
+    sync_api.expect(detail).to_contain_text(CORRECTION)
+    sync_api.expect(detail).to_contain_text("Versions (2, oldest first)")
+    sync_api.expect(detail).to_contain_text("Duplicate copies (1)")
+    sync_api.expect(detail).to_contain_text("Wire")
+    sync_api.expect(detail).to_contain_text("Captain Amina Osei said the new engine was quieter")
+    save(page, screenshots, "archive-detail")
+
+
+def test_a_corrected_article_is_cited_with_its_correction(page: Any, app_url: str, screenshots: Path) -> None:
+    page.goto(f"{app_url}/")
+    box = page.locator("#na-question textarea").first
+    box.fill("When did the harbour ferry return to service?")
+    box.press("Enter")
+    source = page.locator("#na-sources details.na-cite").first
+    source.wait_for()
+    source.locator("summary").click()
+    sync_api.expect(source).to_contain_text("updated: 2025-03-04")
+    sync_api.expect(source.locator(".na-correction")).to_contain_text(CORRECTION)
+    save(page, screenshots, "chat-correction")
