@@ -281,12 +281,7 @@ def strength(question: Question, text: str, wanted: Want | None = None) -> float
     wanted = wanted or want(question)
     if wanted.kind == "number":
         return _count_strength(question.text, text, full_fit(question))
-    kind = place_kind(wanted.category) if wanted.kind == "name" else None
-    if kind is not None:
-        asked = _question_stems(question.text)
-        if any(not set(tokenize(p)) <= asked for p in places_in(text, kind)):
-            return PLACE_BONUS
-    return 0.0
+    return PLACE_BONUS if names_place_of_kind(question, text, wanted) else 0.0
 
 
 @lru_cache(maxsize=8192)
@@ -307,3 +302,14 @@ def _count_strength(question_text: str, text: str, gain: float) -> float:
         if unit and unit & set(following):
             return UNIT_BONUS
     return -gain if vague and not figures else 0.0
+
+
+def names_place_of_kind(question: Question, text: str, wanted: Want | None = None) -> bool | None:
+    """For "which country/state …": whether ``text`` names a country/state the question does not (None
+    when the question asks for no such kind)."""
+    wanted = wanted or want(question)
+    kind = place_kind(wanted.category) if wanted.kind == "name" else None
+    if kind is None:
+        return None
+    asked = _question_stems(question.text)
+    return any(not set(tokenize(p)) <= asked for p in places_in(text, kind))

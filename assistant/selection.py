@@ -21,9 +21,20 @@ import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
-from assistant.answer_type import Want, echoes, fit, full_fit, gives, lacks, named_terms, want
+from assistant.answer_type import (
+    Want,
+    echoes,
+    fit,
+    full_fit,
+    gives,
+    lacks,
+    named_terms,
+    names_place_of_kind,
+    want,
+)
 from assistant.evidence import Sentence, attributed_to, sentences_of, speaker_aliases
 from assistant.neighbours import Neighbours, complete, completes
+from assistant.places import place_kind
 from assistant.question import Question
 from assistant.recency import staleness
 from core.normalize import normalize_for_match
@@ -191,6 +202,12 @@ class EvidenceSelector:
             ]
             if not sentences:
                 return Draft((), f"they don't give {needed[1]} for that")
+        kind = place_kind(wanted.category) if wanted.kind == "name" else None
+        if kind is not None:
+            # "Which state …?" is answered by a state's name, in the sentence or the one next to it.
+            sentences = [s for s in sentences if self._names_place(question, s, near, wanted)]
+            if not sentences:
+                return Draft((), f"they don't name a {kind} for that")
         stale = staleness(question.text, passages)
         scored = sorted(
             (
@@ -238,6 +255,13 @@ class EvidenceSelector:
     def _on_topic(self, question: Question, sentence: Sentence) -> bool:
         """The sentence alone holds most of what is asked: its neighbour may then give the missing piece."""
         return self.coverage(question.terms, sentence.stems, question.core) >= ECHO_COVERAGE
+
+    @staticmethod
+    def _names_place(question: Question, sentence: Sentence, near: Neighbours, wanted: Want) -> bool:
+        return any(
+            candidate is not None and names_place_of_kind(question, candidate.text, wanted)
+            for candidate in (sentence, near.before(sentence), near.after(sentence))
+        )
 
     def _completable(self, question: Question, sentence: Sentence, near: Neighbours, wanted: Want) -> bool:
         return self._on_topic(question, sentence) and completes(question, sentence, near, wanted)

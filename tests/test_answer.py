@@ -293,3 +293,17 @@ def test_the_asking_sentence_outweighs_an_opening_context_that_retells_the_lede(
     )
     # The lede holds more of the question's words, but only those of its opening context.
     assert result.answer.startswith("New York is now an additional drop-off location")
+
+
+def test_which_state_is_refused_when_the_passages_name_no_other_state():
+    from tests.passages import passage
+
+    text = (
+        "California is legalizing jaywalking, the release said. "
+        "Lawmakers elsewhere voted to repeal jaywalking laws as well."
+    )
+    question = "Which other state voted to repeal its jaywalking law after California?"
+    result = ask(question, passages=[passage(text, "walk", "w1")])
+    assert result.refused and "they don't name a state" in result.answer
+    named = passage(text + " Virginia voted to repeal its jaywalking law in 2021.", "walk", "w1")
+    assert "Virginia" in ask(question, passages=[named]).answer
