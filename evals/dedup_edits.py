@@ -281,7 +281,7 @@ def build_edit_set(
 
 
 def copied_already(records: Sequence[Mapping[str, Any]]) -> frozenset[str]:
-    """Ids of articles that have a copy in the corpus itself (5-shingle Jaccard >= 0.5)."""
+    """Ids of articles that have a copy in the corpus itself (5-shingle Jaccard >= 0.5, or an edited copy)."""
     from ingest.dedupe import find_duplicate_pairs
 
     pairs = find_duplicate_pairs({str(r["id"]): str(r["text"]) for r in records}, threshold=0.5)

@@ -61,7 +61,7 @@ SEED = 1
 SCHEME = "affine64"  # 64-bit hash values (uint64); datasketch's default affine32 would give uint32
 # A pair exactly at the confirmation threshold becomes an LSH candidate at least this often.
 _LSH_MIN_RECALL = 0.999
-# An edited-copy candidate shares at least this share of the shorter text's shingles (copies: >= 0.3).
+# An edited-copy candidate shares at least this share of the shorter text's shingles (edited copies: 0.3 and up).
 MIN_CONTAINMENT = 0.2
 
 _WORD = re.compile(r"\w+")

@@ -18,6 +18,7 @@ from ingest.dedupe import (
     signature,
     signature_from_bytes,
 )
+from ingest.overlap import COPY_COVERAGE
 
 # A wire story, a copy of it with another byline and one sentence rewritten, and a different story
 # on the same topic that shares the background paragraph and a quote.
@@ -327,7 +328,7 @@ def test_edited_copies_are_duplicates(copy: str, based_on: bool) -> None:
     assert jaccard(shingles(STORY), shingles(copy)) < 0.8  # the symmetric measure alone misses them
     [pair] = find_duplicate_pairs({"story": STORY, "copy": copy})
     assert (pair.a, pair.b, pair.exact, pair.based_on) == ("story", "copy", False, based_on)
-    assert pair.coverage >= 0.65
+    assert pair.coverage >= COPY_COVERAGE
 
 
 def test_a_follow_up_sharing_the_background_is_not_a_duplicate() -> None:
