@@ -241,3 +241,56 @@ def test_sources_show_freshness_and_failures():
           "last_error": "HTTP 500 <boom>", "stale": True}]
     )  # fmt: skip
     assert "never" in html and "na-stale" in html and "HTTP 500 &lt;boom&gt;" in html
+
+
+def test_a_source_added_from_the_tab_is_browsed_and_its_corrected_article_cited_with_updated(tmp_path: Path):
+    """Add a sitemap through the tab's admin path, sync an edit with a correction, ask about the edited
+    fact, remove the source: the real local site, store and assistant; the hashing embedder."""
+    from assistant.assistant import Assistant
+    from devtools.news_site import serve_site, sitemap
+    from ingest import sync_sources
+    from tests.fakes import HashingEmbedder
+    from tests.test_sync_web import publish, story
+    from vectorstore.index import Index
+    from web.service import ChatService
+
+    settings = Settings(
+        index_dir=tmp_path / "index", fetch_host_interval_s=0, fetch_timeout_s=2, admin_token="admin-5"
+    )
+    service = ChatService(settings, Assistant(settings, Index(settings.index_dir, HashingEmbedder())))
+    with serve_site() as site:
+        publish(site, [story(0), story(1)])
+        urls = [f"{site.base}/news/harbour", f"{site.base}/news/library"]
+        site.xml("/sitemap.xml", sitemap([(u, "2024-05-01") for u in urls]))
+        source = f"{site.base}/sitemap.xml"
+        assert change_source(service, "add", source, "wrong", local=True) == "⚠ Wrong admin token."
+        assert service.archive.page(ArchiveQuery()).total == 0
+        assert "2 added" in change_source(service, "add", source, "admin-5", local=False)
+        assert service.archive.page(ArchiveQuery(text="Harbour plan")).total == 1
+        listed = service.web_sources()
+        assert [(s["url"], s["kind"], s["articles"], s["last_error"]) for s in listed] == [
+            (source, "sitemap", 2, None)
+        ]
+
+        corrected = story(0)
+        corrected.paragraphs[0] = (
+            "The harbour bridge repairs will finish in July, the council said on Monday."
+        )
+        corrected.paragraphs.append(
+            "Correction: An earlier version of this article said the works end in June."
+        )
+        publish(site, [corrected])
+        site.xml("/sitemap.xml", sitemap([(u, "2024-05-02") for u in urls]))
+        assert sync_sources(settings=settings, index=service.index).updated == 1
+
+        answer = service.ask("When will the harbour bridge repairs finish?")
+        cited = [c for c in answer.citations if "July" in c.passage]
+        assert cited and not any("works end in June" in c.quote for c in answer.citations)
+        wire = cited[0].to_dict()
+        assert wire["updated"] and wire["correction"].startswith("Correction: An earlier version")
+        detail = service.archive.detail(cited[0].article_id)
+        assert detail is not None and len(detail.versions) == 2 and detail.correction == wire["correction"]
+
+        assert "2 articles" in change_source(service, "remove", source, "admin-5", local=False)
+        assert service.archive.page(ArchiveQuery()).total == 0 and service.web_sources() == []
+        assert "No source" in change_source(service, "remove", source, "admin-5", local=False)
