@@ -23,25 +23,24 @@ def _shingles_by_text(normalized_texts: list[str]) -> tuple[np.ndarray, np.ndarr
     """(hashes, owners, sizes): each text's distinct shingle hashes, sorted by hash then owner, and the
     number of distinct shingles per text. A text shorter than a shingle has none here."""
     words: list[str] = []
-    owner_of_word: list[np.ndarray] = []
-    for i, text in enumerate(normalized_texts):
+    lengths: list[int] = []
+    for text in normalized_texts:
         found = _WORD.findall(text)
         words.extend(found)
-        owner_of_word.append(np.full(len(found), i, dtype=np.int64))
+        lengths.append(len(found))
     # Python's own string hash: fast and cached on each str; it only has to agree within one call.
     word_hashes = np.fromiter(map(hash, words), dtype=np.int64, count=len(words)).view(np.uint64)
-    owners = np.concatenate(owner_of_word) if owner_of_word else np.zeros(0, dtype=np.int64)
+    owners = np.repeat(np.arange(len(normalized_texts), dtype=np.int64), lengths)
     n_shingles = max(0, len(words) - SHINGLE_SIZE + 1)
     combined = np.zeros(n_shingles, dtype=np.uint64)
     for offset in range(SHINGLE_SIZE):  # uint64 arithmetic wraps: a polynomial hash mod 2**64
         combined = combined * _BASE + word_hashes[offset : offset + n_shingles]
-    inside = (
-        owners[:n_shingles] == owners[SHINGLE_SIZE - 1 : SHINGLE_SIZE - 1 + n_shingles]
-    )  # not across texts
+    # A shingle belongs to a text when its first and last words do (it does not straddle two texts).
+    inside = owners[:n_shingles] == owners[SHINGLE_SIZE - 1 : SHINGLE_SIZE - 1 + n_shingles]
     hashes, owners = combined[inside], owners[:n_shingles][inside]
     if not len(hashes):
         return hashes, owners, np.zeros(len(normalized_texts), dtype=np.int64)
-    order = np.lexsort((owners, hashes))
+    order = np.argsort(hashes, kind="stable")  # owners were ascending, so they stay so within a hash
     hashes, owners = hashes[order], owners[order]
     distinct = np.r_[True, (hashes[1:] != hashes[:-1]) | (owners[1:] != owners[:-1])]
     hashes, owners = hashes[distinct], owners[distinct]
