@@ -358,3 +358,22 @@ def test_based_on_copies_stay_their_own_articles() -> None:
     rank = {"story": 0, "copy": 1, "trimmed": 2}.__getitem__
     assert clusters(pairs, rank=rank) == {"story": "story", "trimmed": "story"}
     assert set(clusters(pairs, rank=rank, include_based_on=True).values()) == {"story"}
+
+
+def test_containment_candidates_count_shared_shingles_of_the_shorter_text() -> None:
+    from core.normalize import normalize_for_match
+    from ingest.containment import MAX_SHARING, containment_candidates
+
+    def candidates(texts: list[str], floor: float) -> list[tuple[int, int]]:
+        return containment_candidates([normalize_for_match(t) for t in texts], floor)
+
+    half = " ".join(STORY.split()[: len(STORY.split()) // 2])
+    # Half the story is wholly in the story: containment 1.0 although the Jaccard is about 0.5.
+    assert candidates([UNRELATED, STORY, half], 0.9) == [(1, 2)]
+    assert candidates([STORY, UNRELATED], 0.01) == []
+    assert candidates([], 0.2) == candidates([STORY], 0.2) == candidates(["", "a b"], 0.2) == []
+    # A sentence every text carries is boilerplate past MAX_SHARING texts: it joins nobody.
+    boiler = "Sign up for our daily newsletter to get the headlines first."
+    many = [f"{boiler} Item number {i} of the list." for i in range(MAX_SHARING + 1)]
+    assert candidates(many, 0.5) == []
+    assert candidates(many[:3], 0.5) == [(0, 1), (0, 2), (1, 2)]
