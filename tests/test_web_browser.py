@@ -283,10 +283,15 @@ def test_a_conversation_is_kept_reopened_and_shared(browser: Any, page: Any, app
     chat.get_by_text(QUOTE, exact=False).first.wait_for()
     listing = page.locator("#na-threads")
     sync_api.expect(listing).to_contain_text("What did Nduhungirehe say?")  # listed once stored
+    title = page.locator("#na-thread-title input, #na-thread-title textarea").first
+    sync_api.expect(title).to_have_value("What did Nduhungirehe say?")
+    title.fill("Rwanda talks")
+    page.locator("#na-thread-rename").click()
+    sync_api.expect(listing).to_contain_text("Rwanda talks")
 
     page.reload()
     sync_api.expect(chat.locator(".na-answer")).to_have_count(0)
-    listing.get_by_text("What did Nduhungirehe say?").first.click()
+    listing.get_by_text("Rwanda talks").first.click()
     sync_api.expect(chat.locator(".na-answer").first).to_contain_text(QUOTE)
     sync_api.expect(page.locator("#na-sources mark").first).to_contain_text(QUOTE)
 
@@ -316,5 +321,5 @@ def test_a_conversation_is_kept_reopened_and_shared(browser: Any, page: Any, app
     finally:
         stranger.close()
     page.reload()
-    sync_api.expect(listing).to_contain_text("What did Nduhungirehe say?")
+    sync_api.expect(listing).to_contain_text("Rwanda talks")
     sync_api.expect(listing).not_to_contain_text("Who revoked visas")

@@ -83,8 +83,15 @@ def wire(
 ) -> None:
     """The sidebar's events; ``asks`` (the ask events) refresh the list when their answer is stored."""
     listed = lister(threads)
+
+    def answered(thread_id: str | None, request: gr.Request) -> tuple[Any, Any]:
+        """After an answer: the list with this thread picked, and its title ready to be renamed."""
+        update = listed(thread_id, request)
+        titles = {value: label for label, value in threads.titles(ui_owner(request))}
+        return update, titles.get(thread_id, gr.skip()) if thread_id else gr.skip()
+
     for asked in asks:
-        asked.then(listed, [thread], [bar.listing], queue=False)
+        asked.then(answered, [thread], [bar.listing, bar.title], queue=False)
     empty_panel = render.sources_panel(None, service.describe)
 
     def reopen(

@@ -78,6 +78,10 @@ class ChatThreads:
             for t in self.store.threads_of(owner)
         ]
 
+    def titles(self, owner: str | None) -> list[tuple[str, str]]:
+        """(title, id) of the owner's threads."""
+        return [] if owner is None else [(t["title"], t["id"]) for t in self.store.threads_of(owner)]
+
     def reopen(self, owner: str, thread_id: str, compact_extra: Any = None) -> tuple[str, History, Turns]:
         """(title, chat messages, answers by message index) of a stored thread."""
         thread = self.store.get(thread_id, owner)
