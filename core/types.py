@@ -79,14 +79,11 @@ class Citation:
     end: int
     passage: str  # the whole retrieved passage
     also_in: tuple[str, ...] = ()
-    # Present on the wire only when set: the article changed since first published (its last update's
-    # day), and its correction or editor's note.
-    updated: str | None = None
-    correction: str | None = None
+    updated: str | None = None  # YYYY-MM-DD: the article changed since first published (its last update)
+    correction: str | None = None  # the article's correction or editor's note, when it has one
 
     def to_dict(self) -> dict[str, Any]:
-        wire = {**asdict(self), "also_in": list(self.also_in)}
-        return {k: v for k, v in wire.items() if v is not None or k not in ("updated", "correction")}
+        return {**asdict(self), "also_in": list(self.also_in)}
 
 
 @dataclass(frozen=True)

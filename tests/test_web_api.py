@@ -118,8 +118,9 @@ def test_ask_returns_the_answer_schema_with_the_quote(url: str):
     first = body["citations"][0]
     assert set(first) == {
         "n", "article_id", "chunk_id", "title", "source", "url", "published",
-        "quote", "start", "end", "passage", "also_in",
+        "quote", "start", "end", "passage", "also_in", "updated", "correction",
     }  # fmt: skip
+    assert first["updated"] is None and first["correction"] is None  # not a web article
     assert first["n"] == 1 and first["article_id"] == "rwanda-us-deportation-talks"
     assert first["quote"] in first["passage"]
     assert set(body["retrieved"][0]) == {"article_id", "chunk_id", "score"}

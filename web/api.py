@@ -174,7 +174,6 @@ router = APIRouter(prefix="/api", dependencies=[Depends(require_token)], respons
     "/ask",
     response_model=AnswerModel,
     response_model_exclude_unset=True,  # thread_id only when a thread was named
-    response_model_exclude_none=True,  # a citation's updated/correction only when the article has them
     summary="Answer a question from the articles, with citations",
 )
 async def ask(body: AskRequest, request: Request, response: Response) -> dict[str, Any]:
