@@ -33,8 +33,6 @@ from web.metrics import AskMetrics
 
 log = logging.getLogger(__name__)
 
-MAX_CATALOG_ROWS = 2000  # articles listed in the UI's Articles tab
-
 
 def version() -> str:
     try:
@@ -255,26 +253,6 @@ class ChatService:
             yield db
         finally:
             db.close()
-
-    def catalog(self, limit: int = MAX_CATALOG_ROWS) -> list[ArticleRow]:
-        """Articles grouped by duplicate cluster: each indexed copy followed by its near-duplicates."""
-        with self._catalog_db() as db:
-            rows = db.execute(
-                "SELECT id, title, url, source, published, coalesce(canonical_id, id) AS canonical"
-                " FROM articles ORDER BY canonical, canonical_id <> id, id LIMIT ?",
-                (limit,),
-            ).fetchall()
-        return [
-            ArticleRow(
-                id=r[0],
-                title=r[1] or "",
-                url=r[2] or "",
-                source=r[3] or "",
-                published=r[4] or "",
-                canonical_id=r[5],
-            )
-            for r in rows
-        ]
 
     def sources(self) -> list[str]:
         with self._catalog_db() as db:
