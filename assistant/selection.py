@@ -67,6 +67,14 @@ MIN_SUPPORT = 0.425
 MAX_MISSING = 0.25
 # How much of the question a sentence must hold alone before a neighbour may complete it.
 ECHO_COVERAGE = 0.5
+# A year a sentence places its event in ("in 2019", "in May 2021", "in 2020 and 2021").
+_EVENT_YEAR = re.compile(
+    r"\bin\s+(?:(?:early|late|mid-?)\s*)?(?:[A-Z][a-z]+\.?\s+(?:\d{1,2},\s+)?)?((?:19|20)\d\d)\b"
+)
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+# What a sentence loses when the question names a year and the sentence places its event in another one:
+# "Which team won the 2022 Stanley Cup?" is not answered by "The Lightning won the Stanley Cup in 2020".
+OTHER_YEAR_PENALTY = 0.1
 # How a sentence that states something ends: a full stop, "!" or "?", maybe inside a quote or bracket.
 _STATEMENT_END = re.compile(r"[.!?…][\"'”’)\]]*\s*$")
 _STRICT_NEEDS = {"when": (_DATE, "a date"), "how_many": (_NUMBER, "a number")}
@@ -180,6 +188,8 @@ class EvidenceSelector:
         if question.kind == "why":
             score += 0.15 if _CAUSE.search(sentence.text) else -0.15
         score += fit(question, sentence.text)
+        if _other_year(question.text, sentence.text):
+            score -= OTHER_YEAR_PENALTY
         if not _STATEMENT_END.search(sentence.text):
             score -= (
                 0.1  # a headline, a byline or a list's lead-in ("… predict the winners:"), not a statement
@@ -292,6 +302,15 @@ def missing_need(question: Question, text: str) -> str | None:
     """What ``text`` lacks that the question's kind requires ("a date" for when, "a number" for how many)."""
     needed = _STRICT_NEEDS.get(question.kind)
     return needed[1] if needed is not None and not needed[0].search(text) else None
+
+
+def _other_year(question: str, sentence: str) -> bool:
+    """The question names a year and the sentence places its event only in other years."""
+    asked = set(_YEAR.findall(question.rstrip().rsplit(". ", 1)[-1]))
+    if not asked:
+        return False
+    placed = {m.group(1) for m in _EVENT_YEAR.finditer(sentence)}
+    return bool(placed) and not placed & asked and not asked & set(_YEAR.findall(sentence))
 
 
 def _word_for(text: str, stem: str) -> str:

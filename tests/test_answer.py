@@ -307,3 +307,22 @@ def test_which_state_is_refused_when_the_passages_name_no_other_state():
     assert result.refused and "they don't name a state" in result.answer
     named = passage(text + " Virginia voted to repeal its jaywalking law in 2021.", "walk", "w1")
     assert "Virginia" in ask(question, passages=[named]).answer
+
+
+def test_a_sentence_that_places_its_event_in_another_year_than_asked_scores_lower():
+    from tests.passages import passage
+
+    text = (
+        "The Lightning won the Stanley Cup in 2020 and 2021. "
+        "Hockey fans filled the streets. "
+        "The Avalanche won the 2022 title in Game 6."
+    )
+    result = ask("Which team won the 2022 Stanley Cup?", passages=[passage(text, "nhl", "n1")])
+    assert result.answer.startswith("The Avalanche won the 2022 title")
+    # Without a year in the question, no sentence is held to one: the sentence naming the cup leads.
+    from assistant.evidence import sentences_of
+
+    p = passage(text, "nhl", "n1")
+    lightning, _, avalanche = sentences_of([p])
+    question = analyze("Which team won the Stanley Cup?")
+    assert BOT.selector.score(question, lightning, p, 0) > BOT.selector.score(question, avalanche, p, 0)
