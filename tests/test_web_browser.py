@@ -323,3 +323,16 @@ def test_a_conversation_is_kept_reopened_and_shared(browser: Any, page: Any, app
     page.reload()
     sync_api.expect(listing).to_contain_text("Rwanda talks")
     sync_api.expect(listing).not_to_contain_text("Who revoked visas")
+
+    listing.get_by_text("Rwanda talks").first.click()
+    sync_api.expect(chat.locator(".na-answer")).to_have_count(1)
+    page.locator("#na-thread-export").click()
+    exported = page.locator('#na-thread-files tr:has(td[aria-label$=".md"]) a').first
+    exported.wait_for()
+    markdown = page.request.get(exported.get_attribute("href") or "").text()
+    assert markdown.startswith("# Rwanda talks") and QUOTE in markdown and "[^1-1]:" in markdown
+
+    page.locator("#na-thread-delete").click()
+    sync_api.expect(chat.locator(".na-answer")).to_have_count(0)
+    sync_api.expect(listing).not_to_contain_text("Rwanda talks")
+    assert page.request.get(shared_url).status == 404  # deleting the thread ends its link

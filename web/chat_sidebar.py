@@ -51,7 +51,13 @@ def build() -> Sidebar:
             share = gr.Button("Share", size="sm", elem_id="na-thread-share")
             export = gr.Button("Export", size="sm", elem_id="na-thread-export")
         link = gr.Markdown(elem_id="na-thread-link")
-        files = gr.File(label="Markdown and JSON", file_count="multiple", interactive=False, visible=False)
+        files = gr.File(
+            label="Markdown and JSON",
+            file_count="multiple",
+            interactive=False,
+            visible=False,
+            elem_id="na-thread-files",
+        )
     return Sidebar(listing, title, rename, delete, share, export, link, files)
 
 
