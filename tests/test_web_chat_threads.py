@@ -102,6 +102,7 @@ def test_each_answer_is_stored_in_its_owners_thread_and_reopens_as_shown(app: An
     md, js = threads.export("user:alice", thread_id)
     assert QUOTE in Path(md).read_text(encoding="utf-8") and "[^1-1]" in Path(md).read_text(encoding="utf-8")
     assert json.loads(Path(js).read_text(encoding="utf-8"))["id"] == thread_id
+    assert threads.export("user:alice", thread_id) == [md, js]  # rewritten, not piled up
     threads.delete("user:alice", thread_id)
     assert all(value != thread_id for _, value in threads.choices("user:alice"))
 

@@ -58,6 +58,7 @@ class ChatThreads:
 
     def __init__(self, store: ThreadStore) -> None:
         self.store = store
+        self._exports: Path | None = None  # one folder; a thread's files are rewritten on each export
 
     def record(self, owner: str, thread_id: str | None, question: str, answer: Answer) -> tuple[str, int]:
         """Store a question and its answer in the thread (a new one when None or gone); (thread id, turn n)."""
@@ -115,7 +116,10 @@ class ChatThreads:
         import json
 
         thread = self.store.get(thread_id, owner)
-        folder = Path(tempfile.mkdtemp(prefix="newsroom-thread-"))
+        if self._exports is None:
+            self._exports = Path(tempfile.mkdtemp(prefix="newsroom-exports-"))
+        folder = self._exports / thread_id  # ids are URL-safe base64: a plain folder name
+        folder.mkdir(exist_ok=True)
         md = folder / f"thread-{thread_id}.md"
         md.write_text(markdown(thread), encoding="utf-8")
         js = folder / f"thread-{thread_id}.json"
