@@ -121,6 +121,8 @@ def test_the_page_gives_a_browser_its_owner_cookie_shared_with_the_threads_api(a
         cookie = page.cookies.get(OWNER_COOKIE)
         assert page.status_code == 200 and cookie and "httponly" in page.headers["set-cookie"].lower()
         assert alice.get(f"{base}/").cookies.get(OWNER_COOKIE) is None  # kept, not replaced
+        forged = httpx.get(f"{base}/", cookies={OWNER_COOKIE: "x;y"}).cookies.get(OWNER_COOKIE)
+        assert forged and forged != "x;y"  # a malformed owner cookie is replaced, never used
         bob.get(f"{base}/widget/")
         assert bob.cookies.get(OWNER_COOKIE) not in (None, cookie)
 
