@@ -313,13 +313,14 @@ def test_a_sentence_that_places_its_event_in_another_year_than_asked_scores_lowe
     from tests.passages import passage
 
     text = (
-        "The Lightning won the Stanley Cup in 2020 and 2021. "
+        "The Lightning team won the Stanley Cup in 2020 and 2021. "
         "Hockey fans filled the streets. "
-        "The Avalanche won the 2022 title in Game 6."
+        "The Avalanche won the 2022 Stanley Cup in Game 6."
     )
+    # Each holds four of the question's five words; the first places its win in other years.
     result = ask("Which team won the 2022 Stanley Cup?", passages=[passage(text, "nhl", "n1")])
-    assert result.answer.startswith("The Avalanche won the 2022 title")
-    # Without a year in the question, no sentence is held to one: the sentence naming the cup leads.
+    assert result.answer.startswith("The Avalanche won the 2022 Stanley Cup")
+    # Without a year in the question, no sentence is held to one: the one holding more of it leads.
     from assistant.evidence import sentences_of
 
     p = passage(text, "nhl", "n1")
