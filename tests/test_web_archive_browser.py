@@ -4,6 +4,7 @@ test's tmp folder (and docs/ with SAVE_SCREENSHOTS=1)."""
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -158,3 +159,20 @@ def test_a_corrected_article_is_cited_with_its_correction(page: Any, app_url: st
     sync_api.expect(source).to_contain_text("updated: 2025-03-04")
     sync_api.expect(source.locator(".na-correction")).to_contain_text(CORRECTION)
     save(page, screenshots, "chat-correction")
+
+
+def test_the_archive_events_by_api_name(app_url: str) -> None:
+    from gradio_client import Client
+
+    client = Client(f"{app_url}/", verbose=False, download_files=False)
+    _, rows, page, info = client.predict(
+        "ferry", "All sources", "", "", "Newest first", 1, api_name="/archive"
+    )
+    assert [r[0] for r in rows["data"]] == ["ferry-returns", "ferry-returns-wire"] and page == 1
+    assert "2 matching articles" in info
+    *_, info = client.predict("", "All sources", "", "", "Oldest first", 99, api_name="/archive")
+    assert "Page **3** of **3**" in info  # past the end: the last page
+    *_, info = client.predict("", "All sources", "March", "", "Newest first", 1, api_name="/archive")
+    assert "like 2025-06-30" in info
+    assert html.escape(CORRECTION) in client.predict("ferry-returns", api_name="/article_detail")
+    assert "No article" in client.predict("<b>nope</b>", api_name="/article_detail")
