@@ -35,6 +35,8 @@ EXAMPLES = [
     "Why do critics say relocating asylum seekers to Rwanda poses risks?",
     "What did the State Department say?",
 ]
+
+
 # --- the full chat -----------------------------------------------------------------------------------
 def build_chat(service: ChatService, tickets: UploadTickets, store: ThreadStore) -> gr.Blocks:
     threads = ChatThreads(store)
