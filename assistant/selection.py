@@ -9,7 +9,9 @@ used verbatim, each with its passage.
   passage's own rank, and whether they add what the question lacks (:mod:`assistant.answer_type`: a new
   date for "when", number for "how many", name for "who"/"where"/"which X", a cause for "why"). A
   sentence that echoes the question comes with the neighbour that gives the missing piece
-  (:mod:`assistant.neighbours`). The best one or two or three are kept.
+  (:mod:`assistant.neighbours`). A quiz question's opening context counts half its asking sentence; a
+  sentence that places its event in another year than asked loses a little; "which country/state" needs
+  one named. The best one or two or three are kept.
 - Not enough support (:meth:`EvidenceSelector.support`, the one measure every answer is held to) → an
   empty draft, with the reason: the answer path refuses.
 """
