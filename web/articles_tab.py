@@ -34,8 +34,8 @@ from web.uploads import (
 log = logging.getLogger(__name__)
 
 TABLE_HEADERS = ["id", "title", "source", "published", "duplicate"]
-# Fixed widths: without them a long title squeezes "published" into one letter per line.
-COLUMN_WIDTHS: list[str | int] = ["20%", "33%", "14%", "15%", "18%"]
+# Fixed widths for the short columns: a long title must not squeeze "published" into one letter per line.
+COLUMN_WIDTHS: list[str | int] = ["160px", "30%", "120px", "110px", "200px"]
 SORTS = ["Newest first", "Oldest first"]
 ALL_SOURCES = "All sources"
 SET_TICKET_COOKIE_JS = (
