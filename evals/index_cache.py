@@ -12,9 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -121,7 +119,7 @@ def prepare_index(
     progress: bool,
 ) -> tuple[Index, IndexInfo]:
     """Open the cached index for ``corpus`` (``index_dir`` or the cache), ingesting only when needed."""
-    from ingest import NothingToIngest, ingest
+    from ingest import NothingToIngest, ingest, tqdm_stages
     from vectorstore import IndexBusy, open_index
     from vectorstore.embeddings import LocalEmbeddings
 
@@ -146,7 +144,9 @@ def prepare_index(
         )
         return index, info
     try:
-        summary = ingest([corpus], settings=settings, index=index, progress=_tqdm_stages(progress))
+        summary = ingest(
+            [corpus], settings=settings, index=index, progress=tqdm_stages(progress, prefix="ingest: ")
+        )
     except (NothingToIngest, IndexBusy) as exc:
         raise EvalInputError(str(exc)) from None
     counts = _index_counts(index)
@@ -200,25 +200,3 @@ def corpus_clusters(corpus: Path, settings: Settings) -> tuple[dict[str, str], I
 def _since(started: float) -> float:
     """Seconds since ``started`` (a ``time.perf_counter()`` reading), to the millisecond."""
     return round(time.perf_counter() - started, 3)
-
-
-def _tqdm_stages(enabled: bool) -> Callable[[str, int], Callable[[int], None]]:
-    from tqdm import tqdm
-
-    bars: list[Any] = []
-
-    def stage(name: str, total: int) -> Callable[[int], None]:
-        for bar in bars:
-            bar.close()
-        bar = tqdm(
-            total=total or None,
-            desc=f"ingest: {name}",
-            unit="chunk" if name == "embed" else "article",
-            disable=None if enabled else True,
-            file=sys.stderr,
-            leave=False,
-        )
-        bars.append(bar)
-        return bar.update
-
-    return stage

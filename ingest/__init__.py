@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 from core.lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from ingest.load import SUPPORTED, Skipped, load
+    from ingest.load import SUPPORTED, Skipped
     from ingest.pipeline import IngestSummary, NothingToIngest, ingest
+    from ingest.progress import tqdm_stages
     from ingest.web_apply import SyncSummary, remove_source
     from ingest.web_sync import add_sources, sync_sources
 
@@ -26,18 +27,18 @@ __all__ = [
     "SyncSummary",
     "add_sources",
     "ingest",
-    "load",
     "remove_source",
     "sync_sources",
+    "tqdm_stages",
 ]
 
 __getattr__ = lazy_exports(
     __name__,
     {
         "ingest": "ingest.pipeline",
+        "tqdm_stages": "ingest.progress",
         "IngestSummary": "ingest.pipeline",
         "NothingToIngest": "ingest.pipeline",
-        "load": "ingest.load",
         "Skipped": "ingest.load",
         "SUPPORTED": "ingest.load",
         "add_sources": "ingest.web_sync",

@@ -10,7 +10,7 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,28 +39,6 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     return parser
-
-
-def _tqdm_progress(enabled: bool) -> Callable[[str, int], Callable[[int], None]]:
-    from tqdm import tqdm
-
-    bars: list[tqdm] = []
-
-    def stage(name: str, total: int) -> Callable[[int], None]:
-        for bar in bars:
-            bar.close()
-        bar = tqdm(
-            total=total or None,
-            desc=name,
-            unit="chunk" if name == "embed" else "article",
-            disable=not enabled,
-            file=sys.stderr,
-            leave=False,
-        )
-        bars.append(bar)
-        return bar.update
-
-    return stage
 
 
 def _print_summary(summary: dict) -> None:
@@ -99,6 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = settings_with(index_dir=args.index, chroma_url=args.chroma_url)
         logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
         from ingest.pipeline import ingest
+        from ingest.progress import tqdm_stages
         from vectorstore import open_index
 
         index = open_index(settings)
@@ -114,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 settings=settings,
                 index=index,
                 rebuild=args.rebuild,
-                progress=_tqdm_progress(not args.quiet and not args.json and sys.stderr.isatty()),
+                progress=tqdm_stages(not args.quiet and not args.json),
             ).to_dict()
         web = _add_sources(urls, settings, index) if urls else None
     except NewsroomError as exc:

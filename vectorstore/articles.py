@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ import numpy as np
 
 from core.types import Article, Chunk
 from vectorstore.quote_store import QuoteQueries
-from vectorstore.schema import open_store
+from vectorstore.schema import open_store, transaction
 from vectorstore.web_sources import WebSources
 
 
@@ -65,15 +65,8 @@ class ArticleStore(QuoteQueries):
         """Web sources, fetch records and versions of web articles (same database)."""
         return WebSources(self._db)
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return transaction(self._db)
 
     # --- meta -------------------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:

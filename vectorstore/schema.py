@@ -7,6 +7,8 @@ so an index folder from an earlier version stays usable.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 SCHEMA = """
@@ -97,6 +99,18 @@ CREATE TABLE IF NOT EXISTS quoted_articles (
     version TEXT NOT NULL             -- the article's fingerprint and the extractor's version
 );
 """
+
+
+@contextmanager
+def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction, taken at once (BEGIN IMMEDIATE), rolled back on any error."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 def open_store(path: Path) -> sqlite3.Connection:

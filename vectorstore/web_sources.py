@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
+
+from vectorstore.schema import transaction
 
 
 @dataclass(frozen=True)
@@ -30,15 +32,8 @@ class WebSources:
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return transaction(self._db)
 
     # --- sources ----------------------------------------------------------------------------------
     def add_source(self, url: str, kind: str, now: str) -> None:
