@@ -219,15 +219,20 @@ def main() -> int:
             httpx.post(f"{app.url}/api/ask", json=body, headers=headers, timeout=120)
         report = run(app.url, args.clients, args.rounds, headers)
 
-    if args.json:
-        print(json.dumps(report))
-    else:
-        print(
-            f"{report['requests']} requests from {report['clients']} concurrent clients in {report['seconds']} s: "
-            f"{report['requests_per_s']} req/s, {report['errors']} errors {report['error_kinds'] or ''}"
-        )
-        print(f"  latency p50 {report['p50_ms']} ms, p95 {report['p95_ms']} ms, max {report['max_ms']} ms")
+    print_report(report, as_json=args.json)
     return 1 if report["errors"] else 0
+
+
+def print_report(report: dict[str, Any], *, as_json: bool) -> None:
+    """The run's figures: one JSON object, or a few lines for a person."""
+    if as_json:
+        print(json.dumps(report))
+        return
+    print(
+        f"{report['requests']} requests from {report['clients']} concurrent clients in {report['seconds']} s: "
+        f"{report['requests_per_s']} req/s, {report['errors']} errors {report['error_kinds'] or ''}"
+    )
+    print(f"  latency p50 {report['p50_ms']} ms, p95 {report['p95_ms']} ms, max {report['max_ms']} ms")
 
 
 if __name__ == "__main__":

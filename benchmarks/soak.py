@@ -14,13 +14,12 @@ must succeed. Reports errors, p50/p95/max latency overall and per kind, and the 
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/load.py, run as a script
-from load import arguments, questions, rest_ask, rss_mb, run, target
+from load import arguments, print_report, questions, rest_ask, rss_mb, run, target
 
 
 def chat_ask(http: Any, number: int, body: dict[str, Any]) -> str | None:
@@ -70,14 +69,8 @@ def main() -> int:
         report["rss_mb_after"] = rss_mb(app.pid)
         report["rss_mb_peak"] = rss_mb(app.pid, "VmHWM")
 
-    if args.json:
-        print(json.dumps(report))
-    else:
-        print(
-            f"{report['requests']} requests from {report['clients']} concurrent clients in {report['seconds']} s: "
-            f"{report['requests_per_s']} req/s, {report['errors']} errors {report['error_kinds'] or ''}"
-        )
-        print(f"  latency p50 {report['p50_ms']} ms, p95 {report['p95_ms']} ms, max {report['max_ms']} ms")
+    print_report(report, as_json=args.json)
+    if not args.json:
         for name, figures in report.get("by_kind", {}).items():
             print(
                 f"  {name}: {figures['requests']} requests, p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms"

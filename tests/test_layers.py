@@ -165,3 +165,13 @@ def test_a_cycle_is_caught(tmp_path: Path) -> None:
         },
     )
     assert cycles(_package_inits_ok(graph(root))) == [["evals.report", "evals.run"]]
+
+
+def test_no_test_module_imports_another() -> None:
+    """Shared test material lives in helper modules (tests/webapps.py, tests/browser.py …), not in tests."""
+    found = []
+    for path in sorted((REPO / "tests").glob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tests.test_"):
+                found.append(f"{path.name} imports {node.module}")
+    assert found == []

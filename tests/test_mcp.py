@@ -13,8 +13,7 @@ import anyio
 import httpx
 import pytest
 
-from tests.test_web_api import serve
-from tests.test_web_security import make_app
+from tests.webapps import make_app, serve
 
 pytestmark = [
     pytest.mark.server,

@@ -12,8 +12,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.test_web_api import serve
-from tests.test_web_security import make_app
+from tests.webapps import make_app, serve
 
 pytestmark = [
     pytest.mark.server,

@@ -251,7 +251,7 @@ def test_a_role_is_the_person_quoted_in_it(assistant: Assistant):
 
 
 def test_the_api_lists_the_speakers(assistant: Assistant, tmp_path: Path):
-    from tests.test_web_api import serve, web_app
+    from tests.webapps import serve, web_app
 
     direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through a proxy
     with (

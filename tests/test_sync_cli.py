@@ -14,7 +14,7 @@ from core.settings import Settings
 from devtools.news_site import Site, serve_site, sitemap
 from ingest.cli import main
 from tests.fakes import HashingEmbedder
-from tests.test_sync_web import publish, story
+from tests.sync_stories import publish, story
 from vectorstore.index import Index
 
 

@@ -14,7 +14,7 @@ from ingest.web_fetch import Fetcher, FetchError, gunzip
 from ingest.web_ids import article_id_for
 from ingest.web_sync import add_sources, sync_sources
 from tests.fakes import HashingEmbedder
-from tests.test_sync_web import publish, story
+from tests.sync_stories import publish, story
 from vectorstore.index import Index
 
 MAX_MB = 1.0

@@ -13,7 +13,7 @@ from core.settings import Settings
 from devtools.news_site import serve_site, sitemap
 from ingest.web_sync import sync_sources
 from tests.fakes import HashingEmbedder
-from tests.test_sync_web import TOPICS, publish, story
+from tests.sync_stories import TOPICS, publish, story
 from vectorstore.index import Index
 
 REPO = Path(__file__).resolve().parents[1]

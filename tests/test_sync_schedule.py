@@ -12,7 +12,7 @@ from devtools.news_site import serve_site, sitemap
 from ingest.web_schedule import freshness
 from ingest.web_sync import add_sources
 from tests.fakes import HashingEmbedder
-from tests.test_sync_web import publish, story
+from tests.sync_stories import publish, story
 from vectorstore.index import Index
 
 

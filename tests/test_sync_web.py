@@ -12,34 +12,13 @@ from pathlib import Path
 import pytest
 
 from core.settings import Settings
-from devtools.news_site import Site, Story, article_page, rss, serve_site, sitemap, wordpress_posts
+from devtools.news_site import Site, Story, rss, serve_site, sitemap, wordpress_posts
 from ingest.web_apply import UnknownSource, remove_source
 from ingest.web_ids import article_id_for
 from ingest.web_sync import add_sources, sync_sources
 from tests.fakes import HashingEmbedder
+from tests.sync_stories import TOPICS, publish, story
 from vectorstore.index import Index
-
-TOPICS = [
-    ("harbour", "The harbour bridge repairs will finish in June, the council said on Monday."),
-    ("library", "The city library reopens after a two-year renovation paid for by a local trust."),
-    ("tram", "A new tram line to the airport was approved by regional ministers last night."),
-    ("school", "Teachers at the riverside school voted to accept the revised pay offer."),
-    ("market", "The covered market will open on Sundays from next month, traders announced."),
-]
-
-
-def story(i: int, **changes: object) -> Story:
-    slug, lead = TOPICS[i]
-    paragraphs = [
-        lead,
-        f"Officials said the {slug} plan had been discussed for years before the final vote was taken.",
-        f"Residents interviewed near the {slug} site were divided, with some welcoming the decision.",
-        f"A spokesperson added that further details about the {slug} project would follow next week.",
-    ]
-    base = Story(slug, f"{slug.title()} plan approved", paragraphs)
-    for key, value in changes.items():
-        setattr(base, key, value)
-    return base
 
 
 @pytest.fixture
@@ -56,11 +35,6 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def index(settings: Settings) -> Index:
     return Index(settings.index_dir, HashingEmbedder())
-
-
-def publish(site: Site, stories: list[Story]) -> None:
-    for s in stories:
-        site.html(f"/news/{s.slug}", article_page(s, site.base))
 
 
 def aid(site: Site, s: Story) -> str:

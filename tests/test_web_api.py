@@ -3,13 +3,9 @@ headers, concurrency, and the Gradio events through gradio_client."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -17,7 +13,7 @@ import pytest
 from assistant.assistant import Assistant
 from core.settings import Settings
 from ingest.pipeline import ingest
-from tests.servers import free_port
+from tests.webapps import serve, web_app
 from vectorstore.factory import open_index
 from vectorstore.index import Index
 
@@ -31,39 +27,6 @@ REPO = Path(__file__).resolve().parents[1]
 QUOTE = "It is true that we are in discussions with the United States"
 ALLOWED = "http://intranet.example"
 TOKEN = "test-token-123"
-
-
-@contextmanager
-def serve(app: Any) -> Iterator[str]:
-    """Serve an ASGI app with uvicorn in a thread on 127.0.0.1; yields its base URL."""
-    import uvicorn
-
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=2)
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(15)
-
-
-def web_app(assistant: Assistant, tmp: Path, **overrides: Any) -> Any:
-    from web import create_app
-    from web.service import ChatService
-
-    settings = Settings(
-        index_dir=assistant.settings.index_dir, feedback_path=tmp / "feedback.jsonl", **overrides
-    )
-    return create_app(ChatService(settings, assistant))
 
 
 @pytest.fixture(scope="module")

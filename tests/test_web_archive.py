@@ -250,7 +250,7 @@ def test_a_source_added_from_the_tab_is_browsed_and_its_corrected_article_cited_
     from devtools.news_site import serve_site, sitemap
     from ingest import sync_sources
     from tests.fakes import HashingEmbedder
-    from tests.test_sync_web import publish, story
+    from tests.sync_stories import publish, story
     from vectorstore.index import Index
     from web.service import ChatService
 

@@ -15,8 +15,8 @@ import pytest
 from assistant.assistant import Assistant
 from core.settings import Settings
 from ingest.pipeline import ingest
-from tests.test_web_api import serve
-from tests.test_web_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, save, sync_api
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, save, sync_api
+from tests.webapps import serve
 from vectorstore.factory import open_index
 from vectorstore.web_sources import WebArticle
 

@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import re
-import shutil
-import threading
 import time
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,20 +21,11 @@ import pytest
 
 from assistant.assistant import Assistant
 from core.settings import Settings
+from devtools.servers import serving
 from ingest.pipeline import ingest
-from tests.servers import free_port
-from tests.test_web_api import serve
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, save, sync_api
+from tests.webapps import serve
 from vectorstore.factory import open_index
-
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    pytest.skip(
-        f"{CHROMIUM} is absent: install Debian's chromium (apt-get install chromium) to run browser tests",
-        allow_module_level=True,
-    )
-sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="playwright is not installed (pip install -e '.[dev]')"
-)
 
 pytestmark = [
     pytest.mark.model,
@@ -47,16 +35,6 @@ pytestmark = [
 ]
 REPO = Path(__file__).resolve().parents[1]
 QUOTE = "It is true that we are in discussions with the United States"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-TIMEOUT_MS = 30_000
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
@@ -68,14 +46,8 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 def intranet() -> Iterator[str]:
     """A plain static server for examples/ on its own port: a second origin, like an intranet host."""
     handler = functools.partial(_QuietHandler, directory=str(REPO / "examples"))
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(handler) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -136,16 +108,6 @@ def page(browser: Any, requests_made: list[str]) -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("screenshots")
-
-
-def save(page: Any, folder: Path, name: str) -> Path:
-    path = folder / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    if os.environ.get("SAVE_SCREENSHOTS") == "1":
-        docs = REPO / "docs"
-        docs.mkdir(exist_ok=True)
-        shutil.copyfile(path, docs / f"screenshot-{name}.png")
-    return path
 
 
 def ask(page: Any, box_selector: str, question: str) -> None:
@@ -245,7 +207,7 @@ def test_the_api_docs_render_offline(page: Any, app_url: str) -> None:
 def test_uploading_an_article_after_unlocking_with_the_admin_token(
     page: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    from tests.test_web_security import make_app
+    from tests.webapps import make_app
 
     story = tmp_path_factory.mktemp("upload") / "harbour-ferry.txt"
     story.write_text(

@@ -14,8 +14,7 @@ import httpx
 import pytest
 
 from evals.feedback import draft_questions
-from tests.test_web_api import serve
-from tests.test_web_security import make_app
+from tests.webapps import make_app, serve
 from web import render
 from web.chat_threads import ChatThreads, answer_from_dict, ui_owner
 from web.conversation import Conversation

@@ -18,8 +18,7 @@ import pytest
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from tests.test_web_api import serve
-from tests.test_web_security import make_app
+from tests.webapps import make_app, serve
 
 pytestmark = [
     pytest.mark.server,

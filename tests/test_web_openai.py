@@ -10,8 +10,7 @@ import httpx
 import openai
 import pytest
 
-from tests.test_web_api import serve
-from tests.test_web_security import make_app
+from tests.webapps import make_app, serve
 
 pytestmark = [
     pytest.mark.server,

@@ -15,14 +15,9 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from starlette.types import Message, Receive, Scope, Send
 
-from assistant.assistant import Assistant
 from core.settings import Settings
-from ingest.pipeline import ingest
-from tests.fakes import HashingEmbedder
-from tests.test_web_api import serve
-from vectorstore.index import Index
+from tests.webapps import ReadCounter, make_app, serve
 
 pytestmark = [
     pytest.mark.server,
@@ -33,38 +28,6 @@ TOKEN = "api-token-1"
 ADMIN = "admin-token-1"
 LIMIT = 1_000_000  # settings.max_api_body_bytes, default
 MiB = 1 << 20
-
-
-class ReadCounter:
-    """Counts the request-body bytes the app reads (what the server took off the socket for it)."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.bytes = 0
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        async def counted() -> Message:
-            message = await receive()
-            self.bytes += len(message.get("body", b""))
-            return message
-
-        await self.app(scope, counted, send)
-
-
-def make_app(folder: Path, **overrides: Any) -> ReadCounter:
-    """The real app over a fresh index of the sample article (hashing embedder, embedded Chroma)."""
-    from web import create_app
-    from web.service import ChatService
-
-    settings = Settings(
-        index_dir=folder / "index",
-        articles_dir=folder / "articles",
-        feedback_path=folder / "feedback.jsonl",
-        **overrides,
-    )
-    index = Index(settings.index_dir, HashingEmbedder(), collection=settings.collection)
-    ingest([REPO / "data" / "articles"], settings=settings, index=index)
-    return ReadCounter(create_app(ChatService(settings, Assistant(settings, index))))
 
 
 @pytest.fixture(scope="module")

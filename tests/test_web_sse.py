@@ -10,8 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.test_web_api import serve
-from tests.test_web_security import make_app
+from tests.webapps import events, make_app, serve
 
 pytestmark = [
     pytest.mark.server,
@@ -20,20 +19,6 @@ pytestmark = [
 QUOTE = "It is true that we are in discussions with the United States"
 ARTICLE = "rwanda-us-deportation-talks"
 TOKEN = "sse-token-1"
-
-
-def events(response: httpx.Response) -> list[tuple[str, Any]]:
-    """(event name, decoded data) for each server-sent event, in order."""
-    found, name, data = [], "message", []
-    for line in response.iter_lines():
-        if line.startswith("event:"):
-            name = line.split(":", 1)[1].strip()
-        elif line.startswith("data:"):
-            data.append(line.split(":", 1)[1].removeprefix(" "))
-        elif not line and data:
-            found.append((name, json.loads("\n".join(data))))
-            name, data = "message", []
-    return found
 
 
 def stream(base: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> tuple[int, Any]:

@@ -16,8 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.test_web_api import serve
-from tests.test_web_security import make_app
+from tests.webapps import make_app, serve
 from web.threads_store import ThreadNotFound, ThreadStore
 
 pytestmark = pytest.mark.filterwarnings(
@@ -165,7 +164,7 @@ def test_one_owner_never_sees_another_owners_threads(base: str):
 
 @pytest.mark.server
 def test_the_stream_keeps_its_answer_in_the_thread(base: str):
-    from tests.test_web_sse import events
+    from tests.webapps import events
 
     with httpx.Client() as carol:
         with carol.stream("POST", f"{base}/api/ask/stream", json={"question": ASK, "thread_id": "new"}) as r:
