@@ -5,14 +5,20 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from core.settings import Settings
+from ingest.pipeline import ingest
+from tests.fakes import HashingEmbedder
 from tests.webapps import make_app, serve
+from vectorstore.index import Index
 
 pytestmark = [
     pytest.mark.server,
@@ -38,8 +44,10 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-def samples(base: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    response = httpx.get(f"{base}/metrics", headers=AUTH, timeout=30)
+def samples(
+    base: str, headers: dict[str, str] = AUTH
+) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    response = httpx.get(f"{base}/metrics", headers=headers, timeout=30)
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
     return {
         (s.name, tuple(sorted(s.labels.items()))): s.value
@@ -100,3 +108,36 @@ def test_every_response_carries_a_request_id_that_the_log_line_shares(base: str)
     assert logged["trace-42.a_b"]["status"] == 200 and logged["trace-42.a_b"]["path"] == "/api/health"
     assert logged[refused.headers["x-request-id"]]["status"] == 401
     assert {"time", "method", "ms"} <= set(logged["trace-42.a_b"])
+
+
+def _ingest_one(folder: Path, name: str, embedder: HashingEmbedder) -> None:
+    """Another writer (as ``python -m ingest`` would be) adds one article to the app's index."""
+    article = folder / f"{name}.txt"
+    article.write_text(f"{name.title()} report\n\nThe {name} council met on Tuesday to vote on the budget.\n")
+    settings = Settings(index_dir=folder / "index")
+    ingest(
+        [article],
+        settings=settings,
+        index=Index(settings.index_dir, embedder, collection=settings.collection),
+    )
+
+
+def test_seconds_since_the_last_ingest_come_from_the_index(tmp_path: Path):
+    before_first = time.time()
+    app = make_app(tmp_path)  # ingests the sample article
+    after_first = time.time()
+    last, since = "newsroom_last_ingest_timestamp_seconds", "newsroom_seconds_since_last_ingest"
+    with serve(app) as url:
+        first = samples(url, {})
+        assert before_first <= first[(last, ())] <= after_first
+        assert 0 <= first[(since, ())] <= time.time() - first[(last, ())] + 1
+
+        with pytest.raises(KeyboardInterrupt):  # killed while embedding: not a completed ingest
+            _ingest_one(tmp_path, "harbour", HashingEmbedder(fail_after_batches=0))
+        assert samples(url, {})[(last, ())] == first[(last, ())]
+
+        before_second = time.time()
+        _ingest_one(tmp_path, "library", HashingEmbedder())  # written by another writer, not this app
+        second = samples(url, {})
+        assert before_second <= second[(last, ())] <= time.time()
+        assert second[(since, ())] <= time.time() - before_second + 1

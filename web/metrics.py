@@ -6,7 +6,11 @@
 - ``newsroom_answers_total{outcome}``: questions by outcome, ``answered``, ``refused`` or ``error`` (not
   answered: bad input, an empty index, a failure);
 - ``newsroom_answer_citations``: citations per answer (histogram);
-- ``newsroom_index_articles``, ``newsroom_index_chunks``: what the index holds, read at each scrape.
+- ``newsroom_index_articles``, ``newsroom_index_chunks``: what the index holds, read at each scrape;
+- ``newsroom_last_ingest_timestamp_seconds`` and ``newsroom_seconds_since_last_ingest``: when an ingest
+  or a sync last completed, read at each scrape from the index itself (written there by whichever process
+  did it: ``python -m ingest``, the sync, an upload), so a restart or another process does not fool it;
+  absent until one has completed.
 
 Every question counts, whichever interface asked it (REST, SSE, /v1, MCP, chat, widget): ``ChatService``
 records them. Each app has its own registry, so several apps in one process do not collide.
@@ -16,7 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from time import perf_counter
+from time import perf_counter, time
+from typing import Any
 
 import anyio
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -46,6 +51,39 @@ class _IndexCollector(Collector):
         )
 
 
+class _LastIngestCollector(Collector):
+    """When the index was last written by a completed ingest or sync, and how long ago, read at each scrape."""
+
+    def __init__(self, last_ingest: Callable[[], float | None]) -> None:
+        self.last_ingest = last_ingest
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        when = self.last_ingest()
+        if when is None:  # never recorded: absent, so that absent() alerts fire rather than a fake age
+            return
+        yield GaugeMetricFamily(
+            "newsroom_last_ingest_timestamp_seconds",
+            "Unix time when an ingest or sync last completed successfully",
+            value=when,
+        )
+        yield GaugeMetricFamily(
+            "newsroom_seconds_since_last_ingest",
+            "Seconds since an ingest or sync last completed successfully",
+            value=max(0.0, time() - when),
+        )
+
+
+def last_ingest_time(store: Any) -> float | None:
+    """The index's record of its last completed ingest (``ingest.pipeline`` writes it), or None."""
+    from ingest.pipeline import LAST_INGEST_META
+
+    value = store.get_meta(LAST_INGEST_META)
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
 class AskMetrics:
     def __init__(self, answerer: str, index_counts: Callable[[], Mapping[str, int]]) -> None:
         self.answerer = answerer
@@ -69,6 +107,13 @@ class AskMetrics:
             registry=self.registry,
         )
         self.registry.register(_IndexCollector(index_counts))
+        self._watching_ingest = False
+
+    def watch_last_ingest(self, last_ingest: Callable[[], float | None]) -> None:
+        """Report the last completed ingest (once per registry, however many apps share the service)."""
+        if not self._watching_ingest:
+            self.registry.register(_LastIngestCollector(last_ingest))
+            self._watching_ingest = True
 
     def answerer_of(self, answer: Answer) -> str:
         generation = answer.generation
@@ -107,6 +152,8 @@ class AskMetrics:
 
 def install(app: FastAPI, require_token: Callable[..., None]) -> None:
     """``GET /metrics`` (behind the API token when one is set)."""
+    service = app.state.service
+    service.metrics.watch_last_ingest(lambda: last_ingest_time(service.index.store))
     router = APIRouter(dependencies=[Depends(require_token)])
 
     @router.get("/metrics", include_in_schema=False)
