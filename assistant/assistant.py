@@ -160,7 +160,7 @@ class Assistant:
         claims = generator.claims({})
         try:
             messages, evidence = generator.prompt(question, passages, extracted)
-            claims = generator.claims(evidence)
+            claims = generator.claims(evidence, generator.dates(passages, extracted))
             yield from claims.read(generator.pieces(messages), covers=lambda: self._covers(question, claims))
             final = self._finish(generator, claims, question, passages, extracted)
         except GenerationFailed as exc:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
 
 from assistant import grounding
+from assistant.compose import shown_date
 from assistant.verify import MARKER
 from core.normalize import normalize_for_match
 from core.sentences import split_sentences
@@ -81,10 +82,18 @@ class ClaimStream:
 
 class CheckedClaims:
     """The claims of one model answer: those kept so far with the passage numbers they rest on, the new
-    numbering (old ``n`` → new, in order of first citation) and counts of what was checked and dropped."""
+    numbering (old ``n`` → new, in order of first citation) and counts of what was checked and dropped.
+    Each [n] is written with its article's date beside it ("[1] (2022-07-08)"), as an extracted answer's."""
 
-    def __init__(self, evidence: Mapping[int, str], *, min_overlap: float = 0.9) -> None:
+    def __init__(
+        self,
+        evidence: Mapping[int, str],
+        *,
+        min_overlap: float = 0.9,
+        dates: Mapping[int, str] | None = None,
+    ) -> None:
         self.evidence = evidence  # passage text by the number the model sees
+        self.dates = dates or {}  # the article's published date by the number the model sees
         self.min_overlap = min_overlap
         self.kept: list[tuple[str, tuple[int, ...]]] = []
         self.numbering: dict[int, int] = {}
@@ -151,13 +160,15 @@ class CheckedClaims:
         self.kept.append((claim.text, cited))
         for n in cited:
             self.numbering.setdefault(n, len(self.numbering) + 1)
-        return claim.text + "".join(f" [{self.numbering[n]}]" for n in cited)
+        return claim.text + self._markers(cited)
+
+    def _markers(self, cited: tuple[int, ...]) -> str:
+        """The new [n] of each passage a claim cites, with its article's date."""
+        return "".join(f" [{self.numbering[n]}]{shown_date(self.dates.get(n, ''))}" for n in cited)
 
     def text(self) -> str:
-        """The kept claims as answer text, each with its new [n]."""
-        return " ".join(
-            claim + "".join(f" [{self.numbering[n]}]" for n in cited) for claim, cited in self.kept
-        )
+        """The kept claims as answer text, each with its new [n] and the article's date."""
+        return " ".join(claim + self._markers(cited) for claim, cited in self.kept)
 
     def said(self) -> str:
         """The kept claims without their markers."""

@@ -15,7 +15,7 @@ the same redacted text is the evidence its answer is checked against.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from assistant import grounding
@@ -102,8 +102,15 @@ class Generator:
         """The model's output as it streams, under one deadline for the whole call."""
         return stream_text(self.model, messages, self.timeout_s)
 
-    def claims(self, evidence: dict[int, str]) -> CheckedClaims:
-        return CheckedClaims(evidence, min_overlap=self.min_overlap)
+    def claims(self, evidence: dict[int, str], dates: Mapping[int, str] | None = None) -> CheckedClaims:
+        return CheckedClaims(evidence, min_overlap=self.min_overlap, dates=dates)
+
+    def dates(self, passages: Sequence[Passage], extracted: Answer) -> dict[int, str]:
+        """The article date of each [n] the model may cite (the extracted citations when rewriting, the
+        top passages otherwise), shown beside its [n] in the answer."""
+        if self.mode == "rewrite":
+            return {c.n: c.published for c in extracted.citations}
+        return {i: p.published for i, p in enumerate(passages[: self.passages], start=1)}
 
     def refused(self, raw: str) -> bool:
         """Whether the model said the articles do not answer (rag mode only)."""

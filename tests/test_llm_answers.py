@@ -7,6 +7,7 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -146,7 +147,7 @@ def test_a_supported_rag_answer_is_kept_with_verbatim_quotes_and_streamed_senten
                      HOMES)  # fmt: skip
     result = final(items)
     assert not result.refused and result.answer == (
-        "Crews restored power to 4,000 homes. [1] The storm closed schools on Friday. [1]"
+        "Crews restored power to 4,000 homes. [1] (2025-05-01) The storm closed schools on Friday. [1] (2025-05-01)"
     )
     assert "".join(items[:-1]) == result.answer  # the pieces are the final answer, already checked
     assert [c.article_id for c in result.citations] == ["storm"] and all(
@@ -160,7 +161,7 @@ def test_unsupported_sentences_are_dropped_and_counted() -> None:
     reply = ("Crews restored power to 4,000 homes [2]. The mayor, John Smith, blamed the utility [2]. "
              "Repairs will cost 2 million dollars [2].")  # fmt: skip
     result = final(generate(fake(reply), HOMES, min_kept=0.3))
-    assert result.answer == "Crews restored power to 4,000 homes. [1]"
+    assert result.answer == "Crews restored power to 4,000 homes. [1] (2025-05-01)"
     assert "Smith" not in result.answer and "million" not in result.answer
     assert result.generation == Generation("fake", "rag", sentences=3, dropped=2, fallback=None)
     assert result.generation.kept == 1
@@ -268,9 +269,25 @@ def test_the_extractive_default_streams_its_answer_whole_and_ask_is_unchanged() 
 def test_the_assistant_answers_through_the_model_and_streams() -> None:
     model = fake("Crews restored power to 4,000 homes after the storm [1].")
     items = list(bot(model, llm_mode="rewrite").ask_stream(HOMES))
-    assert items[:-1] == ["Crews restored power to 4,000 homes after the storm. [1]"]
+    assert items[:-1] == ["Crews restored power to 4,000 homes after the storm. [1] (2025-05-01)"]
     assert final(items).citations[0].quote == "Crews restored power to 4,000 homes."
     assert final(items).generation == Generation("language model", "rewrite", sentences=1, dropped=0)
+
+
+def test_each_generated_marker_carries_its_own_articles_date_after_renumbering() -> None:
+    storm = replace(PASSAGES[1], published="2022-07-08")
+    rwanda = replace(PASSAGES[0], published="2025-05-01T09:00:00")
+    reply = "Crews restored power to 4,000 homes [2]. Nduhungirehe confirmed that the talks were in their early stages [1]."
+    rag = final(generate(fake(reply), HOMES, passages=[rwanda, storm], min_kept=0.3))
+    assert rag.answer == (
+        "Crews restored power to 4,000 homes. [1] (2022-07-08) "
+        "Nduhungirehe confirmed that the talks were in their early stages. [2] (2025-05-01)"
+    )
+    assert [c.published[:10] for c in rag.citations] == ["2022-07-08", "2025-05-01"]
+    # Rewording the extracted sentences keeps each extracted citation's date beside its new [n].
+    reworded = final(generate(fake("Crews restored power to 4,000 homes [1]."), HOMES, passages=[rwanda, storm],
+                              mode="rewrite"))  # fmt: skip
+    assert reworded.answer == "Crews restored power to 4,000 homes. [1] (2022-07-08)"
 
 
 def test_follow_ups_are_condensed_by_the_model_when_it_invents_nothing() -> None:
