@@ -50,19 +50,27 @@ class Tools(Protocol):
 
 
 class AssistantTools:
-    """The tools over one :class:`Assistant` (the stdio server)."""
+    """The tools over one :class:`Assistant` (the stdio server). Each call starts on the newest index
+    generation an ingest has published, so a long-running server sees new articles without a restart."""
 
     def __init__(self, assistant: Assistant) -> None:
+        from vectorstore.generation import IndexFollower, ReadWriteLock
+
         self.assistant = assistant
+        self.follower = IndexFollower(
+            assistant.index, ReadWriteLock(), check_every=assistant.settings.generation_check_s
+        )
 
     def ask(
         self, question: str, history: Sequence[Mapping[str, Any]] = (), filters: Filters | None = None
     ) -> Answer:
-        return self.assistant.ask(question, history, filters)
+        with self.follower.reading():
+            return self.assistant.ask(question, history, filters)
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Passage]:
-        self.assistant.check_ready()
-        return self.assistant.retriever.retrieve(query, k=k, filters=filters)
+        with self.follower.reading():
+            self.assistant.check_ready()
+            return self.assistant.retriever.retrieve(query, k=k, filters=filters)
 
     def article(self, article_id: str) -> dict[str, Any] | None:
         return self.assistant.index.store.article(article_id)

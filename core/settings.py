@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     threads_path: Path | None = None
     # Questions answered at once (REST and UI together); the rest wait in line.
     web_concurrency: int = Field(4, ge=1, le=64)
+    # Seconds between checks for a newer index generation another process wrote (docs/deploy.md); 0 = every request.
+    generation_check_s: float = Field(1.0, ge=0)
 
     # --- Limits: what one web request may carry (REST, chat and widget alike; docs/security.md) ---
     # (The question itself: max_question_chars above; one uploaded file: max_file_mb.)

@@ -86,6 +86,9 @@ def open_client(index_dir: Path, chroma_url: str | None) -> Any:
 class ChromaVectors:
     def __init__(self, client: Any, name: str, model_id: str) -> None:
         self._client = client
+        self.model_id = model_id
+        # After reopened(): the Chroma system this view runs on and how many clients shared it.
+        self._retired: tuple[Any, int] = (None, 0)
         self.collection = client.get_or_create_collection(
             name,
             configuration={"hnsw": HNSW_CONFIG},
@@ -152,6 +155,69 @@ class ChromaVectors:
             query_embeddings=[list(vector)], n_results=k, where=where or None, include=["distances"]
         )
         return [(i, 1.0 - float(d)) for i, d in zip(result["ids"][0], result["distances"][0], strict=True)]
+
+    # --- following another process's writes (vectorstore/generation.py) ---------------------------
+    def reopened(self) -> ChromaVectors | None:
+        """The same collection through a new embedded Chroma system, which sees what other processes
+        wrote since this one opened (an embedded client never does); None with a server, always current.
+
+        chromadb shares one system per folder in a process; the new one is opened beside it, so this
+        view keeps working until :meth:`close`.
+        """
+        settings = self._client.get_settings()
+        if not settings.is_persistent:
+            return None
+        import chromadb
+        from chromadb.api.shared_system_client import SharedSystemClient as Shared
+
+        folder = settings.persist_directory
+        with Shared._refcount_lock:
+            self._retired = (
+                Shared._identifier_to_system.pop(folder, None),
+                Shared._identifier_to_refcount.pop(folder, 0),
+            )
+        try:
+            client = chromadb.PersistentClient(path=folder, settings=settings)
+            return ChromaVectors(client, self.collection.name, self.model_id)
+        except Exception:
+            self._unretire()
+            raise
+
+    def discard(self, fresh: ChromaVectors) -> None:
+        """Drop ``fresh`` (from :meth:`reopened`) and go on serving from this view's system."""
+        fresh._client.close()
+        self._unretire()
+
+    def _unretire(self) -> None:
+        from chromadb.api.shared_system_client import SharedSystemClient as Shared
+
+        system, sharers = self._retired
+        self._retired = (None, 0)
+        if system is None:
+            return
+        folder = system.settings.persist_directory
+        with Shared._refcount_lock:
+            if folder not in Shared._identifier_to_system:
+                Shared._identifier_to_system[folder] = system
+                Shared._identifier_to_refcount[folder] = sharers
+
+    def warm(self) -> None:
+        """Load the vector index into memory now (Chroma loads it on the first query)."""
+        sample = self.collection.get(limit=1, include=["embeddings"])
+        embeddings = sample.get("embeddings")
+        if embeddings is not None and len(embeddings):
+            self.collection.query(query_embeddings=[list(embeddings[0])], n_results=1, include=[])
+
+    def close(self) -> None:
+        """Free a view replaced by its :meth:`reopened` one: stop its Chroma system (and free the vector
+        index in memory) unless another client in this process still shares it."""
+        system, sharers = self._retired
+        self._retired = (None, 0)
+        own = (
+            2 if hasattr(self._client, "_admin_client") else 1
+        )  # a chromadb client counts its admin client too
+        if system is not None and sharers <= own:
+            system.stop()
 
     def reset(self) -> None:
         name = self.collection.name

@@ -21,6 +21,7 @@ import numpy as np
 from vectorstore.articles import ArticleStore
 from vectorstore.bm25 import BM25Index, fingerprint
 from vectorstore.chroma import ChromaVectors, open_client
+from vectorstore.generation import record_generation
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +123,7 @@ class Index:
         if stale:
             self.vectors.delete(stale)
         self._sync_bm25()
+        record_generation(self, changed=bool(to_embed or to_update or stale))  # readers switch to it
         return SyncResult(
             embedded=len(to_embed) - len(failed),
             reused=len(desired) - len(to_embed),

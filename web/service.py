@@ -4,6 +4,9 @@
 
 - ``ask`` runs at most ``settings.web_concurrency`` questions at a time (REST and UI together) and never
   while an upload is being ingested (a readers-writer lock: asks share it, ingest takes it alone);
+- before a request it follows the index generations another process publishes (``python -m ingest``,
+  ``ingest sync``, another replica's upload): a newer one is switched to between requests, without a
+  restart (vectorstore/generation.py);
 - catalogue reads (article list, sources, counts) use their own read-only SQLite connection, so they do
   not wait for asks or ingests;
 - feedback is appended to a JSONL file under a lock, one object a line.
@@ -17,7 +20,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Generator, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -28,8 +31,11 @@ from assistant import Assistant, Filters
 from core.errors import EmptyIndex
 from core.settings import Settings
 from core.types import Answer, Passage
+from vectorstore.generation import IndexFollower, ReadWriteLock
 from web.archive import Archive
 from web.metrics import AskMetrics
+
+__all__ = ["ArticleRow", "ChatService", "ReadWriteLock", "make_filters", "version"]
 
 log = logging.getLogger(__name__)
 
@@ -39,47 +45,6 @@ def version() -> str:
         return metadata.version("newsroom-assistant")
     except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
         return "0+unknown"
-
-
-class ReadWriteLock:
-    """Many readers or one writer; a waiting writer goes before new readers."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._readers = 0
-        self._writer = False
-        self._writers_waiting = 0
-
-    @contextmanager
-    def read(self) -> Iterator[None]:
-        with self._cond:
-            while self._writer or self._writers_waiting:
-                self._cond.wait()
-            self._readers += 1
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._readers -= 1
-                if not self._readers:
-                    self._cond.notify_all()
-
-    @contextmanager
-    def write(self) -> Iterator[None]:
-        with self._cond:
-            self._writers_waiting += 1
-            try:
-                while self._writer or self._readers:
-                    self._cond.wait()
-            finally:
-                self._writers_waiting -= 1
-            self._writer = True
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._writer = False
-                self._cond.notify_all()
 
 
 @dataclass(frozen=True)
@@ -115,6 +80,12 @@ class ChatService:
         self.settings = settings
         self.assistant = assistant
         self._rw = ReadWriteLock()
+        # None without an index (unit tests that build the service around nothing).
+        self.follower = (
+            IndexFollower(assistant.index, self._rw, check_every=settings.generation_check_s)
+            if assistant is not None
+            else None
+        )
         self._slots = threading.BoundedSemaphore(settings.web_concurrency)
         self._feedback_lock = threading.Lock()
         self.metrics = AskMetrics(settings.answerer, self.counts)  # GET /metrics
@@ -146,7 +117,7 @@ class ChatService:
         as_of: str | None = None,
     ) -> Answer:
         """``Assistant.ask`` with bounded concurrency; raises what it raises (AssistantError, FilterError)."""
-        with self._slots, self._rw.read(), self.metrics.asking() as record:
+        with self._slots, self._reading(), self.metrics.asking() as record:
             answer = self.assistant.ask(question, history, filters, as_of=as_of)
             record(answer)
             return answer
@@ -161,7 +132,7 @@ class ChatService:
     ) -> Generator[str | Answer, None, None]:
         """``Assistant.ask_stream`` under the same limits: text pieces as a language model writes them,
         then the final verified Answer."""
-        with self._slots, self._rw.read(), self.metrics.asking() as record:
+        with self._slots, self._reading(), self.metrics.asking() as record:
             for item in self.assistant.ask_stream(question, history, filters, as_of=as_of):
                 if isinstance(item, Answer):
                     record(item)
@@ -169,18 +140,24 @@ class ChatService:
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Passage]:
         """The passages that match a query, best first (the MCP ``search`` tool), under the same limits."""
-        with self._slots, self._rw.read():
+        with self._slots, self._reading():
             self.assistant.check_ready()
             return self.assistant.retriever.retrieve(query, k=k, filters=filters)
 
     # --- the index --------------------------------------------------------------------------------
+    def _reading(self) -> AbstractContextManager[None]:
+        """One request on one view of the index: the newest generation when it starts."""
+        return self.follower.reading() if self.follower is not None else self._rw.read()
+
     def counts(self) -> dict[str, int]:
         counts = dict(self.index.store.counts())
         counts["duplicate_copies"] = counts["articles"] - counts["indexed_articles"]
         return counts
 
     def health(self) -> dict[str, Any]:
-        coverage = self.index.coverage()  # what can be retrieved: the store's chunks against Chroma's vectors
+        with self._reading():  # what can be retrieved: the store's chunks against Chroma's vectors
+            coverage = self.index.coverage()
+        served = self.follower.generation if self.follower is not None else None
         ready = coverage.chunks > 0
         body: dict[str, Any] = {
             "status": "degraded" if coverage.repair_pending else "ok" if ready else "empty",
@@ -192,6 +169,7 @@ class ChatService:
             "stale_vectors": coverage.stale,
             "repair_pending": coverage.repair_pending,  # the next ingest embeds the missing, drops the stale
             "embedding_model": self.index.embedder.model_id,
+            "generation": served.number if served is not None else None,  # the index generation served
             "version": version(),
         }
         from ingest.web_schedule import freshness  # newest_published, last_sync, sources, stale
