@@ -40,7 +40,7 @@ import hashlib
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from core.normalize import normalize_for_match
-from ingest.overlap import is_edited_copy, overlap, paragraphs
+from ingest.overlap import boilerplate, is_edited_copy, overlap, paragraphs
 
 if TYPE_CHECKING:  # datasketch pulls in scipy (~0.5 s): imported on first use, not at import
     from datasketch import MinHash
@@ -197,12 +197,16 @@ def find_duplicate_pairs(
     *,
     threshold: float = 0.8,
     signatures: Mapping[str, np.ndarray] | None = None,
+    sources: Mapping[str, str] | None = None,
+    boilerplate_keys: Collection[int] | None = None,
 ) -> list[DuplicatePair]:
     """All pairs of exact and near-duplicate texts, ordered by the input order of ``a`` then ``b``.
 
     ``texts`` maps an id to its (cleaned) text. ``signatures`` may hold stored signatures (from
     :func:`signature` of the same text) of some or all ids; missing ones are computed. A near pair
-    needs a true 5-shingle Jaccard >= ``threshold``. Texts without any word are ignored.
+    needs a true 5-shingle Jaccard >= ``threshold``. Texts without any word are ignored. ``sources``
+    (id → source) tells whose boilerplate a repeated paragraph is (:func:`ingest.overlap.boilerplate`);
+    without it every text counts as one source's; ``boilerplate_keys``, when given, is that result.
     """
     if not 0.0 < threshold <= 1.0:
         raise ValueError(f"threshold must be in (0, 1], got {threshold}")
@@ -269,7 +273,9 @@ def find_duplicate_pairs(
     from ingest.containment import containment_candidates
 
     reps = list(members)
-    paragraphs_of = cache(lambda rep: paragraphs(texts[rep]))
+    # A newsletter's recurring sections are no evidence of copying.
+    skip = boilerplate(texts, sources) if boilerplate_keys is None else boilerplate_keys
+    paragraphs_of = cache(lambda rep: paragraphs(texts[rep], skip))
     n_edited = 0
     for i, k in containment_candidates([normalized_of[r] for r in reps], MIN_CONTAINMENT):
         a, b = _ordered(reps[i], reps[k], order)

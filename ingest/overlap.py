@@ -16,12 +16,19 @@ The measures here work on word 5-shingles of each paragraph (``normalize_for_mat
 * :func:`overlap` reports, for each side, the share of its body words in found paragraphs (its
   *coverage*), and whether its first body paragraphs — the news, not the background — are found;
 * :func:`is_edited_copy`: one side's coverage is at least ``COPY_COVERAGE`` and at least ``NEWS_FOUND``
-  of the other side's news paragraphs are found in it.
+  of the other side's news paragraphs are found in it;
+* *boilerplate* — a paragraph found word for word in more than ``MAX_SOURCE_REPEATS`` articles of one
+  source (a newsletter's recurring sections, sign-up blurbs, sign-offs, scraped page furniture) — is
+  no evidence of copying: :func:`boilerplate` finds it and :func:`paragraphs` leaves it out before the
+  head is looked for. A wire story carried by many outlets is not boilerplate: each outlet has it once;
+* :func:`changes`: what a copy changed from the other text (headline, lede, paragraphs cut and added).
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter, defaultdict
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from core.normalize import normalize_for_match
@@ -33,6 +40,8 @@ NEWS_PARAGRAPHS = 3  # the first body paragraphs, where a story's news is (backg
 # An edited copy (calibrated by cross-validation on generated wire copies: benchmarks/dedup_edits.py).
 COPY_COVERAGE = 0.6  # share of the copy's body words in paragraphs found in the original
 NEWS_FOUND = 0.5  # share of the original's first body paragraphs found in the copy
+# A paragraph repeated word for word in more articles than this of one source is boilerplate.
+MAX_SOURCE_REPEATS = 5
 
 _WORD = re.compile(r"\w+")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
@@ -45,6 +54,30 @@ class Paragraphs:
     words: list[int]  # words per body paragraph
     shingles: list[set[str]]  # 5-shingles per body paragraph
     all_shingles: set[str]  # every shingle of the text, head included (what another text is found in)
+    lede: frozenset[str] = frozenset()  # shingles of the lede (empty: the text is too short for a head)
+
+
+def paragraph_key(paragraph: str) -> int:
+    """Equal for paragraphs equal up to case and whitespace (within one process)."""
+    return hash(" ".join(paragraph.casefold().split()))
+
+
+def boilerplate(texts: Mapping[str, str], sources: Mapping[str, str] | None = None) -> frozenset[int]:
+    """Keys (:func:`paragraph_key`) of the paragraphs found in more than ``MAX_SOURCE_REPEATS`` texts of
+    one source (``sources``: id → source; a missing or empty source counts as one source; identical
+    texts of one source count once)."""
+    sources = sources or {}
+    by_source: dict[str, Counter[int]] = defaultdict(Counter)
+    seen: set[tuple[str, int]] = set()  # an identical copy in the same source counts once
+    for doc_id, text in texts.items():
+        source = sources.get(doc_id) or ""
+        keys = frozenset(paragraph_key(p) for p in _PARAGRAPH_BREAK.split(text) if p.strip())
+        if (source, hash(keys)) not in seen:
+            seen.add((source, hash(keys)))
+            by_source[source].update(keys)
+    return frozenset(
+        key for counts in by_source.values() for key, n in counts.items() if n > MAX_SOURCE_REPEATS
+    )
 
 
 def _shingles(words: list[str]) -> set[str]:
@@ -53,18 +86,24 @@ def _shingles(words: list[str]) -> set[str]:
     return {" ".join(words[i : i + SHINGLE_SIZE]) for i in range(len(words) - SHINGLE_SIZE + 1)}
 
 
-def paragraphs(text: str) -> Paragraphs:
-    """Body paragraphs of ``text`` (paragraphs are separated by blank lines; the head is left out)."""
-    parts = [_WORD.findall(normalize_for_match(p)) for p in _PARAGRAPH_BREAK.split(text)]
+def paragraphs(text: str, skip: Collection[int] = frozenset()) -> Paragraphs:
+    """Body paragraphs of ``text`` (paragraphs are separated by blank lines; the head is left out).
+    Paragraphs whose :func:`paragraph_key` is in ``skip`` (boilerplate) are left out altogether."""
+    split = _PARAGRAPH_BREAK.split(text)
+    if skip:
+        split = [p for p in split if paragraph_key(p) not in skip]
+    parts = [_WORD.findall(normalize_for_match(p)) for p in split]
     parts = [p for p in parts if p]
     head = 0
     while head < len(parts) - 1 and len(parts[head]) < LEDE_MIN_WORDS:
         head += 1
-    body = parts[head + 1 :] if len(parts) - head > 2 else parts  # too short to leave a head out
+    has_head = len(parts) - head > 2
+    body = parts[head + 1 :] if has_head else parts  # too short to leave a head out
     every: set[str] = set()
     for p in parts:
         every |= _shingles(p)
-    return Paragraphs([len(p) for p in body], [_shingles(p) for p in body], every)
+    lede = frozenset(_shingles(parts[head])) if has_head else frozenset()
+    return Paragraphs([len(p) for p in body], [_shingles(p) for p in body], every, lede)
 
 
 @dataclass(frozen=True)
@@ -110,3 +149,25 @@ def overlap(a: Paragraphs, b: Paragraphs) -> Overlap:
 def is_edited_copy(o: Overlap, *, coverage: float = COPY_COVERAGE, news: float = NEWS_FOUND) -> bool:
     """Whether one side is a copy of the other: its body mostly found there, the other's news in it."""
     return (o.coverage_a >= coverage and o.news_b >= news) or (o.coverage_b >= coverage and o.news_a >= news)
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What a copy changed from the text it copies, paragraph by paragraph (headline not included)."""
+
+    lede: bool  # its lede is not the other's (rewritten, or a new one)
+    cut: int  # the other's body paragraphs not found in the copy
+    added: int  # the copy's body paragraphs not found in the other
+    kept: int  # the copy's body paragraphs found in the other
+
+
+def changes(copy: Paragraphs, original: Paragraphs) -> Changes:
+    """How ``copy`` differs from ``original`` (both from :func:`paragraphs`, with the same ``skip``)."""
+    found = _found(copy, original)
+    lede_kept = bool(copy.lede) and len(copy.lede & original.all_shingles) >= FOUND * len(copy.lede)
+    return Changes(
+        lede=bool(copy.lede) and not lede_kept,
+        cut=sum(not f for f in _found(original, copy)),
+        added=sum(not f for f in found),
+        kept=sum(found),
+    )

@@ -27,7 +27,9 @@ from ingest.chunk import TITLE_MAX_TOKENS, WordPieceTokenizer, chunk
 from ingest.clean import clean
 from ingest.dedupe import clusters, find_duplicate_pairs, signature
 from ingest.load import Skipped, load
+from ingest.overlap import boilerplate
 from ingest.quotes import sync_quotes
+from ingest.stories import story_links
 from vectorstore import Index, writer_lock
 from vectorstore.embeddings import MODEL_MAX_TOKENS
 
@@ -324,13 +326,25 @@ def _drop_unembeddable(index: Index, failed: dict[str, str], summary: IngestSumm
 
 
 def _deduplicate(index: Index, settings: Settings) -> None:
-    """Cluster near-duplicate articles over the whole store; the longest copy of each is indexed."""
+    """Cluster near-duplicate articles over the whole store; the longest copy of each is indexed, and
+    every story's copies (folded or based on it) are recorded with what each changed."""
     texts = index.store.texts()
+    facts = index.store.clusters.titles_and_sources()
+    skip = boilerplate(texts, {article_id: source for article_id, (_, source) in facts.items()})
     pairs = find_duplicate_pairs(
-        texts, threshold=settings.near_dup_threshold, signatures=index.store.signatures()
+        texts,
+        threshold=settings.near_dup_threshold,
+        signatures=index.store.signatures(),
+        boilerplate_keys=skip,
     )
     lengths = {article_id: len(text) for article_id, text in texts.items()}
-    index.store.set_canonical(clusters(pairs, rank=lambda article_id: (-lengths[article_id], article_id)))
+
+    def rank(article_id: str) -> tuple[int, str]:  # the fullest copy first
+        return (-lengths[article_id], article_id)
+
+    index.store.set_canonical(clusters(pairs, rank=rank))
+    titles = {article_id: title for article_id, (title, _) in facts.items()}
+    index.store.clusters.replace(story_links(pairs, texts, titles=titles, rank=rank, skip=skip))
 
 
 def _count_duplicates(index: Index, run_ids: list[str], summary: IngestSummary) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from core.types import Article, Chunk
+from vectorstore.clusters import StoryClusters
 from vectorstore.quote_store import QuoteQueries
 from vectorstore.schema import open_store, transaction
 from vectorstore.web_sources import WebSources
@@ -33,6 +34,8 @@ class StoredChunk:
     published: str
     # Other articles with this text: near/exact duplicate copies and articles sharing this exact passage.
     also_in: tuple[str, ...] = ()
+    # Other sources carrying the same story (its copies, folded or based on it), the owner's own left out.
+    also_reported_by: tuple[str, ...] = ()
 
 
 def published_ts(published: str) -> int:
@@ -59,6 +62,11 @@ class ArticleStore(QuoteQueries):
 
     def close(self) -> None:
         self._db.close()
+
+    @property
+    def clusters(self) -> StoryClusters:
+        """Story clusters: each story's canonical copy and what its copies changed (same database)."""
+        return StoryClusters(self._db)
 
     @property
     def web(self) -> WebSources:
@@ -302,6 +310,7 @@ class ArticleStore(QuoteQueries):
                 owner[10] or "",
                 owner[11] or "",
                 tuple(sorted(others)),
+                self.clusters.reported_by([owner[0]]).get(owner[0], ()),
             )
         return found
 

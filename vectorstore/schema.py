@@ -101,6 +101,20 @@ CREATE TABLE IF NOT EXISTS quoted_articles (
 """
 
 
+# --- Story clusters (vectorstore/clusters.py) --------------------------------------------------------
+# Each article with a copy: its story's canonical (fullest) copy and what it changed from it. Rewritten by
+# every deduplication; a store from before it is upgraded by creating the (empty) table.
+CLUSTERS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS story_links (
+    article_id TEXT PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+    story_id TEXT NOT NULL,           -- the story's canonical copy (itself for that copy)
+    relation TEXT NOT NULL,           -- canonical, copy (folded into its indexed copy) or based_on
+    changes TEXT NOT NULL             -- JSON: headline, lede, cut, added, exact (vs story_id)
+);
+CREATE INDEX IF NOT EXISTS story_links_by_story ON story_links(story_id);
+"""
+
+
 @contextmanager
 def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """One write transaction, taken at once (BEGIN IMMEDIATE), rolled back on any error."""
@@ -125,6 +139,7 @@ def open_store(path: Path) -> sqlite3.Connection:
     db.executescript(SCHEMA)
     db.executescript(QUOTES_SCHEMA)
     db.executescript(WEB_SOURCES_SCHEMA)
+    db.executescript(CLUSTERS_SCHEMA)
     _upgrade(db)
     return db
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import InputError
+from vectorstore.clusters import StoryClusters, StoryMember
 from vectorstore.web_sources import WebSources
 
 PAGE_SIZE = 25
@@ -45,15 +46,17 @@ class ArchiveRow:
     published: str
     canonical_id: str
     copies: int  # other articles folded into this one as near-duplicates
+    based_on: str = ""  # the story's canonical copy, for an edited copy indexed on its own
 
     @property
     def duplicate(self) -> str:
         """What the row is in its duplicate cluster, in words."""
         if self.canonical_id and self.canonical_id != self.id:
             return f"copy of {self.canonical_id}"
-        if self.copies:
-            return f"canonical ({self.copies} {'copy' if self.copies == 1 else 'copies'})"
-        return ""
+        label = f"canonical ({self.copies} {'copy' if self.copies == 1 else 'copies'})" if self.copies else ""
+        if self.based_on:
+            return f"{label}; based on {self.based_on}" if label else f"based on {self.based_on}"
+        return label
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,8 @@ class ArticleDetail:
     correction: str | None = None
     copies: list[ArchiveRow] = field(default_factory=list)  # the other articles of its duplicate cluster
     quotes: list[dict[str, str]] = field(default_factory=list)  # {"speaker", "verb", "text"}
+    # Its story cluster, the canonical copy first, with what each copy changed ([]: no copy).
+    story: list[StoryMember] = field(default_factory=list)
 
 
 def _day(value: str, label: str) -> str:
@@ -154,7 +159,8 @@ class Archive:
                 r[0]: r
                 for r in db.execute(
                     "SELECT a.id, a.title, a.source, a.published, coalesce(a.canonical_id, a.id),"
-                    " (SELECT count(*) FROM articles b WHERE b.canonical_id = a.id AND b.id <> a.id)"
+                    " (SELECT count(*) FROM articles b WHERE b.canonical_id = a.id AND b.id <> a.id),"
+                    f" {self._based_on(db)}"
                     f" FROM articles a WHERE a.id IN ({','.join('?' * len(ids))})",
                     ids,
                 )
@@ -163,8 +169,17 @@ class Archive:
         return ArchivePage([self._row(r) for r in rows], total, page, pages)
 
     @staticmethod
+    def _based_on(db: sqlite3.Connection) -> str:
+        """The SQL of a row's "based on" story id ('' on a store from before story clusters)."""
+        found = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'story_links'")
+        if found.fetchone() is None:
+            return "''"
+        return "(SELECT l.story_id FROM story_links l WHERE l.article_id = a.id AND l.relation = 'based_on')"
+
+    @staticmethod
     def _row(r: tuple[Any, ...]) -> ArchiveRow:
-        return ArchiveRow(r[0], r[1] or "", r[2] or "", r[3] or "", r[4] or r[0], int(r[5]))
+        based_on = (r[6] or "") if len(r) > 6 else ""
+        return ArchiveRow(r[0], r[1] or "", r[2] or "", r[3] or "", r[4] or r[0], int(r[5]), based_on)
 
     def sources(self) -> list[str]:
         with self._db() as db:
@@ -201,6 +216,7 @@ class Archive:
                 )
             ]
             history = WebSources(db).history(article_id)  # read-only: versions and correction
+            story = StoryClusters(db).story(article_id)
         return ArticleDetail(
             id=article_id,
             title=row[1] or "",
@@ -214,4 +230,5 @@ class Archive:
             correction=history["correction"],
             copies=[self._row(r) for r in cluster],
             quotes=quotes,
+            story=story,
         )

@@ -75,7 +75,9 @@ def detail_html(detail: ArticleDetail | None, article_id: str = "") -> str:
         parts.append(
             f"<p>Near-duplicate <b>copy of</b> <code>{esc(detail.canonical_id)}</code> (the copy indexed).</p>"
         )
-    if detail.copies:
+    if detail.story:
+        parts.append(story_html(detail))
+    elif detail.copies:
         items = "".join(
             f"<li><code>{esc(c.id)}</code> · {esc(c.title)} · {esc(c.source or 'no source')} · "
             f"{esc(c.published[:10])}{' (indexed copy)' if c.id == detail.canonical_id else ''}</li>"
@@ -93,6 +95,48 @@ def detail_html(detail: ArticleDetail | None, article_id: str = "") -> str:
         parts.append('<p class="na-meta">No quotes found.</p>')
     parts.append(f'<div class="na-text">{esc(detail.text)}</div>')
     return f'<div class="na-detail">{"".join(parts)}</div>'
+
+
+def change_summary(changes: dict[str, Any]) -> str:
+    """What a copy changed from its story's canonical copy, in words ("new lede, 2 paragraphs cut")."""
+    if changes.get("exact"):
+        return "the same text"
+    parts = [name for key, name in (("headline", "new headline"), ("lede", "new lede")) if changes.get(key)]
+    for key in ("cut", "added"):
+        n = int(changes.get(key) or 0)
+        if n:
+            parts.append(f"{n} paragraph{'s' * (n > 1)} {key}")
+    return ", ".join(parts) or "copy-edited"
+
+
+_RELATIONS = {
+    "canonical": "<b>canonical copy</b> (the fullest)",
+    "copy": "copy, folded into the canonical copy",
+    "based_on": "based on the canonical copy, indexed on its own",
+}
+
+
+def story_html(detail: ArticleDetail) -> str:
+    """The article's story cluster: the canonical copy, then every copy with what it changed."""
+    esc = render.esc
+    dated = [m.published for m in detail.story if m.published]
+    earliest = min(dated) if dated else ""
+    items = []
+    for member in detail.story:
+        link = member.link
+        marks = [_RELATIONS.get(link.relation, esc(link.relation))]
+        if link.relation != "canonical":
+            marks.append(esc(change_summary(link.changes)))
+        if earliest and member.published == earliest:
+            marks.append("first published")
+        if link.article_id == detail.id:
+            marks.append("<i>this article</i>")
+        items.append(
+            f'<li data-article="{esc(link.article_id)}"><code>{esc(link.article_id)}</code> · '
+            f"{esc(member.title)} · {esc(member.source or 'no source')} · {esc(member.published[:10] or 'undated')}"
+            f" — {'; '.join(marks)}</li>"
+        )
+    return f'<p><b>Story cluster</b> ({len(detail.story)} articles)</p><ul class="na-story">{"".join(items)}</ul>'
 
 
 def sources_html(sources: list[dict[str, Any]]) -> str:
