@@ -51,6 +51,7 @@ def citation(n: int, passage: Passage, start: int, end: int) -> Citation:
         also_in=passage.also_in,
         updated=passage.updated,
         correction=passage.correction,
+        also_reported_by=passage.also_reported_by,
     )
 
 

@@ -240,6 +240,7 @@ class HybridRetriever:
                         published=found.published,
                         score=float(score),
                         also_in=found.also_in,
+                        also_reported_by=found.also_reported_by,
                         dense_rank=dense_rank.get(chunk_id),
                         bm25_rank=bm25_rank.get(chunk_id),
                         paragraph=c.paragraph,

@@ -305,6 +305,7 @@ def _compose(
             end=last["end"],
             passage=first["chunk_text"],
             also_in=tuple(sorted(copies)),
+            also_reported_by=stored.also_reported_by,
         )
         if not quote_verified(cited):
             continue

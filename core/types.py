@@ -61,6 +61,7 @@ class Passage:
     paragraph: int = 0
     updated: str | None = None  # YYYY-MM-DD: the article changed since first published (web articles)
     correction: str | None = None  # the article's correction or editor's note, when it has one
+    also_reported_by: tuple[str, ...] = ()  # other sources carrying the same story (its copies')
 
 
 @dataclass(frozen=True)
@@ -81,9 +82,14 @@ class Citation:
     also_in: tuple[str, ...] = ()
     updated: str | None = None  # YYYY-MM-DD: the article changed since first published (its last update)
     correction: str | None = None  # the article's correction or editor's note, when it has one
+    also_reported_by: tuple[str, ...] = ()  # other sources carrying the same story (its copies')
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "also_in": list(self.also_in)}
+        return {
+            **asdict(self),
+            "also_in": list(self.also_in),
+            "also_reported_by": list(self.also_reported_by),
+        }
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,7 @@ def test_ask_returns_the_answer_schema_with_the_quote(url: str):
     first = body["citations"][0]
     assert set(first) == {
         "n", "article_id", "chunk_id", "title", "source", "url", "published",
-        "quote", "start", "end", "passage", "also_in", "updated", "correction",
+        "quote", "start", "end", "passage", "also_in", "updated", "correction", "also_reported_by",
     }  # fmt: skip
     assert first["updated"] is None and first["correction"] is None  # not a web article
     assert first["n"] == 1 and first["article_id"] == "rwanda-us-deportation-talks"

@@ -241,3 +241,28 @@ def test_other_answers_are_not_lists():
     assert render.speaker_items(one_line) == {} and 'class="na-who"' not in render.sources_panel(
         one_line, describe
     )
+
+
+def test_a_citation_names_the_other_outlets_of_its_story_once():
+    cited = citation(also_in=("a2",), also_reported_by=("Coast <Radio>", "Other <i>"))
+    answer = Answer(answer="The minister said “yes” & left. [1]", refused=False, citations=(cited,))
+    panel = render.sources_panel(answer, describe)
+    # The story's outlets, then its copies' sources, each once; the cited article's own source left out.
+    assert '<span class="na-outlets">Coast &lt;Radio&gt;, Other &lt;i&gt;</span>' in panel
+    widget = render.compact_sources(answer, describe)
+    assert "also reported by Coast &lt;Radio&gt;, Other &lt;i&gt;" in widget
+    own = citation(also_in=(), also_reported_by=("Wire <b>",))  # only its own source: nothing to say
+    assert "Also reported by" not in render.sources_panel(Answer("x [1]", False, (own,)), describe)
+    assert cited.to_dict()["also_reported_by"] == ["Coast <Radio>", "Other <i>"]
+
+
+def test_a_stored_answer_from_before_also_reported_by_still_loads():
+    from web.chat_threads import answer_from_dict
+
+    stored = citation(also_reported_by=("Coast Radio",)).to_dict()
+    assert answer_from_dict({"answer": "a [1]", "citations": [stored]}).citations[0].also_reported_by == (
+        "Coast Radio",
+    )
+    del stored["also_reported_by"]  # an answer kept before citations had the field
+    old = answer_from_dict({"answer": "a [1]", "citations": [stored]}).citations[0]
+    assert old.also_reported_by == () and old.also_in == ("a2",)

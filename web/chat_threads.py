@@ -48,7 +48,8 @@ def ui_owner(request: gr.Request | None) -> str | None:
 def answer_from_dict(body: dict[str, Any]) -> Answer:
     """The Answer a thread stored (``Answer.to_dict()``), back as an Answer (without the retrieved list)."""
     citations = tuple(
-        Citation(**{**c, "also_in": tuple(c.get("also_in") or ())}) for c in body.get("citations", [])
+        Citation(**{**c, **{k: tuple(c.get(k) or ()) for k in ("also_in", "also_reported_by")}})
+        for c in body.get("citations", [])
     )
     return Answer(answer=str(body.get("answer", "")), refused=bool(body.get("refused")), citations=citations)
 

@@ -92,15 +92,26 @@ def _link(url: str, label: str) -> str:
     return f'<a href="{esc(safe)}" target="_blank" rel="noopener noreferrer">{esc(label)}</a>'
 
 
+def _outlets(citation: Citation, copies: Sequence[ArticleRow]) -> list[str]:
+    """The other sources carrying the cited story: its story cluster's, then its copies' (distinct)."""
+    found = [*citation.also_reported_by, *(r.source for r in copies)]
+    return [s for s in dict.fromkeys(found) if s and s != citation.source]
+
+
 def _also_in(citation: Citation, describe: Describe) -> str:
-    if not citation.also_in:
+    """ "Also reported by" the other outlets of the story, and the copies of the passage, linked."""
+    copies = describe(citation.also_in) if citation.also_in else []
+    outlets = _outlets(citation, copies)
+    if not copies and not outlets:
         return ""
     items = []
-    for row in describe(citation.also_in):
+    for row in copies:
         label = byline(row.title, row.source, row.published, fallback=row.id)
         link = _link(row.url, "link")
         items.append(f"<li>{label}{' · ' + link if link else ''}</li>")
-    return f'<div class="na-also">Also reported by:<ul>{"".join(items)}</ul></div>'
+    listed = f"<ul>{''.join(items)}</ul>" if items else ""
+    names = f' <span class="na-outlets">{esc(", ".join(outlets))}</span>' if outlets else ""
+    return f'<div class="na-also">Also reported by:{names}{listed}</div>'
 
 
 def is_item_list(text: str) -> bool:
@@ -209,9 +220,12 @@ def compact_sources(answer: Answer, describe: Describe) -> str:
             f'<br><span class="na-correction">Correction: {esc(c.correction)}</span>' if c.correction else ""
         )
         also = ""
-        if c.also_in:
-            names = ", ".join(esc(r.source or r.title or r.id) for r in describe(c.also_in))
-            also = f" · also reported by {names}"
+        if c.also_in or c.also_reported_by:
+            copies = describe(c.also_in) if c.also_in else []
+            names = ", ".join(
+                esc(n) for n in [*_outlets(c, copies), *(r.title or r.id for r in copies if not r.source)]
+            )
+            also = f" · also reported by {names}" if names else ""
         items.append(
             f'<li value="{c.n}">{title}{" · " + extra if extra else ""}{also}{_who(speakers, c.n, "br")}<br><mark>{esc(quote)}</mark>{correction}</li>'
         )
