@@ -76,7 +76,8 @@ def test_ask_returns_the_answer_schema_with_the_quote(url: str):
     response = httpx.post(f"{url}/api/ask", json={"question": "What did Nduhungirehe say?"}, timeout=30)
     assert response.status_code == 200, response.text
     body = response.json()
-    assert set(body) == {"answer", "refused", "citations", "retrieved"}
+    assert set(body) == {"answer", "refused", "citations", "retrieved", "thread_id"}
+    assert isinstance(body["thread_id"], str)  # every answer is kept in a thread (web.thread_context)
     assert QUOTE in body["answer"] and "[1]" in body["answer"] and body["refused"] is False
     first = body["citations"][0]
     assert set(first) == {

@@ -24,7 +24,7 @@ pytestmark = [
     pytest.mark.server,
     pytest.mark.filterwarnings("ignore:.*no_silent_downcasting:Warning", "ignore:The copy keyword:Warning"),
 ]
-ANSWER_KEYS = {"answer", "refused", "citations", "retrieved"}
+ANSWER_KEYS = {"answer", "refused", "citations", "retrieved", "thread_id"}
 
 
 @pytest.fixture(scope="module")

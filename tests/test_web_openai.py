@@ -83,6 +83,35 @@ def test_history_comes_from_the_messages_without_the_sources_lists(client: opena
     assert citations and citations[0]["article_id"] == ARTICLE
 
 
+def test_a_conversation_is_kept_in_one_thread_only_when_asked(client: openai.OpenAI, base: str):
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+
+    def thread_ids() -> set[str]:
+        return {t["id"] for t in httpx.get(f"{base}/api/threads", headers=auth).json()["threads"]}
+
+    before = thread_ids()
+    plain = client.chat.completions.create(model="newsroom", messages=ASK)
+    assert "thread_id" not in (plain.model_extra or {}) and thread_ids() == before  # nothing kept
+
+    first = client.chat.completions.create(model="newsroom", messages=ASK, extra_body={"thread_id": "new"})
+    thread_id = first.model_extra["thread_id"]
+    follow_up = [
+        *ASK,
+        {"role": "assistant", "content": first.choices[0].message.content},
+        {"role": "user", "content": "What did he say about the talks?"},
+    ]
+    chunks = list(
+        client.chat.completions.create(
+            model="newsroom", messages=follow_up, stream=True, extra_body={"thread_id": thread_id}
+        )
+    )
+    assert chunks[-1].model_extra["thread_id"] == thread_id
+    assert thread_ids() == before | {thread_id}  # one thread for the whole conversation
+    thread = httpx.get(f"{base}/api/threads/{thread_id}", headers=auth).json()
+    assert [t["question"] for t in thread["turns"]] == [ASK[0]["content"], "What did he say about the talks?"]
+    assert thread["turns"][0]["answer"]["citations"] == first.model_extra["citations"]
+
+
 def test_errors_come_back_in_openai_shape(client: openai.OpenAI):
     with pytest.raises(openai.NotFoundError, match="does not exist"):
         client.chat.completions.create(model="gpt-4o", messages=ASK)

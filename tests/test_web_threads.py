@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -146,8 +147,8 @@ def test_a_thread_is_kept_continued_listed_exported_and_shared(base: str):
 def test_one_owner_never_sees_another_owners_threads(base: str):
     with httpx.Client() as alice, httpx.Client() as bob:
         thread_id = ask(alice, base, thread_id="new").json()["thread_id"]
-        assert ask(bob, base).status_code == 200  # bob gets his own owner cookie only when he keeps threads
-        assert bob.get(f"{base}/api/threads").json() == {"threads": []}
+        bobs = ask(bob, base).json()["thread_id"]  # bob's own thread, under his own owner cookie
+        assert [t["id"] for t in bob.get(f"{base}/api/threads").json()["threads"]] == [bobs]
         for response in (
             bob.get(f"{base}/api/threads/{thread_id}"),
             bob.get(f"{base}/api/threads/{thread_id}/export"),
@@ -160,6 +161,61 @@ def test_one_owner_never_sees_another_owners_threads(base: str):
         assert alice.get(f"{base}/api/threads/{thread_id}").json()["title"] == ASK  # untouched
         assert alice.delete(f"{base}/api/threads/{thread_id}").status_code == 204
         assert alice.get(f"{base}/api/threads/{thread_id}").status_code == 404
+
+
+@pytest.mark.server
+def test_every_answer_is_kept_in_a_thread_even_when_none_is_named(base: str):
+    with httpx.Client() as dave, httpx.Client() as erin:
+        first = ask(dave, base)
+        assert first.status_code == 200, first.text
+        body = first.json()
+        thread_id = body["thread_id"]
+        assert isinstance(thread_id, str) and QUOTE in body["answer"]
+        thread = dave.get(f"{base}/api/threads/{thread_id}").json()
+        assert [turn["question"] for turn in thread["turns"]] == [ASK]
+        kept = thread["turns"][0]["answer"]  # the full Answer, citations and all
+        assert kept == {k: v for k, v in body.items() if k != "thread_id"}
+        assert kept["citations"][0]["article_id"] == ARTICLE and QUOTE in kept["citations"][0]["quote"]
+
+        again = ask(dave, base).json()["thread_id"]  # no thread_id again: another new thread
+        assert again != thread_id
+        follow = ask(dave, base, question="What did he say about the talks?", thread_id=thread_id).json()
+        assert follow["thread_id"] == thread_id
+        listed = {t["id"]: t["turns"] for t in dave.get(f"{base}/api/threads").json()["threads"]}
+        assert listed == {thread_id: 2, again: 1}
+
+        assert erin.get(f"{base}/api/threads/{thread_id}").status_code == 404
+        assert ask(erin, base, thread_id=thread_id).status_code == 404
+        assert thread_id not in {t["id"] for t in erin.get(f"{base}/api/threads").json()["threads"]}
+
+
+@pytest.mark.server
+def test_the_stream_keeps_its_answer_in_a_new_thread_when_none_is_named(base: str):
+    from tests.webapps import events
+
+    with httpx.Client() as frank:
+        with frank.stream("POST", f"{base}/api/ask/stream", json={"question": ASK}) as r:
+            got = events(r)
+        name, answer = got[-1]
+        assert name == "answer" and QUOTE in answer["answer"]
+        thread = frank.get(f"{base}/api/threads/{answer['thread_id']}").json()
+        assert thread["turns"][0]["answer"] == {k: v for k, v in answer.items() if k != "thread_id"}
+
+
+def test_an_answer_is_given_even_when_keeping_its_new_thread_fails(tmp_path: Path):
+    from core.types import Answer
+    from web.thread_context import ThreadTurn
+
+    store = ThreadStore(tmp_path / "threads.sqlite3")
+    with sqlite3.connect(store.path) as db:
+        db.execute("DROP TABLE turns")  # the store is broken under the app
+    answer = Answer(answer="A said so. [1]", refused=False)
+    unnamed = ThreadTurn(store, "client:x", None, named=False).record(ASK, answer)
+    assert unnamed == {**answer.to_dict(), "thread_id": None}
+    with pytest.raises(sqlite3.OperationalError):  # the caller asked for a thread: it is told
+        ThreadTurn(store, "client:x", None, named=True).record(ASK, answer)
+    with sqlite3.connect(store.path) as db:  # no empty thread left behind
+        assert db.execute("SELECT count(*) FROM threads").fetchone() == (0,)
 
 
 @pytest.mark.server

@@ -1,5 +1,8 @@
 """The REST API: ``POST /api/ask``, ``GET /api/health``, ``GET /api/articles/{id}`` (threads: web.threads).
 
+Every answer of ``/api/ask`` is kept in a thread and carries its ``thread_id`` (a new thread unless the
+request names one to continue; ``web.thread_context``).
+
 Errors are JSON ``{"error": "..."}`` with a 4xx/5xx status: an empty or too long question, too long a
 history or a bad filter date → 400, a malformed body → 422 (with ``detail``: where and what, never the
 values sent), a missing or wrong token → 401, a body over the limit → 413, an unknown article → 404, an
@@ -90,8 +93,9 @@ class AskRequest(BaseModel):
     as_of: Text | None = Field(None, description="answer as of this ISO date: later articles are left out")
     thread_id: Text | None = Field(
         None,
-        description='keep the conversation: "new" starts a thread, an id adds to one (its turns are the '
-        "history when none is sent); the answer then carries thread_id. Omitted: nothing is kept",
+        description="the thread to continue: an id from an earlier answer adds this question to it (its "
+        'turns are the history when none is sent; 404 unless it is the caller\'s). Omitted or "new": a '
+        "new thread. Every answer is kept in a thread and carries its thread_id",
     )
 
 
@@ -103,7 +107,11 @@ class AnswerModel(BaseModel):
     refused: bool
     citations: list[Citation]
     retrieved: list[Retrieved]
-    thread_id: str | None = Field(None, description="present when the request named a thread")
+    thread_id: str | None = Field(
+        None,
+        description="the thread this question and answer are kept in (GET /api/threads/{thread_id}); null "
+        "only when keeping a new thread failed (the answer is given all the same)",
+    )
 
 
 class HealthModel(BaseModel):
@@ -173,8 +181,7 @@ router = APIRouter(prefix="/api", dependencies=[Depends(require_token)], respons
 @router.post(
     "/ask",
     response_model=AnswerModel,
-    response_model_exclude_unset=True,  # thread_id only when a thread was named
-    summary="Answer a question from the articles, with citations",
+    summary="Answer a question from the articles, with citations; kept in a thread (thread_id)",
 )
 async def ask(body: AskRequest, request: Request, response: Response) -> dict[str, Any]:
     service = service_of(request)
@@ -188,8 +195,6 @@ async def ask(body: AskRequest, request: Request, response: Response) -> dict[st
         return service.ask(body.question, history, filters, as_of=body.as_of)
 
     answer = await anyio.to_thread.run_sync(run, limiter=limiter)
-    if thread is None:
-        return answer.to_dict()
     return await anyio.to_thread.run_sync(thread.record, body.question, answer)
 
 

@@ -7,6 +7,13 @@ short "Sources" list; the structured citations (as in ``/api/ask``) travel in a 
 field — of the completion, or of the last chunk of a stream. Non-standard request fields: ``filters``
 and ``as_of``, as in ``/api/ask``; other OpenAI parameters (temperature, max_tokens…) are accepted and
 ignored, since the answer is extracted from the articles.
+
+Nothing is kept server-side unless asked: OpenAI's clients hold the conversation themselves and send all
+of it with every message (and rarely keep cookies), so keeping each request as a thread would store one
+thread per message, each repeating the one before. A client that wants its conversation kept sends
+``thread_id`` (``"new"``, then the id it got back, as in ``/api/ask``): each request then adds its last
+question and answer to that one thread, and the completion (or the stream's last chunk) carries
+``thread_id``.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any, Literal
 
 import anyio
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from openai.types import Model
 from openai.types.chat import ChatCompletion, ChatCompletionChunk, ChatCompletionMessage
 from openai.types.chat.chat_completion import Choice
@@ -33,6 +40,7 @@ from web.api import ApiError, FilterModel, Text, require_token, service_of
 from web.limits import check_history
 from web.service import make_filters
 from web.stream import AnswerStream, error_message, open_stream
+from web.thread_context import ThreadTurn, open_thread
 
 MODEL = "newsroom"
 SOURCES_HEADING = "\n\nSources:\n"
@@ -70,6 +78,11 @@ class ChatRequest(BaseModel):
     stream: bool = False
     filters: FilterModel | None = None
     as_of: Text | None = None
+    thread_id: Text | None = Field(
+        None,
+        description='keep the conversation server-side: "new", then the thread_id the reply carries '
+        "(each request adds its last question and answer). Omitted: nothing is kept",
+    )
 
 
 def text_of(message: Message) -> str:
@@ -133,17 +146,23 @@ async def model(model: str) -> dict[str, Any]:
     summary="Chat completion (OpenAI wire format); citations in a top-level 'citations' field",
     response_model=None,
 )
-async def chat_completions(body: ChatRequest, request: Request) -> dict[str, Any] | EventSourceResponse:
+async def chat_completions(
+    body: ChatRequest, request: Request, response: Response
+) -> dict[str, Any] | EventSourceResponse:
     _check_model(body.model)
     question, history = conversation(body.messages)
     filters = make_filters(**body.filters.model_dump()) if body.filters else None
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
-    if body.stream:
-        stream = await open_stream(request, question, history, filters, body.as_of)
-        return EventSourceResponse(_chunks(stream, completion_id), ping=15)
-
     service = service_of(request)
     check_history(history, service.settings)
+    thread = None
+    if body.thread_id is not None:
+        thread, history = await open_thread(request, response, body.thread_id, history)
+    if body.stream:
+        stream = await open_stream(request, question, history, filters, body.as_of)
+        chunks = _chunks(stream, completion_id, question, thread)
+        return EventSourceResponse(chunks, ping=15, headers=response.headers)
+
     limiter: anyio.CapacityLimiter = request.app.state.ask_limiter
     answer = await anyio.to_thread.run_sync(
         lambda: service.ask(question, history, filters, as_of=body.as_of), limiter=limiter
@@ -163,7 +182,11 @@ async def chat_completions(body: ChatRequest, request: Request) -> dict[str, Any
             )
         ],
     )
-    return {**completion.model_dump(mode="json", exclude_none=True), "citations": citations_json(answer)}
+    reply = {**completion.model_dump(mode="json", exclude_none=True), "citations": citations_json(answer)}
+    if thread is not None:
+        kept = await anyio.to_thread.run_sync(thread.record, question, answer)
+        reply["thread_id"] = kept["thread_id"]
+    return reply
 
 
 def _chunk(completion_id: str, delta: ChoiceDelta, finish: Literal["stop"] | None = None) -> dict[str, Any]:
@@ -181,10 +204,12 @@ def _data(payload: dict[str, Any]) -> ServerSentEvent:
     return ServerSentEvent(json.dumps(payload, ensure_ascii=False))
 
 
-async def _chunks(stream: AnswerStream, completion_id: str) -> AsyncIterator[ServerSentEvent]:
+async def _chunks(
+    stream: AnswerStream, completion_id: str, question: str = "", thread: ThreadTurn | None = None
+) -> AsyncIterator[ServerSentEvent]:
     """OpenAI's stream: a role chunk, one chunk per checked piece, a last chunk with the Sources list,
-    ``finish_reason: stop`` and ``citations``, then ``[DONE]``. An error after the start is an
-    ``{"error": {...}}`` event, which the openai client raises as an APIError."""
+    ``finish_reason: stop`` and ``citations`` (and ``thread_id`` when kept), then ``[DONE]``. An error
+    after the start is an ``{"error": {...}}`` event, which the openai client raises as an APIError."""
     yield _data(_chunk(completion_id, ChoiceDelta(role="assistant", content="")))
     streamed = ""
     try:
@@ -193,8 +218,15 @@ async def _chunks(stream: AnswerStream, completion_id: str) -> AsyncIterator[Ser
                 tail = sources_text(item.citations)
                 if item.answer != streamed:
                     tail = (REPLACED + item.answer if streamed else item.answer) + tail
-                last = _chunk(completion_id, ChoiceDelta(content=tail), "stop")
-                yield _data({**last, "citations": citations_json(item)})
+                last = {
+                    **_chunk(completion_id, ChoiceDelta(content=tail), "stop"),
+                    "citations": citations_json(item),
+                }
+                if thread is not None:
+                    last["thread_id"] = (await anyio.to_thread.run_sync(thread.record, question, item))[
+                        "thread_id"
+                    ]
+                yield _data(last)
             elif item:
                 piece = f" {item}" if streamed else item
                 streamed += piece

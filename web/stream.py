@@ -1,8 +1,9 @@
 """``POST /api/ask/stream``: an answer as server-sent events, and the answer stream other endpoints share.
 
 Events: ``delta`` (``{"text": …}``, a piece of the answer that already passed the grounding checks),
-then ``answer`` (the final Answer JSON, exactly as ``/api/ask`` returns it, ``thread_id`` included when a thread was named; it replaces the pieces — on a
-fallback it differs from them), or ``error`` (``{"error": …}``) if answering fails after the stream began.
+then ``answer`` (the final Answer JSON, exactly as ``/api/ask`` returns it, ``thread_id`` included: the
+answer is kept in a thread as there; it replaces the pieces — on a fallback it differs from them), or
+``error`` (``{"error": …}``) if answering fails after the stream began.
 A request that is wrong from the start (an empty question, a bad date, an empty index) gets the same JSON
 error and status as ``/api/ask``, before any event.
 """
@@ -91,7 +92,7 @@ async def _events(
         async for item in stream:
             if isinstance(item, Answer):
                 body = item.to_dict()
-                if thread is not None:
+                if thread is not None:  # /api/ask/stream always names one
                     body = await anyio.to_thread.run_sync(thread.record, question, item)
                 yield ServerSentEvent(json.dumps(body, ensure_ascii=False), event="answer")
             elif item:

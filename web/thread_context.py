@@ -1,5 +1,6 @@
 """Which thread a question belongs to, and whose it is (for ``/api/ask``, ``/api/ask/stream`` and
-``/api/threads``).
+``/api/threads``). Every question asked over ``/api/ask`` and its stream is kept: without ``thread_id``
+it starts a new thread, whose id the answer carries.
 
 Who owns a thread: with ``api_token`` set, the token's holder (``api``: one token, one identity); with no
 token, the browser or client that carries the ``newsroom_owner`` cookie this API sets (random, HttpOnly),
@@ -8,6 +9,7 @@ so two clients without the cookie of the other never see each other's threads.
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from dataclasses import dataclass
@@ -18,6 +20,8 @@ from fastapi import Request, Response
 
 from core.types import Answer
 from web.threads_store import ThreadStore
+
+log = logging.getLogger(__name__)
 
 OWNER_COOKIE = "newsroom_owner"
 SANE_COOKIE = re.compile(r"[A-Za-z0-9_-]{20,64}")
@@ -46,34 +50,43 @@ def owner_of(request: Request, response: Response) -> str:
 
 @dataclass(frozen=True)
 class ThreadTurn:
-    """Where one question's answer goes: an owner's thread."""
+    """Where one question's answer goes: an owner's thread, or a new one made with this first turn."""
 
     store: ThreadStore
     owner: str
-    thread_id: str
+    thread_id: str | None  # None: a new thread, made when its first answer is kept (never left empty)
+    named: bool  # the caller named the thread ("new" or an id): failing to keep the turn is an error
 
     def record(self, question: str, answer: Answer) -> dict[str, Any]:
-        """Store the turn; the Answer's JSON with ``thread_id`` (as /api/ask returns it)."""
+        """Store the turn; the Answer's JSON with ``thread_id`` (as /api/ask returns it). A caller that
+        named no thread gets its answer even when keeping it fails (``thread_id`` null, logged)."""
         body = answer.to_dict()
-        self.store.add_turn(self.thread_id, self.owner, question, body)
-        return {**body, "thread_id": self.thread_id}
+        try:
+            if self.thread_id is None:
+                kept: str | None = self.store.start(self.owner, question, body)
+            else:
+                self.store.add_turn(self.thread_id, self.owner, question, body)
+                kept = self.thread_id
+        except Exception:
+            if self.named:
+                raise
+            log.exception("keeping an answer in a new thread failed; it is answered all the same")
+            kept = None
+        return {**body, "thread_id": kept}
 
 
 async def open_thread(
     request: Request, response: Response, thread_id: str | None, history: list[dict[str, Any]]
-) -> tuple[ThreadTurn | None, list[dict[str, Any]]]:
-    """The thread a question belongs to (None: not kept) and the history to answer it with: the one sent,
-    or, when none is sent, the thread's own turns. ``"new"`` starts a thread."""
-    if thread_id is None:
-        return None, history
+) -> tuple[ThreadTurn, list[dict[str, Any]]]:
+    """The thread a question belongs to and the history to answer it with: the one sent, or, when none is
+    sent, the thread's own turns. No ``thread_id`` or ``"new"``: a new thread (made with the answer)."""
     store = store_of(request)
     owner = owner_of(request, response)
-    if thread_id == NEW:
-        made = await anyio.to_thread.run_sync(store.create, owner)
-        return ThreadTurn(store, owner, made), history
+    if thread_id is None or thread_id == NEW:
+        return ThreadTurn(store, owner, None, named=thread_id is not None), history
     stored = await anyio.to_thread.run_sync(store.history, thread_id, owner)  # 404 if not the owner's
     latest = request.app.state.service.settings.max_history_turns  # a long thread: its latest turns
-    return ThreadTurn(store, owner, thread_id), history or stored[len(stored) - latest :]
+    return ThreadTurn(store, owner, thread_id, named=True), history or stored[len(stored) - latest :]
 
 
 API_PREFIXES = ("/api", "/v1", "/mcp", "/metrics", "/share", "/docs", "/openapi.json", "/static")

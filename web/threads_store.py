@@ -109,22 +109,39 @@ class ThreadStore:
             )
         return thread_id
 
-    def add_turn(self, thread_id: str, owner: str, question: str, answer: Mapping[str, Any]) -> int:
-        """Append a question and its Answer (``Answer.to_dict()``); returns the turn's number (1, 2, …)."""
+    def start(self, owner: str, question: str, answer: Mapping[str, Any]) -> str:
+        """A new thread holding its first question and Answer, made at once (never an empty thread)."""
+        thread_id = secrets.token_urlsafe(12)
         now = _now()
         with self._write() as db:
+            db.execute(
+                "INSERT INTO threads (id, owner, title, created, updated) VALUES (?, ?, '', ?, ?)",
+                (thread_id, owner, now, now),
+            )
+            self._append(db, thread_id, question, answer, now)
+        return thread_id
+
+    def add_turn(self, thread_id: str, owner: str, question: str, answer: Mapping[str, Any]) -> int:
+        """Append a question and its Answer (``Answer.to_dict()``); returns the turn's number (1, 2, …)."""
+        with self._write() as db:
             self._owned(db, thread_id, owner)
-            (last,) = db.execute(
-                "SELECT coalesce(max(n), 0) FROM turns WHERE thread_id = ?", (thread_id,)
-            ).fetchone()
-            db.execute(
-                "INSERT INTO turns (thread_id, n, time, question, answer) VALUES (?, ?, ?, ?, ?)",
-                (thread_id, last + 1, now, question, json.dumps(answer, ensure_ascii=False)),
-            )
-            db.execute(
-                "UPDATE threads SET updated = ?, title = CASE WHEN title = '' THEN ? ELSE title END WHERE id = ?",
-                (now, title_of(question), thread_id),
-            )
+            return self._append(db, thread_id, question, answer, _now())
+
+    @staticmethod
+    def _append(
+        db: sqlite3.Connection, thread_id: str, question: str, answer: Mapping[str, Any], now: str
+    ) -> int:
+        (last,) = db.execute(
+            "SELECT coalesce(max(n), 0) FROM turns WHERE thread_id = ?", (thread_id,)
+        ).fetchone()
+        db.execute(
+            "INSERT INTO turns (thread_id, n, time, question, answer) VALUES (?, ?, ?, ?, ?)",
+            (thread_id, last + 1, now, question, json.dumps(answer, ensure_ascii=False)),
+        )
+        db.execute(
+            "UPDATE threads SET updated = ?, title = CASE WHEN title = '' THEN ? ELSE title END WHERE id = ?",
+            (now, title_of(question), thread_id),
+        )
         return int(last) + 1
 
     def rename(self, thread_id: str, owner: str, title: str) -> None:
