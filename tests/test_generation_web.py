@@ -5,9 +5,6 @@ whole, consistent answers."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -20,21 +17,13 @@ import pytest
 from assistant.assistant import Assistant
 from core.settings import Settings
 from ingest.pipeline import ingest
+from tests.generations import LIGHTHOUSE, QUESTION, cites, start_ingest
 from tests.webapps import serve, web_app
 from vectorstore.factory import open_index
 from vectorstore.generation import read_generation
 
 pytestmark = [pytest.mark.model, pytest.mark.server]
 REPO = Path(__file__).resolve().parents[1]
-LIGHTHOUSE = {
-    "id": "cape-arden-lighthouse",
-    "title": "Cape Arden lighthouse reopens",
-    "source": "Coast Herald",
-    "published": "2026-11-28",
-    "text": "The Cape Arden lighthouse reopened to visitors on Saturday after a decade of repairs. "
-    "Harbour master Ilse Brandt said the restored lamp can be seen forty kilometres out to sea.",
-}
-QUESTION = "When did the Cape Arden lighthouse reopen?"
 OLD_QUESTION = "What did Nduhungirehe say about the discussions with the United States?"
 FILLER_TOPICS = ["orchard", "glacier", "railway", "vineyard", "observatory", "quarry", "harbour", "bridge"]
 
@@ -52,27 +41,6 @@ def _corpus(path: Path, fillers: int) -> Path:
     records.append(LIGHTHOUSE)
     path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     return path
-
-
-def start_ingest(index_dir: Path, corpus: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
-    """``python -m ingest FILE --index DIR`` as its own process (one torch thread, one worker)."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "ingest", str(corpus), "--index", str(index_dir), "--json"],
-        cwd=REPO,
-        env={
-            **os.environ,
-            "NEWSROOM_EMBED_THREADS": "1",
-            "NEWSROOM_INGEST_WORKERS": "1",
-            **(env or {}),
-        },
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def cites(answer: dict[str, Any], article_id: str) -> bool:
-    return not answer["refused"] and any(c["article_id"] == article_id for c in answer["citations"])
 
 
 def assert_consistent(answer: dict[str, Any], articles: dict[str, str]) -> None:
