@@ -40,9 +40,6 @@ PIPELINE_VERSION = "4"
 # Below this many new articles, worker processes cost more to start than they save.
 PARALLEL_MIN_ARTICLES = 64
 
-# Article-store meta key: when an ingest or sync last completed (Unix seconds; GET /metrics reads it).
-LAST_INGEST_META = "last_ingest_time"
-
 # stage name and total → a callable that advances by n
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
 
@@ -164,7 +161,6 @@ def index_articles(
     summary.embedded, summary.reused, summary.deleted = embedded, result.reused, result.deleted
     counts = index.store.counts()
     summary.indexed_articles, summary.indexed_chunks = counts["indexed_articles"], counts["chunks"]
-    index.store.set_meta(LAST_INGEST_META, f"{time.time():.3f}")  # only once everything above succeeded
     return run_ids
 
 

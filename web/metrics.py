@@ -8,9 +8,9 @@
 - ``newsroom_answer_citations``: citations per answer (histogram);
 - ``newsroom_index_articles``, ``newsroom_index_chunks``: what the index holds, read at each scrape;
 - ``newsroom_last_ingest_timestamp_seconds`` and ``newsroom_seconds_since_last_ingest``: when an ingest
-  or a sync last completed, read at each scrape from the index itself (written there by whichever process
-  did it: ``python -m ingest``, the sync, an upload), so a restart or another process does not fool it;
-  absent until one has completed.
+  or a sync last changed the index, read at each scrape from the index's own generation record (published
+  by whichever process did it: ``python -m ingest``, the sync, an upload), so a restart or another process
+  does not fool it; absent until one has completed.
 
 Every question counts, whichever interface asked it (REST, SSE, /v1, MCP, chat, widget): ``ChatService``
 records them. Each app has its own registry, so several apps in one process do not collide.
@@ -20,8 +20,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
 from time import perf_counter, time
-from typing import Any
 
 import anyio
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -73,15 +74,22 @@ class _LastIngestCollector(Collector):
         )
 
 
-def last_ingest_time(store: Any) -> float | None:
-    """The index's record of its last completed ingest (``ingest.pipeline`` writes it), or None."""
-    from ingest.pipeline import LAST_INGEST_META
+def last_ingest_time(index_dir: Path) -> float | None:
+    """When the index's newest generation was published (Unix time), or None when it has none.
 
-    value = store.get_meta(LAST_INGEST_META)
+    The writer publishes a generation at the end of every sync of the index that changed it — an ingest,
+    a web sync, an upload, whichever process did it (``vectorstore.generation``) — and only once the
+    vectors and the keyword index are in step, so a failed or killed ingest publishes nothing."""
+    from vectorstore.generation import read_generation
+
+    generation = read_generation(index_dir)
+    if generation is None:
+        return None
     try:
-        return float(value) if value is not None else None
+        written = datetime.fromisoformat(generation.written)
     except ValueError:
         return None
+    return (written if written.tzinfo else written.replace(tzinfo=UTC)).timestamp()
 
 
 class AskMetrics:
@@ -153,7 +161,7 @@ class AskMetrics:
 def install(app: FastAPI, require_token: Callable[..., None]) -> None:
     """``GET /metrics`` (behind the API token when one is set)."""
     service = app.state.service
-    service.metrics.watch_last_ingest(lambda: last_ingest_time(service.index.store))
+    service.metrics.watch_last_ingest(lambda: last_ingest_time(Path(service.index.dir)))
     router = APIRouter(dependencies=[Depends(require_token)])
 
     @router.get("/metrics", include_in_schema=False)
