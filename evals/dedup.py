@@ -184,7 +184,10 @@ def run_dedup(
     load_seconds = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    found = find_duplicate_pairs(texts, threshold=threshold)
+    # Sources, as ingest gives them: a paragraph one source repeats in many articles is its boilerplate.
+    found = find_duplicate_pairs(
+        texts, threshold=threshold, sources={a.id: a.source for a in loaded.articles}
+    )
     position = {doc_id: i for i, doc_id in enumerate(texts)}
     canonical = clusters(found, rank=position.__getitem__, include_based_on=True)
     seconds = time.perf_counter() - t0

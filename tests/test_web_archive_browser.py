@@ -34,6 +34,36 @@ FERRY = (
 )
 
 
+BRIDGE_LEDE = (
+    "The Marl river bridge in Riverton will reopen to traffic on 14 April after eight months of repairs "
+    "to its cracked steel beams, the county council said on Tuesday."
+)
+BRIDGE_BODY = [
+    "Engineers found the cracks during a routine inspection last August and closed the bridge the same "
+    "afternoon, forcing drivers into a forty-minute detour through the hills.",
+    "The repairs cost 6.2 million pounds, about a third more than first estimated, because two of the old "
+    "beams had to be replaced rather than strengthened.",
+    "Local shops on both banks said their takings fell by up to half while the bridge was closed, and the "
+    "council has promised a rates holiday for the worst affected.",
+    "The bridge, built in 1931, carries about 18,000 vehicles a day and is the only crossing of the Marl "
+    "for twelve miles.",
+    "A weight limit of 18 tonnes will stay in place until a further inspection in the autumn, the "
+    "council's highways lead, Sarah Okafor, said.",
+]
+# A wire story and two outlets' edits of it: a digest (new headline and lede, the end cut: folded into
+# the story) and a local paper's version (the end cut, a local paragraph added: based on the story).
+BRIDGE_STORY = [
+    ("bridge-reopens", "Marl bridge to reopen on 14 April", "Valley Post", "2025-04-01",
+     [BRIDGE_LEDE, *BRIDGE_BODY]),
+    ("bridge-reopens-digest", "Riverton bridge back in April", "Coast Radio", "2025-04-02",
+     ["Drivers in Riverton will soon be able to cross the Marl again, with the repaired bridge due to reopen "
+      "in the middle of April, council officials have confirmed.", *BRIDGE_BODY[:3]]),
+    ("bridge-reopens-hill", "Hill villages welcome bridge news", "Hill Gazette", "2025-04-03",
+     [BRIDGE_LEDE, *BRIDGE_BODY[:2], "In Hillcombe, where the detour cost many commuters a tank of fuel a "
+      "week, the parish council plans a welcome event."]),
+]  # fmt: skip
+
+
 def _articles(folder: Path) -> Path:
     records = [
         {
@@ -53,6 +83,10 @@ def _articles(folder: Path) -> Path:
         {"id": "ferry-returns-wire", "title": "Ferry back in service", "text": FERRY, "source": "Wire",
          "published": "2025-03-02"},
     ]  # fmt: skip
+    records += [
+        {"id": i, "title": title, "text": "\n\n".join(paragraphs), "source": source, "published": day}
+        for i, title, source, day, paragraphs in BRIDGE_STORY
+    ]
     path = folder / "archive.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
     return path
@@ -106,7 +140,9 @@ def test_search_page_and_open_an_article(page: Any, app_url: str, screenshots: P
     page.goto(f"{app_url}/")
     page.get_by_role("tab", name="Articles").click()
     info = page.locator("#na-archive-info")
-    sync_api.expect(info).to_contain_text(f"Page 1 of 3 — {STORIES + 2} matching articles")
+    sync_api.expect(info).to_contain_text(
+        f"Page 1 of 3 — {STORIES + 2 + len(BRIDGE_STORY)} matching articles"
+    )
     table = page.locator("#na-archive-table")
     sync_api.expect(table).to_contain_text("council-note-")
     # The "published" header and the dates read on one line, as "title" does (not one letter per line),
@@ -143,10 +179,42 @@ def test_search_page_and_open_an_article(page: Any, app_url: str, screenshots: P
     detail = page.locator("#na-article-detail")
     sync_api.expect(detail).to_contain_text(CORRECTION)
     sync_api.expect(detail).to_contain_text("Versions (2, oldest first)")
-    sync_api.expect(detail).to_contain_text("Duplicate copies (1)")
+    sync_api.expect(detail).to_contain_text("Story cluster (2 articles)")
+    sync_api.expect(detail).to_contain_text("copy, folded into the canonical copy; the same text")
     sync_api.expect(detail).to_contain_text("Wire")
     sync_api.expect(detail).to_contain_text("Captain Amina Osei said the new engine was quieter")
     save(page, screenshots, "archive-detail")
+
+
+def test_an_edited_story_shows_its_cluster_and_what_each_copy_changed(
+    page: Any, app_url: str, screenshots: Path
+) -> None:
+    page.goto(f"{app_url}/")
+    page.get_by_role("tab", name="Articles").click()
+    search = page.locator("#na-archive-search textarea, #na-archive-search input").first
+    search.fill("Marl")
+    search.press("Enter")
+    table = page.locator("#na-archive-table")
+    sync_api.expect(page.locator("#na-archive-info")).to_contain_text("3 matching articles")
+    sync_api.expect(table).to_contain_text("copy of bridge-reopens")
+    sync_api.expect(table).to_contain_text("based on bridge-reopens")
+    article_id = page.locator("#na-article-id textarea, #na-article-id input").first
+    article_id.fill("bridge-reopens-hill")
+    article_id.press("Enter")
+    detail = page.locator("#na-article-detail")
+    sync_api.expect(detail).to_contain_text("Story cluster (3 articles)")
+    story = detail.locator("ul.na-story li")
+    sync_api.expect(story).to_have_count(3)
+    sync_api.expect(story.nth(0)).to_contain_text("bridge-reopens · Marl bridge to reopen on 14 April")
+    sync_api.expect(story.nth(0)).to_contain_text("canonical copy (the fullest); first published")
+    sync_api.expect(story.nth(1)).to_contain_text(
+        "Coast Radio · 2025-04-02 — copy, folded into the canonical copy; new headline, new lede, 2 paragraphs cut"
+    )
+    sync_api.expect(story.nth(2)).to_contain_text(
+        "based on the canonical copy, indexed on its own; new headline, 3 paragraphs cut, 1 paragraph added; "
+        "this article"
+    )
+    save(page, screenshots, "archive-story-cluster")
 
 
 def test_a_corrected_article_is_cited_with_its_correction(page: Any, app_url: str, screenshots: Path) -> None:
@@ -159,7 +227,26 @@ def test_a_corrected_article_is_cited_with_its_correction(page: Any, app_url: st
     source.locator("summary").click()
     sync_api.expect(source).to_contain_text("updated: 2025-03-04")
     sync_api.expect(source.locator(".na-correction")).to_contain_text(CORRECTION)
+    sync_api.expect(source.locator(".na-also")).to_contain_text("Also reported by: Wire")
     save(page, screenshots, "chat-correction")
+
+
+def test_a_cited_story_names_the_other_outlets_that_carried_it(
+    page: Any, app_url: str, screenshots: Path
+) -> None:
+    page.goto(f"{app_url}/")
+    box = page.locator("#na-question textarea").first
+    box.fill("How much did the repairs to the Marl river bridge cost?")
+    box.press("Enter")
+    source = page.locator("#na-sources details.na-cite").first
+    source.wait_for()
+    source.locator("summary").click()
+    # The story's full version and the local one are both indexed: whichever is cited names the others.
+    outlets = {source for _, _, source, _, _ in BRIDGE_STORY}
+    cited = [name for name in outlets if name in source.locator("summary").inner_text()]
+    assert len(cited) == 1, cited
+    sync_api.expect(source.locator(".na-outlets")).to_have_text(", ".join(sorted(outlets - set(cited))))
+    save(page, screenshots, "chat-also-reported-by")
 
 
 def test_the_archive_events_by_api_name(app_url: str) -> None:
