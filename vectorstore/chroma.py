@@ -7,7 +7,8 @@ offline, so the collection is opened with an embedding function that refuses to 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -102,15 +103,32 @@ class ChromaVectors:
             )
         self.max_batch = int(client.get_max_batch_size())
 
+    @contextmanager
+    def _reachable(self) -> Iterator[None]:
+        """A Chroma server that stopped answering is a VectorStoreError (503 at the web edge), not a crash."""
+        import httpx
+
+        try:
+            yield
+        except httpx.TransportError as exc:
+            settings = self._client.get_settings()
+            where = f"{settings.chroma_server_host}:{settings.chroma_server_http_port}"
+            raise VectorStoreError(
+                f"The Chroma server at {where} does not answer ({exc}); start it again "
+                "(chroma run --path DIR --host HOST --port PORT) — the articles are safe in the article store"
+            ) from exc
+
     def count(self) -> int:
-        return int(self.collection.count())
+        with self._reachable():
+            return int(self.collection.count())
 
     def ids(self) -> set[str]:
         """Every stored id (no metadata: cheaper than ``existing``)."""
         found: set[str] = set()
         offset = 0
         while True:
-            page = self.collection.get(include=[], limit=self.max_batch, offset=offset)
+            with self._reachable():
+                page = self.collection.get(include=[], limit=self.max_batch, offset=offset)
             found.update(page["ids"])
             if len(page["ids"]) < self.max_batch:
                 return found
@@ -121,7 +139,8 @@ class ChromaVectors:
         found: dict[str, dict[str, Any]] = {}
         offset = 0
         while True:
-            page = self.collection.get(include=["metadatas"], limit=self.max_batch, offset=offset)
+            with self._reachable():
+                page = self.collection.get(include=["metadatas"], limit=self.max_batch, offset=offset)
             for chunk_id, meta in zip(page["ids"], page["metadatas"] or [], strict=False):
                 found[chunk_id] = dict(meta or {})
             if len(page["ids"]) < self.max_batch:
@@ -151,9 +170,10 @@ class ChromaVectors:
         """Nearest chunk ids with cosine similarity (1 - distance), best first."""
         if k <= 0 or self.count() == 0:
             return []
-        result = self.collection.query(
-            query_embeddings=[list(vector)], n_results=k, where=where or None, include=["distances"]
-        )
+        with self._reachable():
+            result = self.collection.query(
+                query_embeddings=[list(vector)], n_results=k, where=where or None, include=["distances"]
+            )
         return [(i, 1.0 - float(d)) for i, d in zip(result["ids"][0], result["distances"][0], strict=True)]
 
     # --- following another process's writes (vectorstore/generation.py) ---------------------------
