@@ -15,12 +15,15 @@ if TYPE_CHECKING:
     from vectorstore.embeddings import LocalEmbeddings, ModelError
     from vectorstore.factory import open_index
     from vectorstore.index import Coverage, Index
+    from vectorstore.lexical import LexicalFilter, LexicalIndex
     from vectorstore.lock import IndexBusy, writer_lock
 
 __all__ = [
     "Coverage",
     "Index",
     "IndexBusy",
+    "LexicalFilter",
+    "LexicalIndex",
     "LocalEmbeddings",
     "ModelError",
     "VectorStoreError",
@@ -38,6 +41,8 @@ __getattr__ = lazy_exports(
         "ModelError": "vectorstore.embeddings",
         "VectorStoreError": "vectorstore.chroma",
         "IndexBusy": "vectorstore.lock",
+        "LexicalFilter": "vectorstore.lexical",
+        "LexicalIndex": "vectorstore.lexical",
         "writer_lock": "vectorstore.lock",
     },
 )
