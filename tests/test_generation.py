@@ -185,3 +185,17 @@ def test_a_generation_this_process_wrote_is_served_without_reopening(tmp_path: P
     view = index.vectors
     assert not follower.follow()
     assert index.vectors is view and follower.generation == read_generation(settings.index_dir)
+
+
+def test_the_stdio_mcp_tools_search_another_process_s_new_article_without_a_restart(
+    reader: Index, tmp_path: Path
+):
+    from assistant.assistant import Assistant
+    from assistant.mcp import AssistantTools
+
+    settings = Settings(index_dir=reader.dir, retrieve_mode="dense", generation_check_s=0)
+    tools = AssistantTools(Assistant(settings, reader))
+    assert "lighthouse" not in {p.article_id for p in tools.search(SECOND["text"], k=3)}
+    _ingest_in_another_process(reader.dir, _corpus(tmp_path / "second.jsonl", SECOND))
+    assert "lighthouse" in {p.article_id for p in tools.search(SECOND["text"], k=3)}
+    assert tools.follower.switches == 1
