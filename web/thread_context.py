@@ -18,6 +18,7 @@ from typing import Any
 import anyio
 from fastapi import Request, Response
 
+from core.errors import Unavailable
 from core.types import Answer
 from web.threads_store import ThreadStore
 
@@ -52,7 +53,7 @@ def owner_of(request: Request, response: Response) -> str:
 class ThreadTurn:
     """Where one question's answer goes: an owner's thread, or a new one made with this first turn."""
 
-    store: ThreadStore
+    store: ThreadStore | None  # None: an app built without a thread store (nothing can be kept)
     owner: str
     thread_id: str | None  # None: a new thread, made when its first answer is kept (never left empty)
     named: bool  # the caller named the thread ("new" or an id): failing to keep the turn is an error
@@ -61,6 +62,8 @@ class ThreadTurn:
         """Store the turn; the Answer's JSON with ``thread_id`` (as /api/ask returns it). A caller that
         named no thread gets its answer even when keeping it fails (``thread_id`` null, logged)."""
         body = answer.to_dict()
+        if self.store is None:
+            return {**body, "thread_id": None}
         try:
             if self.thread_id is None:
                 kept: str | None = self.store.start(self.owner, question, body)
@@ -80,7 +83,11 @@ async def open_thread(
 ) -> tuple[ThreadTurn, list[dict[str, Any]]]:
     """The thread a question belongs to and the history to answer it with: the one sent, or, when none is
     sent, the thread's own turns. No ``thread_id`` or ``"new"``: a new thread (made with the answer)."""
-    store = store_of(request)
+    store: ThreadStore | None = getattr(request.app.state, "threads", None)
+    if store is None:  # an app without web.threads installed
+        if thread_id is not None:
+            raise Unavailable("Conversations are not kept by this server")
+        return ThreadTurn(None, "", None, named=False), history
     owner = owner_of(request, response)
     if thread_id is None or thread_id == NEW:
         return ThreadTurn(store, owner, None, named=thread_id is not None), history
