@@ -38,9 +38,15 @@ def fetcher_for(settings: Settings) -> Fetcher:
 
 
 def add_sources(
-    urls: list[str], *, settings: Settings, index: Index, fetcher: Fetcher | None = None
+    urls: list[str],
+    *,
+    settings: Settings,
+    index: Index,
+    fetcher: Fetcher | None = None,
+    exclusive: Callable[[], AbstractContextManager[Any]] | None = None,
 ) -> SyncSummary:
-    """Register each URL as a source (its kind detected from the response) and sync the new ones."""
+    """Register each URL as a source (its kind detected from the response) and sync the new ones
+    (``exclusive``: held only while the changes are applied, as in ``sync_sources``)."""
     summary = SyncSummary()
     own = fetcher is None
     fetcher = fetcher or fetcher_for(settings)
@@ -70,6 +76,7 @@ def add_sources(
                 fetcher=fetcher,
                 summary=summary,
                 prefetched=registered,
+                exclusive=exclusive,
             )
     finally:
         if own:

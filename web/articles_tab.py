@@ -9,7 +9,7 @@ from, to, sort, page → counts, page rows, page, page info), ``/article_detail`
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import gradio as gr
@@ -286,9 +286,17 @@ def build_articles_tab(
     )
 
     def sources_change(action: str) -> Any:
-        def change(admin_token: str | None, url: str, request: gr.Request) -> tuple[str, str]:
-            message = change_source(service, action, url, admin_token, local=_is_local(request))
-            return message, sources_html(service.web_sources())
+        def change(admin_token: str | None, url: str, request: gr.Request) -> Iterator[tuple[str, str]]:
+            # Fetched in a worker thread (questions go on meanwhile); its status shows until it is done.
+            from web.background import run_with_status
+
+            local, shown = _is_local(request), render.esc((url or "").strip())
+            doing = "Fetching and indexing" if action == "add" else "Removing"
+            for message in run_with_status(
+                lambda: change_source(service, action, url, admin_token, local=local),
+                lambda s: f"⏳ {doing} `{shown}`… ({s:.0f} s; questions are answered meanwhile)",
+            ):
+                yield message, sources_html(service.web_sources())
 
         return change
 

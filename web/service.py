@@ -210,11 +210,13 @@ class ChatService:
         return [s | {"stale": stale.get(s["url"], False)} for s in self.index.store.web.sources()]
 
     def add_web_source(self, url: str) -> dict[str, Any]:
-        """Register and sync one web source (questions wait while its articles are fetched and indexed)."""
+        """Register and sync one web source; questions wait only while its changes are applied, not while
+        its articles are fetched."""
         from ingest import add_sources
 
-        with self._rw.write():
-            return add_sources([url], settings=self.settings, index=self.index).to_dict()
+        return add_sources(
+            [url], settings=self.settings, index=self.index, exclusive=self._rw.write
+        ).to_dict()
 
     def remove_web_source(self, url: str) -> int:
         """Drop a web source and the articles only it listed; raises InputError for an unknown source."""
