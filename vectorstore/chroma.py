@@ -177,16 +177,24 @@ class ChromaVectors:
         return [(i, 1.0 - float(d)) for i, d in zip(result["ids"][0], result["distances"][0], strict=True)]
 
     # --- following another process's writes (vectorstore/generation.py) ---------------------------
-    def reopened(self) -> ChromaVectors | None:
-        """The same collection through a new embedded Chroma system, which sees what other processes
-        wrote since this one opened (an embedded client never does); None with a server, always current.
+    @property
+    def embedded(self) -> bool:
+        """True for an embedded Chroma (a folder this process opened), False for a server."""
+        return bool(self._client.get_settings().is_persistent)
 
-        chromadb shares one system per folder in a process; the new one is opened beside it, so this
-        view keeps working until :meth:`close`.
+    def reopened(self) -> ChromaVectors:
+        """A fresh view of the collection, for a newer generation of the index.
+
+        Embedded: the same folder through a new Chroma system, which sees what other processes wrote
+        since this one opened (an embedded client never does). chromadb shares one system per folder in
+        a process; the new one is opened beside it, so this view keeps working until :meth:`close`.
+        Server: the vectors are always current; the collection is looked up again by name, in case a
+        rebuild (or a server that lost its volume) recreated it.
         """
         settings = self._client.get_settings()
         if not settings.is_persistent:
-            return None
+            with self._reachable():
+                return ChromaVectors(self._client, self.collection.name, self.model_id)
         import chromadb
         from chromadb.api.shared_system_client import SharedSystemClient as Shared
 
@@ -205,7 +213,8 @@ class ChromaVectors:
 
     def discard(self, fresh: ChromaVectors) -> None:
         """Drop ``fresh`` (from :meth:`reopened`) and go on serving from this view's system."""
-        fresh._client.close()
+        if fresh._client is not self._client:
+            fresh._client.close()
         self._unretire()
 
     def _unretire(self) -> None:

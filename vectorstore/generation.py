@@ -206,8 +206,8 @@ class IndexFollower:
             self.watcher.serve(generation)
             return False
         started = time.perf_counter()
-        fresh = self.index.vectors.reopened()  # None with a Chroma server: always current
-        if fresh is not None:
+        fresh = self.index.vectors.reopened()
+        if fresh.embedded:
             held = fresh.count()
             if generation.vectors is not None and held != generation.vectors:
                 # The writer is already writing the next generation: keep the old view until it publishes.
@@ -223,13 +223,11 @@ class IndexFollower:
             fresh.warm()
         with self.lock.write():
             old = self.index.vectors
-            if fresh is not None:
-                self.index.vectors = fresh
+            self.index.vectors = fresh
             refresh = getattr(self.index, "refresh", None)  # the lexical index, when it has a refresh
             if callable(refresh):
                 refresh()
-        if fresh is not None:
-            old.close()
+        old.close()
         self.watcher.serve(generation)
         self.switches += 1
         log.info(
