@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -221,3 +222,27 @@ def test_after_a_rebuild_on_the_server_a_reader_follows_the_recreated_collection
         assert hits and reader.vectors.count() == writer.vectors.count()
         found = reader.store.get_chunks([chunk_id for chunk_id, _ in hits])
         assert {c.chunk.article_id for c in found.values()} == {LIGHTHOUSE["id"]}
+
+
+@pytest.mark.server
+def test_a_replica_with_only_a_pulled_snapshot_and_the_chroma_server_answers(tmp_path: Path):
+    """Past one host: what the writer publishes per generation is all another host needs beside the server."""
+    from benchmarks.snapshot import snapshot
+
+    settings = Settings(index_dir=tmp_path / "writer", ingest_workers=1, collection="snap")
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(json.dumps(LIGHTHOUSE) + "\n", encoding="utf-8")
+    with chroma_server(tmp_path / "chroma") as chroma_url:
+        writer = Index(settings.index_dir, HashingEmbedder(), chroma_url=chroma_url, collection="snap")
+        ingest([corpus], settings=settings, index=writer)
+        published = snapshot(settings.index_dir, tmp_path / "snapshots")
+        assert published["generation"] == read_generation(settings.index_dir).number  # type: ignore[union-attr]
+        pulled = tmp_path / "replica-host" / "index"
+        shutil.copytree(published["path"], pulled)  # what rsync or an object store would carry
+        replica_settings = Settings(index_dir=pulled, collection="snap")
+        replica = Index(pulled, HashingEmbedder(), chroma_url=chroma_url, collection="snap")
+        answer = Assistant(replica_settings, replica).ask(QUESTION).to_dict()
+        assert cites(answer, LIGHTHOUSE["id"])
+        assert replica.coverage() == writer.coverage() and read_generation(pulled) == read_generation(
+            settings.index_dir
+        )
