@@ -2,10 +2,11 @@
 
 ``HybridRetriever.retrieve(query, k=, filters=, as_of=)`` returns up to ``k`` passages (chunks), best first.
 
-- Both retrievers return ``candidates`` hits under the same filters (:mod:`assistant.filters`): a 0/1 row
-  mask for BM25, and for the dense side the same mask applied to Chroma's hits, so both sides agree
-  exactly; a filter that keeps most rows (as ``as_of`` does) is applied to an oversampled unfiltered
-  Chroma search, which gives the same hits as a ``where`` search in a fraction of the time.
+- Both retrievers return ``candidates`` hits under the same filters (:mod:`assistant.filters`): the
+  lexical index applies them inside its engine, and Chroma's hits are checked against the same filter
+  in the lexical index, so both sides agree exactly; a filter that keeps most rows (as ``as_of`` does)
+  is applied to an oversampled unfiltered Chroma search, which gives the same hits as a ``where``
+  search in a fraction of the time.
 - Fusion: reciprocal-rank fusion, ``score = 0.5/(rrf_k + dense_rank) + 0.5/(rrf_k + bm25_rank)`` with
   the textbook ``rrf_k=60``. Tuned on the RealtimeQA dev set (``python -m benchmarks.retrieval --sweep``):
   other k's and weights moved results by 1-2 of 69 questions (noise), and min-max weighted score fusion
@@ -21,20 +22,17 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from assistant.filters import Catalog, DateWindow, FilterError, Filters, date_bound
+from assistant.filters import DateWindow, FilterError, Filters, chroma_where, date_bound, lexical_filter
 from core.normalize import normalize_for_match
 from core.types import Passage
 
 if TYPE_CHECKING:
     from core.settings import Settings
-    from vectorstore import Index
+    from vectorstore import Index, LexicalFilter, LexicalIndex
 
 __all__ = ["MODES", "FilterError", "Filters", "HybridRetriever", "fuse", "recency_prior"]
 
@@ -113,9 +111,6 @@ class HybridRetriever:
         self.rrf_k = rrf_k
         self.recency_weight = recency_weight
         self.recency_half_life_days = recency_half_life_days
-        self._catalog: Catalog | None = None
-        self._catalog_key: str | None = None
-        self._lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, index: Index, settings: Settings) -> HybridRetriever:
@@ -138,77 +133,78 @@ class HybridRetriever:
             return []
         filters = filters or Filters()
         window = DateWindow.of(filters, as_of)
-        bm25 = self.index.bm25()
-        if not bm25.ids:
+        lexical = self.index.lexical()
+        total = len(lexical)
+        if not total:
             return []
-        catalog = self._catalog_for(bm25.ids, bm25.fingerprint)
-        mask = catalog.mask(filters, window, self.index.store.chunk_ids_of)
-        if mask is not None and not mask.any():
+        where = lexical_filter(filters, window, self.index.store.chunk_ids_of)
+        passing = total if where is None else lexical.count(where)
+        if not passing:
             return []
         candidates = max(self.candidates, k)
 
         dense: Hits = []
-        lexical: Hits = []
+        hits: Hits = []
         if self.mode in ("hybrid", "dense"):
-            dense = self._dense(query, candidates, catalog, mask, filters, window)
+            dense = self._dense(query, candidates, lexical, where, filters, window, passing, total)
         if self.mode in ("hybrid", "bm25"):
-            lexical = bm25.search(query, candidates, None if mask is None else mask.astype(np.float32))
-        ranked = self.fuse(dense, lexical)
+            hits = lexical.search(query, candidates, where)
+        ranked = self.fuse(dense, hits)
         if self.recency_weight and as_of:
+            published = lexical.published(c for c, _ in ranked)
             ranked = recency_prior(
                 ranked,
-                catalog.published,
+                lambda chunk_id: published.get(chunk_id, -1),
                 as_of_ts=date_bound(as_of, end=True, what="as_of"),
                 weight=self.recency_weight,
                 half_life_days=self.recency_half_life_days,
             )
-        return self._passages(ranked, k, dense, lexical)
+        return self._passages(ranked, k, dense, hits)
 
     def fuse(self, dense: Hits, lexical: Hits) -> Hits:
         """The fused ranking of the two retrievers' hits (:func:`fuse`)."""
         return fuse(dense, lexical, rrf_k=self.rrf_k)
 
-    def _catalog_for(self, ids: Sequence[str], key: str) -> Catalog:
-        with self._lock:
-            if self._catalog is None or self._catalog_key != key:
-                self._catalog = Catalog(ids, self.index.store.indexed_metadata())
-                self._catalog_key = key
-            return self._catalog
-
     def _dense(
         self,
         query: str,
         n: int,
-        catalog: Catalog,
-        mask: np.ndarray | None,
+        lexical: LexicalIndex,
+        where: LexicalFilter | None,
         filters: Filters,
         window: DateWindow,
+        passing: int,
+        total: int,
     ) -> Hits:
         vector = self.index.embedder.embed_query(query)
         vectors = self.index.vectors
-        if mask is None:
+        if where is None:
             return vectors.query(vector, n)
 
         def allowed(hits: Hits) -> Hits:
-            return [(c, s) for c, s in hits if c in catalog.row and mask[catalog.row[c]]][:n]
+            kept = lexical.published((c for c, _ in hits), where)
+            return [(c, s) for c, s in hits if c in kept][:n]
 
         # Chroma's filtered search costs ~3 µs per row the filter lets through (22 ms for 7k rows), an
         # unfiltered one ~2-4 ms for up to ~1,000 hits. So a filter that keeps most rows (as_of nearly
         # always does) is applied to an oversampled unfiltered search; the `where` query runs when the
         # filter is selective or the oversampled hits do not hold n allowed ones. Same results either way.
-        passing = int(np.count_nonzero(mask))
-        total = len(catalog.ids)
         if passing > WHERE_MAX_ROWS:
             oversample = min(total, int(n * total / passing * 1.5) + 10)
             if oversample <= OVERSAMPLE_MAX:
                 kept = allowed(vectors.query(vector, oversample))
                 if len(kept) >= min(n, passing):
                     return kept
-        # The where clause is coarser for shared passages (it selects whole owning articles): mask again.
-        return allowed(vectors.query(vector, n, catalog.where(mask, filters, window)))
+        # The where clause is coarser for shared passages (it selects whole owning articles): check again.
+        clause = chroma_where(filters, window, self._owners, where)
+        return allowed(vectors.query(vector, n, clause))
+
+    def _owners(self, chunk_ids: Sequence[str]) -> list[str]:
+        return list(self.index.store.indexed_owners(chunk_ids).values())
 
     def _passages(self, ranked: Hits, k: int, dense: Hits, lexical: Hits) -> list[Passage]:
         dense_rank = {c: i for i, (c, _) in enumerate(dense, 1)}
+        dense_score = dict(dense)
         bm25_rank = {c: i for i, (c, _) in enumerate(lexical, 1)}
         passages: list[Passage] = []
         seen_texts: set[str] = set()
@@ -243,6 +239,7 @@ class HybridRetriever:
                         also_reported_by=found.also_reported_by,
                         dense_rank=dense_rank.get(chunk_id),
                         bm25_rank=bm25_rank.get(chunk_id),
+                        dense_score=dense_score.get(chunk_id),
                         paragraph=c.paragraph,
                     )
                 )

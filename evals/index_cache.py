@@ -106,7 +106,7 @@ def _complete(index: Index, key: str) -> dict[str, int] | None:
     expected = {k: recorded.get(k) for k in ("articles", "chunks", "vectors")}
     if counts != expected or counts["chunks"] != counts["vectors"] or not counts["chunks"]:
         return None
-    if index.store.get_meta("bm25_fingerprint") is None or not (index.bm25_dir / "ids.json").exists():
+    if not index.lexical_in_step():
         return None
     return counts
 

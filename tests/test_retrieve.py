@@ -6,13 +6,11 @@ import json
 from dataclasses import fields
 from pathlib import Path
 
-import numpy as np
 import pytest
 from langchain_core.documents import Document
 
-from assistant import filters as filters_module
 from assistant import retrieve
-from assistant.filters import Catalog, DateWindow, FilterError, Filters, date_bound
+from assistant.filters import DateWindow, FilterError, Filters, date_bound, lexical_filter
 from assistant.langchain_retriever import NewsroomRetriever
 from assistant.retrieve import HybridRetriever, fuse, recency_prior
 from core.normalize import normalize_for_match
@@ -177,33 +175,32 @@ def test_bad_date_is_a_clear_error(index):
         HybridRetriever(index).retrieve("budget", as_of="last tuesday")
 
 
-def _catalog(index: Index) -> Catalog:
-    return Catalog(index.bm25().ids, index.store.indexed_metadata())
-
-
-def test_a_filter_is_a_row_mask_built_once_and_kept_for_the_latest_filters(index, monkeypatch):
-    catalog = _catalog(index)
-    monkeypatch.setattr(filters_module, "MASK_CACHE_SIZE", 2)
-    built: list[tuple[str, ...]] = []
+def test_a_filter_runs_inside_the_lexical_index_without_a_per_row_catalogue(index, monkeypatch):
+    asked: list[tuple[str, ...]] = []
 
     def chunk_ids_of(article_ids):
-        built.append(tuple(article_ids))
+        asked.append(tuple(article_ids))
         return index.store.chunk_ids_of(article_ids)
 
-    def mask(filters: Filters, as_of: str | None = None) -> np.ndarray | None:
-        return catalog.mask(filters, DateWindow.of(filters, as_of), chunk_ids_of)
-
-    assert mask(Filters()) is None  # nothing filtered
-    wire = mask(Filters(sources=("Wire",)), "2022-06-30")
-    assert wire is not None and not wire.flags.writeable
-    rows = {catalog.article_ids[i] for i in np.flatnonzero(wire)}
-    assert rows == {"budget", "flood"}  # Wire, and published by June 30 (budget-later is July)
-    assert mask(Filters(sources=("Wire",)), "2022-06-30") is wire  # cached
-    storm = mask(Filters(article_ids=("storm",)))
-    assert mask(Filters(article_ids=("storm",))) is storm and built == [("storm",)]
-    mask(Filters(sources=("Daily Paper",)))  # a third filter: the oldest one is dropped
-    assert mask(Filters(sources=("Wire",)), "2022-06-30") is not wire
-    assert np.array_equal(mask(Filters(sources=("Wire",)), "2022-06-30"), wire)
+    assert lexical_filter(Filters(), DateWindow.of(Filters(), None), chunk_ids_of) is None
+    wire = lexical_filter(Filters(sources=("Wire",)), DateWindow.of(Filters(), "2022-06-30"), chunk_ids_of)
+    assert wire is not None and wire.chunk_ids is None and asked == []  # no article ids: no lookup
+    lexical = index.lexical()
+    owners = index.store.indexed_metadata()
+    passing = lexical.published(lexical.ids, wire)
+    assert {owners[c][0] for c in passing} == {"budget", "flood"}  # Wire, by June 30 (budget-later: July)
+    assert lexical.count(wire) == len(passing)
+    storm = lexical_filter(Filters(article_ids=("storm",)), DateWindow.of(Filters(), None), chunk_ids_of)
+    assert (
+        asked == [("storm",)] and storm is not None and storm.chunk_ids == index.store.chunk_ids_of(["storm"])
+    )
+    # Retrieval never reads the metadata of every indexed chunk.
+    monkeypatch.setattr(index.store, "indexed_metadata", lambda: pytest.fail("read the whole archive"))
+    monkeypatch.setattr(index.store, "indexed_texts", lambda: pytest.fail("read the whole archive"))
+    passages = HybridRetriever(index).retrieve(
+        "budget", filters=Filters(sources=("Wire",)), as_of="2022-06-30"
+    )
+    assert passages and {p.article_id for p in passages} <= {"budget", "flood"}
 
 
 def test_repeat_queries_give_the_same_passages(index):
@@ -265,11 +262,12 @@ def test_recency_prior_favours_newer_passages_only_with_as_of(index):
     scores = dict(rescored)
     assert scores["old"] == pytest.approx(0.8 + 0.2 * 0.5 ** ((as_of - published["old"]) / (30 * 86400)))
     assert scores["undated"] == pytest.approx(0.8)
-    # The catalog gives the retriever each chunk's date: the real articles' dates, -1 when undated.
-    catalog = _catalog(index)
-    dated = {catalog.article_ids[catalog.row[c]]: catalog.published(c) for c in catalog.ids}
+    # The lexical index gives the retriever each chunk's date: the real articles' dates, -1 when undated.
+    owners = index.store.indexed_metadata()
+    published_by_chunk = index.lexical().published([*owners, "no-such-chunk"])
+    dated = {owners[c][0]: ts for c, ts in published_by_chunk.items()}
     assert dated["budget"] == date_bound("2022-06-10", end=False, what="published")
-    assert dated["library"] == -1 and catalog.published("no-such-chunk") == -1
+    assert dated["library"] == -1 and "no-such-chunk" not in published_by_chunk
     retriever = HybridRetriever(index, recency_weight=0.2, recency_half_life_days=30)
     query = "Ana Ruiz council budget bus routes"
     plain = HybridRetriever(index, recency_weight=0.0)

@@ -1,9 +1,10 @@
-"""The index: the article store (truth), Chroma (vectors) and BM25 (words), kept in step.
+"""The index: the article store (truth), Chroma (vectors) and the lexical index (words), kept in step.
 
-``sync()`` reconciles Chroma and BM25 with the store: it embeds what is missing or stale, updates
-changed metadata and deletes what is no longer wanted. It is idempotent, so it also repairs an index
-left half-written by a killed run. A text the model fails on is left out and reported, never retried
-forever; a failure of the model itself is raised. ``coverage()`` says what can be retrieved.
+``sync()`` reconciles Chroma and the lexical index with the store: it embeds what is missing or stale,
+updates changed metadata and deletes what is no longer wanted; the lexical index gets only the chunks
+that changed. It is idempotent, so it also repairs an index left half-written by a killed run. A text
+the model fails on is left out and reported, never retried forever; a failure of the model itself is
+raised. ``coverage()`` says what can be retrieved.
 """
 
 from __future__ import annotations
@@ -19,12 +20,16 @@ from typing import Any, Protocol
 import numpy as np
 
 from vectorstore.articles import ArticleStore
-from vectorstore.bm25 import BM25Index, fingerprint
 from vectorstore.chroma import ChromaVectors, open_client
 from vectorstore.generation import record_generation
+from vectorstore.lexical import LexicalIndex
+from vectorstore.lexical_sync import Ledger, LexicalChange, Meta, sync_lexical
+from vectorstore.lock import IndexBusy, writer_lock
 
 log = logging.getLogger(__name__)
 
+# Above this many changed chunks, their texts are read in one scan of the store rather than one by one.
+TEXT_SCAN_MIN = 2000
 EMBED_BATCH = 256  # texts per Chroma write; the model batches inside it
 # Embedded when a batch fails: if this fails too, the model is at fault, not the texts.
 _PROBE = "A short plain sentence."
@@ -88,18 +93,19 @@ class Index:
         self.embedder = embedder
         self.store = ArticleStore(index_dir / "articles.sqlite")
         self.vectors = ChromaVectors(open_client(index_dir, chroma_url), collection, embedder.model_id)
-        self._bm25: BM25Index | None = None
+        self._lexical: LexicalIndex | None = None
+        self._ledger: Ledger | None = None
 
     @property
-    def bm25_dir(self) -> Path:
-        return self.dir / "bm25"
+    def lexical_dir(self) -> Path:
+        return self.dir / "lexical"
 
     def rebuild(self) -> None:
-        """Start over: drop every article, vector and BM25 row."""
+        """Start over: drop every article, vector and lexical document."""
         self.store.clear()
         self.vectors.reset()
-        shutil.rmtree(self.bm25_dir, ignore_errors=True)
-        self._bm25 = None
+        self._close_lexical()
+        shutil.rmtree(self.lexical_dir, ignore_errors=True)
 
     def sync(self, progress: Callable[[int], None] | None = None) -> SyncResult:
         desired = self.store.indexed_for_embedding()
@@ -122,7 +128,7 @@ class Index:
             self.vectors.update_metadata([c for c, _ in to_update], [m for _, m in to_update])
         if stale:
             self.vectors.delete(stale)
-        self._sync_bm25()
+        self._sync_lexical({chunk_id: _lexical_meta(meta) for chunk_id, _, _, meta in desired})
         record_generation(self, changed=bool(to_embed or to_update or stale))  # readers switch to it
         return SyncResult(
             embedded=len(to_embed) - len(failed),
@@ -189,33 +195,62 @@ class Index:
                 vectors += more_vectors
         return written, vectors
 
-    def _sync_bm25(self) -> None:
-        ids, texts = self.store.indexed_texts()
-        current = fingerprint(ids)
-        if self.store.get_meta("bm25_fingerprint") == current and (self.bm25_dir / "ids.json").exists():
-            return
-        index = BM25Index.build(ids, texts)
-        index.save(self.bm25_dir)
-        self.store.set_meta("bm25_fingerprint", current)
-        self._bm25 = index
+    def _sync_lexical(self, desired: dict[str, Meta]) -> LexicalChange:
+        shutil.rmtree(self.dir / "bm25", ignore_errors=True)  # the whole-archive index of earlier versions
+        scanned: dict[str, str] = {}
 
-    def bm25(self) -> BM25Index:
-        """The BM25 index last saved by ``sync``; rebuilt in memory if missing or unreadable.
+        def texts_of(chunk_ids: Sequence[str]) -> dict[str, str]:
+            if len(chunk_ids) < TEXT_SCAN_MIN:
+                return {c: found.chunk.text for c, found in self.store.get_chunks(chunk_ids).items()}
+            if not scanned:
+                scanned.update(zip(*self.store.indexed_texts(), strict=True))
+            return {c: scanned[c] for c in chunk_ids if c in scanned}
 
-        Cheap to call per query: it compares fingerprints, not chunk lists. Rows whose chunks have
-        since left the store are dropped by the caller when it looks the chunks up.
-        """
-        saved = self.store.get_meta("bm25_fingerprint")
-        if self._bm25 is not None and self._bm25.fingerprint == saved:
-            return self._bm25
-        loaded = BM25Index.load(self.bm25_dir)
-        if saved is None:  # never synced: an empty index
-            loaded = BM25Index.build(*self.store.indexed_texts())
-        elif loaded is None or loaded.fingerprint != saved:
-            log.warning("BM25 index missing or out of step with the article store; rebuilding it in memory")
-            loaded = BM25Index.build(*self.store.indexed_texts())
-        self._bm25 = loaded
-        return loaded
+        return sync_lexical(self.lexical(), self.ledger(), desired, texts_of)
+
+    def lexical(self) -> LexicalIndex:
+        """The lexical (BM25) index, at the writer's latest commit: cheap to call per query (a newer
+        commit is picked up by a ``stat`` of its commit file)."""
+        if self._lexical is None:
+            self._lexical = LexicalIndex(self.lexical_dir / "tantivy")
+            if not len(self._lexical) and self.store.counts()["chunks"]:
+                self._fill_lexical()
+        self._lexical.refresh()
+        return self._lexical
+
+    def _fill_lexical(self) -> None:
+        """Build the lexical index of a store that has none yet (one written by an earlier version), if no
+        other process is writing: that one builds it in its own sync."""
+        try:
+            with writer_lock(self.dir):
+                self._sync_lexical(self.store.indexed_metadata())
+        except IndexBusy:
+            log.info("the lexical index is empty and another process is writing: it fills it")
+
+    # The name callers used for the lexical index before it was kept on disk: same object.
+    bm25 = lexical
+
+    def ledger(self) -> Ledger:
+        if self._ledger is None:
+            self._ledger = Ledger(self.lexical_dir / "ledger.sqlite")
+        return self._ledger
+
+    def refresh(self) -> bool:
+        """Pick up what another process committed to the lexical index; True when there was something."""
+        return self.lexical().refresh()
+
+    def lexical_in_step(self) -> bool:
+        """Whether the lexical index holds exactly the chunks the store indexes (one count each)."""
+        if not (self.lexical_dir / "ledger.sqlite").exists():
+            return False
+        held, pending = self.ledger().held_counts()
+        return not pending and held == len(self.lexical()) == self.store.counts()["chunks"]
+
+    def _close_lexical(self) -> None:
+        if self._ledger is not None:
+            self._ledger.close()
+        self._ledger = None
+        self._lexical = None
 
     def counts(self) -> dict[str, int]:
         counts = self.store.counts()
@@ -235,3 +270,7 @@ class Index:
             missing=len(wanted - present),
             stale=len(present - wanted),
         )
+
+
+def _lexical_meta(meta: dict[str, Any]) -> Meta:
+    return (str(meta["article_id"]), str(meta["source"]), int(meta["published_ts"]))
