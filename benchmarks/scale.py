@@ -62,7 +62,14 @@ def disk_mb(folder: Path) -> float:
 def _phase_command(phase: str, args: argparse.Namespace) -> list[str]:
     command = [sys.executable, str(Path(__file__).resolve()), "--phase", phase, "--dir", str(args.dir)]
     command += ["--chunks", str(args.chunks), "--planted", str(args.planted), "--threads", str(args.threads)]
-    command += ["--add-chunks", str(args.add_chunks), "--shared", str(args.shared)]
+    command += [
+        "--add-chunks",
+        str(args.add_chunks),
+        "--shared",
+        str(args.shared),
+        "--workers",
+        str(args.workers),
+    ]
     return command + (["--fake-vectors"] if args.fake_vectors else [])
 
 
@@ -127,6 +134,7 @@ def run(args: argparse.Namespace, run_phase: PhaseRunner = _run_phase) -> dict[s
         "rss_peak_mb": served["rss_peak_mb"],
         "add_chunks": added["add_chunks"],
         "add_hit10": added["add_hit10"],
+        "add_folded": added["add_folded"],
         "build_detail": built["detail"],
         "vectors": built["vectors"],
     }
@@ -146,6 +154,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--planted", type=int, default=300, help="planted questions (hit@10)")
     parser.add_argument("--add-chunks", type=int, default=1000, help="chunks the update adds")
     parser.add_argument("--shared", type=Path, default=SHARED, help="the folder holding realtimeqa/ and bbc/")
+    parser.add_argument("--workers", type=int, default=2, help="processes preparing generated articles")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (the machine is shared)")
     parser.add_argument(
         "--fake-vectors", action="store_true", help="hashed words instead of the model (for the tests)"

@@ -25,6 +25,9 @@ SOURCES = tuple(f"outlet-{i:02d}" for i in range(50))
 FIRST_DAY = date(2005, 1, 1)
 DAYS = 20 * 365
 TOPIC_SHARE = 0.7  # of an article's sentences, from its topic article; the rest from others
+# Words of a reused sentence replaced by corpus words: without it, stories of one topic repeat whole
+# sentences and the product's deduplication rightly folds them together as edited copies.
+VARY_EVERY = 5
 
 _FIRST = (
     "Amara Bogdan Carys Dmitri Elif Farrukh Greta Hamid Ines Jovan Kalani Lucia Mateus Nadia Oskar Priya "
@@ -63,6 +66,8 @@ class SentencePool:
         if not topics:
             raise ValueError("no usable articles in the corpora")
         self.topics = topics
+        # Every corpus word, as often as it occurs: replacements keep the corpus' term statistics.
+        self.words = [word for _, sentences in topics for sentence in sentences for word in sentence.split()]
 
     @classmethod
     def load(cls, shared: Path = SHARED) -> SentencePool:
@@ -93,6 +98,14 @@ def _day(rng: random.Random) -> str:
     return (FIRST_DAY + timedelta(days=rng.randrange(DAYS))).isoformat()
 
 
+def _vary(sentence: str, words: list[str], rng: random.Random) -> str:
+    """The sentence with one word in ``VARY_EVERY`` (at least two) replaced by a random corpus word."""
+    tokens = sentence.split()
+    for _ in range(max(2, len(tokens) // VARY_EVERY)):
+        tokens[rng.randrange(len(tokens))] = rng.choice(words)
+    return " ".join(tokens)
+
+
 def _body(pool: SentencePool, topic: int, rng: random.Random, paragraphs: int) -> list[str]:
     _, own = pool.topics[topic]
     out = []
@@ -100,7 +113,7 @@ def _body(pool: SentencePool, topic: int, rng: random.Random, paragraphs: int) -
         sentences = []
         for _ in range(rng.randint(2, 4)):
             source = own if rng.random() < TOPIC_SHARE else rng.choice(pool.topics)[1]
-            sentences.append(rng.choice(source))
+            sentences.append(_vary(rng.choice(source), pool.words, rng))
         out.append(" ".join(sentences))
     return out
 

@@ -23,7 +23,7 @@ from core.settings import Settings, settings_with
 from core.types import Article
 
 ADD_PLANTED = 20  # planted questions among the added chunks
-QUOTES_EVERY = 5000  # articles between quote extractions during the build (keeps the backlog small)
+BLOCK = 2000  # articles generated and prepared at a time
 PLANT_SEED, ARTICLE_SEED, ADD_SEED = 7, 11, 13
 
 
@@ -61,9 +61,62 @@ def _interleaved(pool: SentencePool, args: argparse.Namespace) -> Iterator[tuple
         yield article, None
 
 
+def _prepare(article: Article) -> tuple[Any, list[dict[str, Any]]]:
+    """The product's cleaning and chunking of one article, and its quotes as ``sync_quotes`` stores them."""
+    from dataclasses import asdict
+
+    from ingest.pipeline import prepare
+    from ingest.quotes import extract_quotes
+
+    global _TOKENIZER
+    if _TOKENIZER is None:
+        from vectorstore.embeddings import ModelTokenizer
+
+        _TOKENIZER = ModelTokenizer()
+    ready = prepare(article, tokenizer=_TOKENIZER, settings=_WORKER_SETTINGS or Settings())
+    quotes = [
+        {**asdict(q), "speaker_key": q.key, "published": ready.article.published}
+        for q in extract_quotes(ready.article.text)
+    ]
+    return ready, quotes
+
+
+_TOKENIZER: Any = None
+_WORKER_SETTINGS: Settings | None = None
+
+
+def _init_worker(settings: Settings) -> None:
+    global _WORKER_SETTINGS
+    _WORKER_SETTINGS = settings
+
+
+def _prepared_blocks(
+    items: Iterator[tuple[Article, Planted | None]], args: argparse.Namespace, settings: Settings
+) -> Iterator[list[tuple[Article, Planted | None, Any, list[dict[str, Any]]]]]:
+    """Articles prepared in blocks (in ``--workers`` processes): bounded memory, whatever N is."""
+    import multiprocessing
+    from itertools import islice
+
+    global _WORKER_SETTINGS
+    _WORKER_SETTINGS = settings
+    pool = (
+        multiprocessing.get_context("spawn").Pool(args.workers, _init_worker, (settings,))
+        if args.workers
+        else None
+    )
+    try:
+        while block := list(islice(items, min(BLOCK, max(64, args.chunks // 10)))):
+            articles_only = [article for article, _ in block]
+            done = pool.map(_prepare, articles_only, chunksize=16) if pool else map(_prepare, articles_only)
+            yield [(a, p, ready, quotes) for (a, p), (ready, quotes) in zip(block, done, strict=True)]
+    finally:
+        if pool is not None:
+            pool.terminate()
+
+
 def build_phase(args: argparse.Namespace) -> dict[str, Any]:
-    from ingest.pipeline import _model_tokenizer, article_fingerprint, prepare
-    from ingest.quotes import sync_quotes
+    from ingest.pipeline import article_fingerprint
+    from ingest.quotes import EXTRACTOR_VERSION
     from vectorstore.index import Index
 
     started = time.perf_counter()
@@ -71,36 +124,31 @@ def build_phase(args: argparse.Namespace) -> dict[str, Any]:
     pool = SentencePool.load(args.shared)
     embedder = _embedder(args, settings, pool)
     index = Index(settings.index_dir, embedder)
-    store, tokenizer = index.store, _model_tokenizer()
+    store = index.store
     chunks = n_articles = 0
     plants: list[dict[str, str]] = []
-    quotes_s = 0.0
-    for article, plant in _interleaved(pool, args):
+    for block in _prepared_blocks(_interleaved(pool, args), args, settings):
+        for article, plant, ready, quotes in block:
+            if chunks >= args.chunks and len(plants) >= args.planted:
+                break
+            if not ready.chunks:
+                continue
+            store.put(
+                ready.article,
+                fingerprint=article_fingerprint(article, settings, embedder.model_id),
+                chunks=ready.chunks,
+                repeated_paragraphs=ready.repeated_paragraphs,
+                signature=ready.signature,
+            )
+            store.put_quotes(article.id, EXTRACTOR_VERSION, quotes)
+            chunks += len(ready.chunks)
+            n_articles += 1
+            if plant is not None:
+                plants.append(plant.__dict__)
+        _note(f"stored {chunks:,} chunks of {n_articles:,} articles")
         if chunks >= args.chunks and len(plants) >= args.planted:
             break
-        ready = prepare(article, tokenizer=tokenizer, settings=settings)
-        if not ready.chunks:
-            continue
-        store.put(
-            ready.article,
-            fingerprint=article_fingerprint(article, settings, embedder.model_id),
-            chunks=ready.chunks,
-            repeated_paragraphs=ready.repeated_paragraphs,
-            signature=ready.signature,
-        )
-        chunks += len(ready.chunks)
-        n_articles += 1
-        if plant is not None:
-            plants.append(plant.__dict__)
-        if n_articles % QUOTES_EVERY == 0:
-            quotes_started = time.perf_counter()
-            sync_quotes(store)
-            quotes_s += time.perf_counter() - quotes_started
-            _note(f"stored {chunks:,} chunks of {n_articles:,} articles")
     store.set_canonical({})  # generated articles are not near-duplicates of each other
-    quotes_started = time.perf_counter()
-    sync_quotes(store)
-    quotes_s += time.perf_counter() - quotes_started
     write_s = time.perf_counter() - started
     _note(f"stored {chunks:,} chunks in {write_s:.0f} s; indexing (Index.sync)")
 
@@ -128,8 +176,7 @@ def build_phase(args: argparse.Namespace) -> dict[str, Any]:
         "articles": n_articles,
         "build_s": round(build_s, 1),
         "detail": {
-            "write_s": round(write_s - quotes_s, 1),
-            "quotes_s": round(quotes_s, 1),
+            "write_s": round(write_s, 1),
             "sync_s": round(sync_s, 1),
         },
         "vectors": {"model": embedder.real, "copies": embedder.copied},
@@ -252,8 +299,11 @@ def add_phase(args: argparse.Namespace) -> dict[str, Any]:
         answer = assistant.ask(plant.question)
         found += plant.article_id in {p.article_id for p in answer.retrieved[:10]}
     add_s = time.perf_counter() - started
+    counts = index.store.counts()
     return {
         "add_s": round(add_s, 2),
-        "add_chunks": index.store.counts()["chunks"] - before,
+        "add_chunks": counts["chunks"] - before,
+        # Articles the product's deduplication folded into another (generated ones should not be).
+        "add_folded": counts["articles"] - counts["indexed_articles"],
         "add_hit10": round(found / len(plants), 3),
     }

@@ -19,8 +19,8 @@ from tests.conftest import REPO, shared_data
 
 sys.path.insert(0, str(REPO))
 
-from benchmarks import scale, scale_measure  # noqa: E402
-from benchmarks.scale_corpus import SentencePool, planted  # noqa: E402
+from benchmarks import scale, scale_measure
+from benchmarks.scale_corpus import SentencePool, planted
 
 
 def _in_process(phase: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -36,10 +36,9 @@ def _in_process(phase: str, args: argparse.Namespace) -> dict[str, Any]:
 def test_tiny_archive_is_built_served_and_updated(tmp_path: Path) -> None:
     shared = shared_data("realtimeqa", "corpus.jsonl").parents[1]
     shared_data("bbc", "corpus.jsonl")
-    args = scale.parse(
-        ["--chunks", "600", "--planted", "20", "--add-chunks", "60", "--fake-vectors"]
-        + ["--dir", str(tmp_path / "work"), "--shared", str(shared), "--keep"]
-    )
+    size = ["--chunks", "600", "--planted", "20", "--add-chunks", "60"]
+    where = ["--dir", str(tmp_path / "work"), "--shared", str(shared), "--keep"]
+    args = scale.parse([*size, *where, "--fake-vectors", "--workers", "0"])
     result = scale.run(args, run_phase=_in_process)
 
     assert set(scale.FIELDS) <= set(result)
