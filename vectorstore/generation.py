@@ -202,6 +202,9 @@ class IndexFollower:
             self._switching.release()
 
     def _switch(self, generation: Generation) -> bool:
+        served = self.watcher.served
+        if served is not None and generation.number <= served.number:  # another request just switched
+            return False
         if generation.writer == WRITER:  # written through this process's own index: already in view
             self.watcher.serve(generation)
             return False
