@@ -70,7 +70,8 @@ def _phase_command(phase: str, args: argparse.Namespace) -> list[str]:
         "--workers",
         str(args.workers),
     ]
-    return command + (["--fake-vectors"] if args.fake_vectors else [])
+    flags = [flag for flag, on in (("--fake-vectors", args.fake_vectors), ("--profile", args.profile)) if on]
+    return command + flags
 
 
 def _run_phase(phase: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -158,6 +159,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=1, help="torch threads (the machine is shared)")
     parser.add_argument(
         "--fake-vectors", action="store_true", help="hashed words instead of the model (for the tests)"
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="profile the warm answers (DIR/serve.prof, top entries on stderr)",
     )
     parser.add_argument("--phase", choices=("build", "serve", "add"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

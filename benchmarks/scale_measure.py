@@ -222,6 +222,12 @@ def serve_phase(args: argparse.Namespace, on_first: Callable[[], None] = lambda:
     for plant in plants[:5]:  # warm: the first answers load what is loaded lazily
         assistant.ask(plant["question"])
 
+    profile = None
+    if args.profile:  # where the warm answers spend their time: DIR/serve.prof, top entries on stderr
+        import cProfile
+
+        profile = cProfile.Profile()
+        profile.enable()
     rng = random.Random(PLANT_SEED)
     times, filtered_times = [], []
     hits = filtered_hits = answered = 0
@@ -239,6 +245,12 @@ def serve_phase(args: argparse.Namespace, on_first: Callable[[], None] = lambda:
         filtered_hits += plant["article_id"] in {p.article_id for p in answer.retrieved[:10]}
         if (number + 1) % 50 == 0:
             _note(f"asked {number + 1} of {len(plants)} planted questions (plain and filtered)")
+    if profile is not None:
+        import pstats
+
+        profile.disable()
+        profile.dump_stats(args.dir / "serve.prof")
+        pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
     rss, peak = _rss_mb()
     return {
         "planted": len(plants),
