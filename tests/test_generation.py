@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -71,9 +72,9 @@ def _dense_hits(index: Index, text: str) -> set[str]:
 @pytest.fixture
 def reader(tmp_path: Path) -> Index:
     """An index with one article, opened by this process as a server would open it."""
-    index_dir = tmp_path / "index"
-    _ingest_in_another_process(index_dir, _corpus(tmp_path / "first.jsonl", FIRST))
-    index = Index(index_dir, HashingEmbedder())
+    settings = Settings(index_dir=tmp_path / "index", ingest_workers=1)
+    index = Index(settings.index_dir, HashingEmbedder())
+    ingest([_corpus(tmp_path / "first.jsonl", FIRST)], settings=settings, index=index)
     assert "budget" in _dense_hits(index, FIRST["text"])  # its vectors loaded, as a serving process's are
     return index
 
@@ -136,10 +137,12 @@ def test_a_reader_sees_another_process_s_new_article_after_following_its_generat
 def test_a_view_that_does_not_hold_the_published_vectors_is_not_switched_to(reader: Index, tmp_path: Path):
     follower = IndexFollower(reader, ReadWriteLock(), check_every=0)
     held = reader.vectors.count()
-    # As if a writer published a generation and is already half-way through the next one.
-    write_generation(reader.dir, vectors=held + 7)
+    # As if a writer elsewhere published a generation and is already half-way through the next one.
+    published = write_generation(reader.dir, vectors=held + 7)
+    (reader.dir / GENERATION_FILE).write_text(json.dumps({**asdict(published), "writer": "another-host:1"}))
     old_view = reader.vectors
     assert not follower.follow()
+    assert follower.generation is not None and follower.generation.number < published.number
     assert reader.vectors is old_view and "budget" in _dense_hits(reader, FIRST["text"])  # still serving
     _ingest_in_another_process(reader.dir, _corpus(tmp_path / "second.jsonl", SECOND))  # the next one, whole
     assert follower.follow()
@@ -199,3 +202,21 @@ def test_the_stdio_mcp_tools_search_another_process_s_new_article_without_a_rest
     _ingest_in_another_process(reader.dir, _corpus(tmp_path / "second.jsonl", SECOND))
     assert "lighthouse" in {p.article_id for p in tools.search(SECOND["text"], k=3)}
     assert tools.follower.switches == 1
+
+
+def test_a_switch_that_fails_leaves_the_request_on_the_current_view_and_is_tried_again(
+    reader: Index, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    follower = IndexFollower(reader, ReadWriteLock(), check_every=0)
+    _ingest_in_another_process(reader.dir, _corpus(tmp_path / "second.jsonl", SECOND))
+    view = reader.vectors
+
+    def broken_warm(self: object) -> None:
+        raise OSError("disk went away")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(type(view), "warm", broken_warm)
+        assert not follower.follow()  # logged, not raised into the request
+    assert reader.vectors is view and "budget" in _dense_hits(reader, FIRST["text"])  # still serving
+    assert follower.follow()  # the next check switches
+    assert "lighthouse" in _dense_hits(reader, SECOND["text"])

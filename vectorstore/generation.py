@@ -198,6 +198,12 @@ class IndexFollower:
             return False  # nothing new, or another request is switching: this one reads the current view
         try:
             return self._switch(newer)
+        except Exception as exc:  # the request goes on with the view it has; the next check tries again
+            log.warning(
+                "could not switch to index generation %d (%s); serving the current one", newer.number, exc
+            )
+            self.watcher.recheck()
+            return False
         finally:
             self._switching.release()
 
@@ -210,20 +216,24 @@ class IndexFollower:
             return False
         started = time.perf_counter()
         fresh = self.index.vectors.reopened()
-        if fresh.embedded:
-            held = fresh.count()
-            if generation.vectors is not None and held != generation.vectors:
-                # The writer is already writing the next generation: keep the old view until it publishes.
-                log.info(
-                    "generation %d: Chroma holds %d vectors, not the %d published; staying on the current view",
-                    generation.number,
-                    held,
-                    generation.vectors,
-                )
-                self.index.vectors.discard(fresh)
-                self.watcher.recheck()
-                return False
-            fresh.warm()
+        try:
+            if fresh.embedded:
+                held = fresh.count()
+                if generation.vectors is not None and held != generation.vectors:
+                    # The writer is already writing the next generation: keep the old view until it publishes.
+                    log.info(
+                        "generation %d: Chroma holds %d vectors, not the %d published; staying on the current view",
+                        generation.number,
+                        held,
+                        generation.vectors,
+                    )
+                    self.index.vectors.discard(fresh)
+                    self.watcher.recheck()
+                    return False
+                fresh.warm()
+        except Exception:
+            self.index.vectors.discard(fresh)
+            raise
         with self.lock.write():
             old = self.index.vectors
             self.index.vectors = fresh
