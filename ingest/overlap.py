@@ -17,7 +17,7 @@ The measures here work on word 5-shingles of each paragraph (``normalize_for_mat
   *coverage*), and whether its first body paragraphs — the news, not the background — are found;
 * :func:`is_edited_copy`: one side's coverage is at least ``COPY_COVERAGE`` and at least ``NEWS_FOUND``
   of the other side's news paragraphs are found in it;
-* *boilerplate* — a paragraph found word for word in more than ``MAX_SOURCE_REPEATS`` articles of one
+* *boilerplate* — a paragraph found verbatim in more than ``MAX_SOURCE_REPEATS`` articles of one
   source (a newsletter's recurring sections, sign-up blurbs, sign-offs, scraped page furniture) — is
   no evidence of copying: :func:`boilerplate` finds it and :func:`paragraphs` leaves it out before the
   head is looked for. A wire story carried by many outlets is not boilerplate: each outlet has it once;
@@ -40,7 +40,7 @@ NEWS_PARAGRAPHS = 3  # the first body paragraphs, where a story's news is (backg
 # An edited copy (calibrated by cross-validation on generated wire copies: benchmarks/dedup_edits.py).
 COPY_COVERAGE = 0.6  # share of the copy's body words in paragraphs found in the original
 NEWS_FOUND = 0.5  # share of the original's first body paragraphs found in the copy
-# A paragraph repeated word for word in more articles than this of one source is boilerplate.
+# A paragraph repeated verbatim in more articles than this of one source is boilerplate.
 MAX_SOURCE_REPEATS = 5
 
 _WORD = re.compile(r"\w+")
@@ -58,8 +58,9 @@ class Paragraphs:
 
 
 def paragraph_key(paragraph: str) -> int:
-    """Equal for paragraphs equal up to case and whitespace (within one process)."""
-    return hash(" ".join(paragraph.casefold().split()))
+    """Equal for equal paragraphs, surrounding whitespace aside (within one process). Cleaned text has
+    its whitespace normalized already, and a source's template repeats itself byte for byte."""
+    return hash(paragraph.strip())
 
 
 def boilerplate(texts: Mapping[str, str], sources: Mapping[str, str] | None = None) -> frozenset[int]:

@@ -17,7 +17,7 @@ from typing import Any
 
 from core.normalize import normalize_for_match
 from ingest.dedupe import DuplicatePair, clusters
-from ingest.overlap import changes, paragraphs
+from ingest.overlap import Changes, changes, paragraphs
 from vectorstore.clusters import StoryLink
 
 
@@ -43,12 +43,13 @@ def story_links(
             links.append(StoryLink(article_id, story_id, "canonical"))
             continue
         relation = "copy" if folded.get(article_id, article_id) != article_id else "based_on"
-        changed = changes(split(article_id), split(story_id))
         same_title = normalize_for_match(titles.get(article_id, "")) == normalize_for_match(
             titles.get(story_id, "")
         )
+        exact = normalize_for_match(texts[article_id]) == normalize_for_match(texts[story_id])
+        changed = Changes(False, 0, 0, 0) if exact else changes(split(article_id), split(story_id))
         summary = {
-            "exact": normalize_for_match(texts[article_id]) == normalize_for_match(texts[story_id]),
+            "exact": exact,
             "headline": not same_title,
             "lede": changed.lede,
             "cut": changed.cut,
