@@ -37,6 +37,7 @@ def story_links(
     if not story:
         return []
     split = cache(lambda x: paragraphs(texts[x], skip))
+    identical = {frozenset((p.a, p.b)) for p in pairs if p.exact}  # every two of an exact group are a pair
     links: list[StoryLink] = []
     for article_id, story_id in sorted(story.items()):
         if article_id == story_id:
@@ -46,7 +47,7 @@ def story_links(
         same_title = normalize_for_match(titles.get(article_id, "")) == normalize_for_match(
             titles.get(story_id, "")
         )
-        exact = normalize_for_match(texts[article_id]) == normalize_for_match(texts[story_id])
+        exact = frozenset((article_id, story_id)) in identical
         changed = Changes(False, 0, 0, 0) if exact else changes(split(article_id), split(story_id))
         summary = {
             "exact": exact,
