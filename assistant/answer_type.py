@@ -177,18 +177,30 @@ def adds(question: Question, text: str, wanted: Want | None = None) -> bool:
 @lru_cache(maxsize=8192)
 def _adds(question_text: str, text: str, kind: str) -> bool:
     asked = _question_stems(question_text)
-    if kind == "date":
-        pieces = [m.group(0) for m in DATE.finditer(text)]
-    elif kind == "number":  # "Oct. 26", "2023" are dates, not counts
-        pieces = [m.group(0) for m in NUMBER.finditer(DATE.sub(" ", text))]
-    else:
-        pieces = list(_names(text))
-    for piece in pieces:
-        stems = set(tokenize(piece))
-        if kind == "number" and re.search(r"\d", piece):
+    if kind == "number":
+        return _adds_count(question_text, text)
+    pieces = [m.group(0) for m in DATE.finditer(text)] if kind == "date" else list(_names(text))
+    return any((stems := set(tokenize(piece))) and not stems <= asked for piece in pieces)
+
+
+def _adds_count(question_text: str, text: str) -> bool:
+    """A figure the question does not hold ("4,000"), a number word ("three"), or an order of magnitude
+    that counts what is asked ("hundreds of migrants" for "How many migrants …"): "hundreds of gang
+    members" does not say how many migrants. Dates ("Oct. 26", "2023") are not counts."""
+    asked = _question_stems(question_text)
+    unit = _unit(question_text)
+    undated = DATE.sub(" ", text)
+    for match in NUMBER.finditer(undated):
+        piece = match.group(0)
+        if re.search(r"\d", piece):
             if piece.strip(".,%") not in question_text:
                 return True
-        elif stems and not stems <= asked:
+            continue
+        if not set(tokenize(piece)) - asked:
+            continue
+        if piece.lower() not in _VAGUE_COUNT or not unit:
+            return True
+        if unit & set(tokenize(" ".join(undated[match.end() :].split()[:4]))):
             return True
     return False
 
@@ -313,3 +325,19 @@ def names_place_of_kind(question: Question, text: str, wanted: Want | None = Non
         return None
     asked = _question_stems(question.text)
     return any(not set(tokenize(p)) <= asked for p in places_in(text, kind))
+
+
+# A year a sentence places its event in ("in 2019", "in May 2021", "in 2020 and 2021").
+_EVENT_YEAR = re.compile(
+    r"\bin\s+(?:(?:early|late|mid-?)\s*)?(?:[A-Z][a-z]+\.?\s+(?:\d{1,2},\s+)?)?((?:19|20)\d\d)\b"
+)
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+
+
+def other_year(question: str, sentence: str) -> bool:
+    """The question names a year and the sentence places its event only in other years."""
+    asked = set(_YEAR.findall(question.rstrip().rsplit(". ", 1)[-1]))
+    if not asked:
+        return False
+    placed = {m.group(1) for m in _EVENT_YEAR.finditer(sentence)}
+    return bool(placed) and not placed & asked and not asked & set(_YEAR.findall(sentence))

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.question import SAY_VERBS, Question, is_role
+from core.normalize import normalize_for_match
 from core.sentences import split_sentences
 from core.tokenize import tokenize
 from core.types import Passage
@@ -128,3 +129,28 @@ def _continues(text: str) -> bool:
         return True
     stripped = text.lstrip()
     return stripped[:1] in {"“", '"'} and not _NAME.search(stripped.split("”")[-1] if "”" in stripped else "")
+
+
+def unique_sentences(sentences: Sequence[Sentence]) -> list[Sentence]:
+    """The sentences without repeats of the same text (normalized), first one kept."""
+    seen: set[str] = set()
+    kept = []
+    for sentence in sentences:
+        key = normalize_for_match(sentence.text)
+        if key not in seen:
+            seen.add(key)
+            kept.append(sentence)
+    return kept
+
+
+_PASSAGE_STEMS: dict[str, frozenset[str]] = {}
+
+
+def passage_stems(passage: Passage) -> frozenset[str]:
+    """The search stems of a passage and its title (remembered by chunk id: one question reads them often)."""
+    key = passage.chunk_id
+    if key not in _PASSAGE_STEMS:
+        if len(_PASSAGE_STEMS) > 4096:
+            _PASSAGE_STEMS.clear()
+        _PASSAGE_STEMS[key] = frozenset(tokenize(f"{passage.title} {passage.text}"))
+    return _PASSAGE_STEMS[key]

@@ -204,6 +204,7 @@ class HybridRetriever:
 
     def _passages(self, ranked: Hits, k: int, dense: Hits, lexical: Hits) -> list[Passage]:
         dense_rank = {c: i for i, (c, _) in enumerate(dense, 1)}
+        dense_score = dict(dense)
         bm25_rank = {c: i for i, (c, _) in enumerate(lexical, 1)}
         passages: list[Passage] = []
         seen_texts: set[str] = set()
@@ -238,6 +239,7 @@ class HybridRetriever:
                         also_reported_by=found.also_reported_by,
                         dense_rank=dense_rank.get(chunk_id),
                         bm25_rank=bm25_rank.get(chunk_id),
+                        dense_score=dense_score.get(chunk_id),
                         paragraph=c.paragraph,
                     )
                 )

@@ -5,9 +5,13 @@
 
 Each question is retrieved once and answered through the production answer path at every ``min_support``
 of the grid (the best sentence that covers the question at least that well, or a refusal) with the rarity
-threshold off, keeping the rarity of the rarest word of the asking sentence that the answer and its
-passage lack (``Draft.missing``). At thresholds (s, m) a question is refused when its answer at s was a
-refusal or its missing rarity is ≥ m.
+and relevance thresholds off, keeping the rarity of the rarest word of the asking sentence that the answer
+and its passage lack (``Draft.missing``), the answer's support and the closest passage's cosine with the
+question (``Draft.relevance``). At thresholds (s, m, r, k) a question is refused when its answer at s was a
+refusal, its missing rarity is ≥ m, or its relevance is < r while its support is < k.
+
+Only thresholds that keep the team's seed set (evals/datasets/seed.jsonl over data/articles, its own
+index) perfect are candidates: every answerable seed question answered right, every other one refused.
 
 k-fold cross-validation, stratified (answerable and unanswerable questions dealt to folds separately): on
 each fold's training part the thresholds with the best refusal_rate − false_refusal_rate (ties: the better
@@ -19,6 +23,7 @@ last, with their in-sample figures, labelled as such) are the product's defaults
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import logging
 import random
@@ -35,19 +40,26 @@ if str(REPO) not in sys.path:  # also runnable as ``python benchmarks/calibrate.
 DATA = REPO.parent / "shared" / "data" / "realtimeqa"
 UNANSWERABLE = REPO / "evals" / "datasets" / "news_unanswerable.jsonl"
 DEFAULT_INDEX = REPO / "benchmarks" / "out" / "index-realtimeqa"
+SEED_CORPUS = REPO / "data" / "articles"
+SEED_QUESTIONS = REPO / "evals" / "datasets" / "seed.jsonl"
+SEED_INDEX = REPO / "benchmarks" / "out" / "index-seed"
 SUPPORT_GRID = tuple(round(0.25 + 0.025 * i, 3) for i in range(19))  # 0.25 … 0.70
 MISSING_GRID = (*(round(0.05 * i, 2) for i in range(1, 21)), 1.01)  # 0.05 … 1.00, and off
+RELEVANCE_GRID = (0.0, *(round(0.3 + 0.025 * i, 3) for i in range(17)))  # off, 0.30 … 0.70
+STRONG_GRID = (*(round(0.5 + 0.05 * i, 2) for i in range(10)), 1.01)  # 0.50 … 0.95, and never
+Thresholds = tuple[float, float, float, float]  # min_support, max_missing, min_relevance, strong_support
 
 log = logging.getLogger("benchmarks.calibrate")
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """The answer at one ``min_support`` with the rarity threshold off."""
+    """The answer at one ``min_support`` with the rarity and relevance thresholds off."""
 
     refused: bool  # no sentence covers the question that well, or the answer path refused anyway
     missing: float  # Draft.missing of the answer
     correct: bool  # the answer holds a gold answer (answerable questions)
+    support: float = 1.0  # Draft.support of the answer
 
 
 @dataclass(frozen=True)
@@ -57,19 +69,31 @@ class Case:
     id: str
     answerable: bool
     outcomes: dict[float, Outcome]
+    relevance: float | None = None  # Draft.relevance: the closest passage's cosine with the question
 
-    def refused(self, min_support: float, max_missing: float) -> bool:
+    def refused(
+        self, min_support: float, max_missing: float, min_relevance: float = 0.0, strong_support: float = 1.01
+    ) -> bool:
         outcome = self.outcomes[min_support]
-        return outcome.refused or outcome.missing >= max_missing
+        far = (
+            self.relevance is not None and self.relevance < min_relevance and outcome.support < strong_support
+        )
+        return outcome.refused or outcome.missing >= max_missing or far
 
-    def correct(self, min_support: float, max_missing: float) -> bool:
-        return self.outcomes[min_support].correct and not self.refused(min_support, max_missing)
+    def correct(
+        self, min_support: float, max_missing: float, min_relevance: float = 0.0, strong_support: float = 1.01
+    ) -> bool:
+        return self.outcomes[min_support].correct and not self.refused(
+            min_support, max_missing, min_relevance, strong_support
+        )
 
 
 @dataclass(frozen=True)
 class Figures:
     min_support: float
     max_missing: float
+    min_relevance: float
+    strong_support: float
     refusal_rate: float | None
     false_refusal_rate: float | None
     answer_contains: float | None
@@ -83,15 +107,24 @@ class Figures:
         return (refusal - false, self.answer_contains or 0.0, -false)
 
 
-def figures(cases: Sequence[Case], min_support: float, max_missing: float) -> Figures:
+def figures(
+    cases: Sequence[Case],
+    min_support: float,
+    max_missing: float,
+    min_relevance: float = 0.0,
+    strong_support: float = 1.01,
+) -> Figures:
     answerable = [c for c in cases if c.answerable]
     unanswerable = [c for c in cases if not c.answerable]
-    refused_a = sum(c.refused(min_support, max_missing) for c in answerable)
-    correct = sum(c.correct(min_support, max_missing) for c in answerable)
-    refused_u = sum(c.refused(min_support, max_missing) for c in unanswerable)
+    thresholds = (min_support, max_missing, min_relevance, strong_support)
+    refused_a = sum(c.refused(*thresholds) for c in answerable)
+    correct = sum(c.correct(*thresholds) for c in answerable)
+    refused_u = sum(c.refused(*thresholds) for c in unanswerable)
     return Figures(
         min_support,
         max_missing,
+        min_relevance,
+        strong_support,
         refused_u / len(unanswerable) if unanswerable else None,
         refused_a / len(answerable) if answerable else None,
         correct / len(answerable) if answerable else None,
@@ -100,9 +133,19 @@ def figures(cases: Sequence[Case], min_support: float, max_missing: float) -> Fi
     )
 
 
-def fit(cases: Sequence[Case]) -> Figures:
-    """The thresholds of the grid with the best objective on ``cases``."""
-    return max((figures(cases, s, m) for s in SUPPORT_GRID for m in MISSING_GRID), key=lambda f: f.objective)
+def grid(keep: Sequence[Case] = ()) -> list[Thresholds]:
+    """Every combination of the grids under which the ``keep`` questions all come out right (answerable
+    ones answered correctly, the others refused): the seed set, which must stay perfect."""
+    return [
+        t
+        for t in itertools.product(SUPPORT_GRID, MISSING_GRID, RELEVANCE_GRID, STRONG_GRID)
+        if all(c.correct(*t) if c.answerable else c.refused(*t) for c in keep)
+    ]
+
+
+def fit(cases: Sequence[Case], candidates: Sequence[Thresholds] | None = None) -> Figures:
+    """The thresholds among ``candidates`` (default: the whole grid) with the best objective on ``cases``."""
+    return max((figures(cases, *t) for t in candidates or grid()), key=lambda f: f.objective)
 
 
 def folds(cases: Sequence[Case], k: int, seed: int) -> list[list[Case]]:
@@ -117,26 +160,32 @@ def folds(cases: Sequence[Case], k: int, seed: int) -> list[list[Case]]:
     return out
 
 
-def cross_validate(cases: Sequence[Case], k: int, seed: int) -> dict[str, Any]:
+def cross_validate(
+    cases: Sequence[Case], k: int, seed: int, candidates: Sequence[Thresholds] | None = None
+) -> dict[str, Any]:
     per_fold = []
     held_out: list[tuple[Case, Figures]] = []
     parts = folds(cases, k, seed)
     for i, test in enumerate(parts):
         train = [c for j, part in enumerate(parts) if j != i for c in part]
-        chosen = fit(train)
-        scored = figures(test, chosen.min_support, chosen.max_missing)
+        chosen = fit(train, candidates)
+        scored = figures(test, *_thresholds(chosen))
         per_fold.append({"fold": i + 1, "train": asdict(chosen), "held_out": asdict(scored)})
         held_out += [(c, chosen) for c in test]
     answerable = [(c, f) for c, f in held_out if c.answerable]
     unanswerable = [(c, f) for c, f in held_out if not c.answerable]
     pooled = {
-        "refusal_rate": _share(c.refused(f.min_support, f.max_missing) for c, f in unanswerable),
-        "false_refusal_rate": _share(c.refused(f.min_support, f.max_missing) for c, f in answerable),
-        "answer_contains": _share(c.correct(f.min_support, f.max_missing) for c, f in answerable),
+        "refusal_rate": _share(c.refused(*_thresholds(f)) for c, f in unanswerable),
+        "false_refusal_rate": _share(c.refused(*_thresholds(f)) for c, f in answerable),
+        "answer_contains": _share(c.correct(*_thresholds(f)) for c, f in answerable),
         "n_answerable": len(answerable),
         "n_unanswerable": len(unanswerable),
     }
     return {"folds": per_fold, "pooled_held_out": pooled}
+
+
+def _thresholds(f: Figures) -> Thresholds:
+    return f.min_support, f.max_missing, f.min_relevance, f.strong_support
 
 
 def _share(flags: Any) -> float | None:
@@ -144,19 +193,23 @@ def _share(flags: Any) -> float | None:
     return round(sum(values) / len(values), 4) if values else None
 
 
-def collect(index_dir: Path, question_files: Sequence[Path], *, progress: bool) -> list[Case]:
-    """Ask every question with the thresholds off; keep the support, the missing rarity and the outcome."""
+def collect(
+    index_dir: Path, question_files: Sequence[Path], *, progress: bool, corpus: Path = DATA / "corpus.jsonl"
+) -> list[Case]:
+    """Ask every question with the thresholds off; keep the support, the missing rarity, the relevance and
+    the outcome."""
     from assistant import Assistant
-    from assistant.selection import MIN_SUPPORT
+    from assistant.selection import MIN_SUPPORT, relevance
     from core.settings import Settings
     from evals.index_cache import prepare_index
     from evals.inputs import read_questions
     from evals.metrics import contains_answer
 
     settings = Settings()
-    index, _ = prepare_index(DATA / "corpus.jsonl", settings, index_dir=index_dir, progress=progress)
+    index, _ = prepare_index(corpus, settings, index_dir=index_dir, progress=progress)
     bot = Assistant(settings, index)
     bot.selector.max_missing = float("inf")
+    bot.selector.min_relevance = 0.0
     cases = []
     for path in question_files:
         for q in read_questions(path):
@@ -169,8 +222,8 @@ def collect(index_dir: Path, question_files: Sequence[Path], *, progress: bool) 
                 draft = bot.selector.select(asked.question, passages, exclude=asked.exclude)
                 answer = bot._extract(asked, passages)
                 correct = bool(golds) and not answer.refused and contains_answer(answer.answer, golds)
-                outcomes[min_support] = Outcome(answer.refused, draft.missing, correct)
-            cases.append(Case(q["id"], bool(q["answerable"]), outcomes))
+                outcomes[min_support] = Outcome(answer.refused, draft.missing, correct, draft.support)
+            cases.append(Case(q["id"], bool(q["answerable"]), outcomes, relevance(passages)))
     return cases
 
 
@@ -179,6 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--index", type=Path, default=DEFAULT_INDEX, help="index of the RealtimeQA corpus")
     parser.add_argument("--questions", type=Path, default=DATA / "questions.jsonl")
     parser.add_argument("--unanswerable", type=Path, default=UNANSWERABLE)
+    parser.add_argument("--seed-index", type=Path, default=SEED_INDEX, help="index of data/articles")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--json", action="store_true")
@@ -188,22 +242,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{args.questions} is absent: nothing to calibrate on", file=sys.stderr)
         return 2
     cases = collect(args.index, [args.questions, args.unanswerable], progress=not args.json)
-    from assistant.selection import MAX_MISSING, MIN_SUPPORT
+    seed = collect(args.seed_index, [SEED_QUESTIONS], progress=not args.json, corpus=SEED_CORPUS)
+    candidates = grid(seed)
+    from assistant.selection import MAX_MISSING, MIN_RELEVANCE, MIN_SUPPORT, STRONG_SUPPORT
 
-    report = {
-        "cross_validated": cross_validate(cases, args.folds, args.seed),
-        "in_sample_fit": asdict(fit(cases)),
-        "in_sample_current_defaults": asdict(figures(cases, MIN_SUPPORT, MAX_MISSING)),
+    defaults = (MIN_SUPPORT, MAX_MISSING, MIN_RELEVANCE, STRONG_SUPPORT)
+    report: dict[str, Any] = {
+        "cross_validated": cross_validate(cases, args.folds, args.seed, candidates),
+        "in_sample_fit": asdict(fit(cases, candidates)),
+        "in_sample_current_defaults": asdict(figures(cases, *defaults)),
+        "seed_perfect_candidates": len(candidates),
     }
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
     print(f"{len(cases)} questions; {args.folds}-fold cross-validation (seed {args.seed})")
-    print("fold  min_support  max_missing  | held-out: refusal_rate  false_refusal_rate  answer_contains")
+    print(f"{report['seed_perfect_candidates']} threshold combinations keep the seed set perfect")
+    print(
+        "fold  min_support  max_missing  min_relevance  strong_support  "
+        "| held-out: refusal_rate  false_refusal_rate  answer_contains"
+    )
     for fold in report["cross_validated"]["folds"]:
         t, h = fold["train"], fold["held_out"]
         print(
-            f"{fold['fold']:>4}  {t['min_support']:>11.3f}  {t['max_missing']:>11.2f}  |"
+            f"{fold['fold']:>4}  {t['min_support']:>11.3f}  {t['max_missing']:>11.2f}  "
+            f"{t['min_relevance']:>13.3f}  {t['strong_support']:>14.2f}  |"
             f"           {_fmt(h['refusal_rate']):>12}  {_fmt(h['false_refusal_rate']):>18}  {_fmt(h['answer_contains']):>15}"
         )
     pooled = report["cross_validated"]["pooled_held_out"]
@@ -218,7 +281,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ):
         f = report[key]
         print(
-            f"{label}: min_support {f['min_support']}, max_missing {f['max_missing']}: refusal_rate "
+            f"{label}: min_support {f['min_support']}, max_missing {f['max_missing']}, "
+            f"min_relevance {f['min_relevance']}, strong_support {f['strong_support']}: refusal_rate "
             f"{_fmt(f['refusal_rate'])}, false_refusal_rate {_fmt(f['false_refusal_rate'])}, "
             f"answer_contains {_fmt(f['answer_contains'])}"
         )

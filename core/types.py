@@ -58,6 +58,8 @@ class Passage:
     also_in: tuple[str, ...] = ()
     dense_rank: int | None = None  # 1-based rank among the dense candidates, None if not among them
     bm25_rank: int | None = None
+    # Cosine similarity of the question and the chunk, when it was among the dense candidates.
+    dense_score: float | None = None
     paragraph: int = 0
     updated: str | None = None  # YYYY-MM-DD: the article changed since first published (web articles)
     correction: str | None = None  # the article's correction or editor's note, when it has one

@@ -327,3 +327,33 @@ def test_a_sentence_that_places_its_event_in_another_year_than_asked_scores_lowe
     lightning, _, avalanche = sentences_of([p])
     question = analyze("Which team won the Stanley Cup?")
     assert BOT.selector.score(question, lightning, p, 0) > BOT.selector.score(question, avalanche, p, 0)
+
+
+def test_passages_all_far_from_the_question_in_embedding_space_are_a_refusal_unless_its_words_are_there():
+    # The answer holds some of the question's words ("homes", "power", the passage "storm"), not all.
+    question = "How many homes got power back after the storm hit the coastal valley?"
+    assert "4,000" in ask(question).answer  # no dense scores (BM25 alone): the check does not apply
+    near = [replace(p, dense_score=0.7) for p in PASSAGES]
+    assert "4,000" in ask(question, passages=near).answer
+    # Every passage is far from the question as a whole: on the topic, not this fact.
+    far = [replace(p, dense_score=0.3) for p in PASSAGES]
+    refused = ask(question, passages=far)
+    assert refused.refused and refused.notes == ("none of them is close enough to the question",)
+    # The closest passage decides: one near passage is enough.
+    assert not ask(question, passages=[far[0], near[1]]).refused
+    # A question whose words the answer holds stands even when far ("Nduhungirehe" embeds poorly).
+    assert "4,000" in ask("How many homes got power back after the storm?", passages=far).answer
+
+
+def test_an_order_of_magnitude_answers_how_many_only_when_it_counts_what_is_asked():
+    from tests.passages import passage
+
+    question = "How many migrants did the government deport?"
+    others = passage("The government deported hundreds of alleged gang members last month.", "deport", "d1")
+    refused = ask(question, passages=[others])
+    assert refused.refused and refused.notes == ("they don't give a number for that",)
+    counted = passage("The government deported hundreds of migrants last month.", "deport", "d1")
+    assert "hundreds of migrants" in ask(question, passages=[counted]).answer
+    # A figure is a count whatever follows it; the answer shows what it counts.
+    figure = passage("The government deported 238 alleged gang members last month.", "deport", "d1")
+    assert "238 alleged gang members" in ask(question, passages=[figure]).answer

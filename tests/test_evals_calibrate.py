@@ -45,3 +45,15 @@ def test_held_out_figures_come_from_thresholds_fitted_on_the_other_folds() -> No
     assert pooled["refusal_rate"] == round(10 / 11, 4) and pooled["false_refusal_rate"] == 0.0
     for fold in report["folds"]:
         assert fold["held_out"]["n_answerable"] + fold["held_out"]["n_unanswerable"] in (6, 7)
+
+
+def test_relevance_refuses_on_topic_questions_that_support_cannot_tell_apart() -> None:
+    from dataclasses import replace
+
+    # Same support, no missing names: only the closest passage's cosine with the question differs.
+    answerable = [replace(_case(i, True, 0.6, 0.0), relevance=0.7) for i in range(10)]
+    unanswerable = [replace(_case(100 + i, False, 0.6, 0.0), relevance=0.4) for i in range(5)]
+    chosen = fit(answerable + unanswerable)
+    assert 0.4 < chosen.min_relevance <= 0.7
+    assert (chosen.refusal_rate, chosen.false_refusal_rate, chosen.answer_contains) == (1.0, 0.0, 1.0)
+    assert figures(answerable + unanswerable, chosen.min_support, chosen.max_missing).refusal_rate == 0.0
