@@ -141,6 +141,21 @@ def test_ingest_keeps_the_story_cluster_and_citations_name_the_other_outlets(ing
     ]
     assert story[1].link.changes["cut"] == 2 and story[2].link.changes["added"] == 1
     assert clusters.story("other") == []
+    # GET /api/articles/{id} (the store's article record) carries the story too.
+    record = ingested.store.article("extended")
+    assert record is not None and [(m["id"], m["relation"], m["source"]) for m in record["story"]] == [
+        ("story", "canonical", "Island News"),
+        ("trimmed", "copy", "Wire"),
+        ("extended", "based_on", "Coast Radio"),
+    ]
+    assert record["story"][2]["changes"] == {
+        "exact": False,
+        "headline": False,
+        "lede": False,
+        "cut": 3,
+        "added": 1,
+    }
+    assert ingested.store.article("other")["story"] == []  # type: ignore[index]
     assert clusters.reported_by(["story", "extended", "other"]) == {
         "story": ("Coast Radio", "Wire"),
         "extended": ("Island News", "Wire"),

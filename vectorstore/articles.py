@@ -192,6 +192,11 @@ class ArticleStore(QuoteQueries):
             )
         ]
         record.update(self.web.history(article_id))  # versions and correction of a web article
+        record["story"] = [  # its story cluster, the canonical copy first ([]: no copy)
+            {"id": m.link.article_id, "title": m.title, "source": m.source, "published": m.published,
+             "relation": m.link.relation, "changes": m.link.changes}
+            for m in self.clusters.story(article_id)
+        ]  # fmt: skip
         return record
 
     def counts(self) -> dict[str, int]:
