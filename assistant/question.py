@@ -144,8 +144,10 @@ def analyze(text: str) -> Question:
             kind = "say"
             break
     if kind != "say":
+        # A quiz question opens with context: its asking sentence ("… this week. Who holds …?") decides.
+        asking = _asking_sentence(stripped)
         for name, pattern in _KIND_PATTERNS:
-            if pattern.search(stripped):
+            if pattern.search(asking) or pattern.search(stripped):
                 kind = name
                 break
     speaker_tokens = set(tokenize(speaker)) if speaker else set()
@@ -166,14 +168,22 @@ def _asks_other(text: str) -> bool:
 _WH = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how)\b", re.I)
 
 
-def _core_terms(text: str, terms: tuple[str, ...]) -> frozenset[str]:
+def _asking_sentence(text: str) -> str:
+    """The sentence that asks: the last one ending in "?" or holding a wh-word (the text when it is one)."""
     from core.sentences import split_sentences
 
     sentences = [text[a:b] for a, b in split_sentences(text)]
     if len(sentences) < 2:
-        return frozenset(terms)
+        return text
     asking = [s for s in sentences if s.rstrip().endswith("?") or _WH.search(s)] or sentences[-1:]
-    return frozenset(t for t in tokenize(asking[-1]) if t in terms)
+    return asking[-1].strip()
+
+
+def _core_terms(text: str, terms: tuple[str, ...]) -> frozenset[str]:
+    asking = _asking_sentence(text)
+    if asking == text:
+        return frozenset(terms)
+    return frozenset(t for t in tokenize(asking) if t in terms)
 
 
 def is_role(speaker: str) -> bool:

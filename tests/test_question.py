@@ -25,6 +25,10 @@ from assistant.question import analyze
         ("Who is next in line to the throne?", "who", None),
         ("Which team won the Stanley Cup?", "who", None),
         ("What will Netflix introduce?", "what", None),
+        # A quiz question's context comes first; its asking sentence gives the kind.
+        ("Aaron Judge hit his 62nd home run this week. Who holds the record with 73?", "who", None),
+        ("The launch was scrubbed on Monday. When will NASA try again?", "when", None),
+        ("Critics gathered outside parliament. Why did the bill fail?", "why", None),
     ],
 )
 def test_question_kinds_and_speakers(text, kind, speaker):
