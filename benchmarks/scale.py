@@ -136,6 +136,7 @@ def run(args: argparse.Namespace, run_phase: PhaseRunner = _run_phase) -> dict[s
         "add_chunks": added["add_chunks"],
         "add_hit10": added["add_hit10"],
         "add_folded": added["add_folded"],
+        "add_detail": added.get("add_detail", {}),
         "build_detail": built["detail"],
         "vectors": built["vectors"],
     }

@@ -304,13 +304,28 @@ def add_phase(args: argparse.Namespace) -> dict[str, Any]:
     before = index.store.counts()["chunks"]
     _note(f"adding {len(records)} articles through ingest()")
 
+    marks: dict[str, float] = {}  # when each of ingest's stages began
+
+    def stage(name: str, total: int) -> Callable[[int], None]:
+        marks.setdefault(name, time.perf_counter())
+        return lambda n: None
+
     started = time.perf_counter()
-    ingest([corpus], settings=settings, index=index)
+    ingest([corpus], settings=settings, index=index, progress=stage)
+    ingested = time.perf_counter()
     found = 0
     for plant in plants:
         answer = assistant.ask(plant.question)
         found += plant.article_id in {p.article_id for p in answer.retrieved[:10]}
     add_s = time.perf_counter() - started
+    # Where the update's time goes: reading the file, then each stage of ingest() until the next one
+    # began (deduplication over the whole store runs between "clean+chunk" and "embed"), then the asks.
+    names = ["load", *marks]
+    times = [started, *marks.values(), ingested, started + add_s]
+    detail = {
+        f"{n}_s": round(b - a, 2) for n, a, b in zip([*names, "ask"], times[:-1], times[1:], strict=True)
+    }
+    _note(f"update: {add_s:.1f} s {json.dumps(detail)}")
     counts = index.store.counts()
     return {
         "add_s": round(add_s, 2),
@@ -318,4 +333,5 @@ def add_phase(args: argparse.Namespace) -> dict[str, Any]:
         # Articles the product's deduplication folded into another (generated ones should not be).
         "add_folded": counts["articles"] - counts["indexed_articles"],
         "add_hit10": round(found / len(plants), 3),
+        "add_detail": detail,
     }
