@@ -33,7 +33,7 @@ from assistant.followup import Resolved, resolve
 from assistant.generation import FALLBACK_LEAD, MODEL_REFUSED, Generator
 from assistant.question import Question
 from assistant.retrieve import Filters, HybridRetriever
-from assistant.selection import EvidenceSelector, missing_need
+from assistant.selection import Draft, EvidenceSelector, missing_need, relevance
 from assistant.speakers import answer_speaker
 from assistant.streaming import GenerationFailed
 from assistant.verify import verify
@@ -161,8 +161,11 @@ class Assistant:
         try:
             messages, evidence = generator.prompt(question, passages, extracted)
             claims = generator.claims(evidence, generator.dates(passages, extracted))
-            yield from claims.read(generator.pieces(messages), covers=lambda: self._covers(question, claims))
-            final = self._finish(generator, claims, question, passages, extracted)
+            closest = relevance(passages)
+            yield from claims.read(
+                generator.pieces(messages), covers=lambda: self._covers(question, claims, closest)
+            )
+            final = self._finish(generator, claims, question, passages, extracted, closest)
         except GenerationFailed as exc:
             final = fallback(extracted, generator.record(claims, str(exc)))
         except Exception as exc:  # a backend's or a parser's surprise must not reach the reader
@@ -171,13 +174,15 @@ class Assistant:
         log.info("%s answer in %.0f ms", generator.label, (time.perf_counter() - started) * 1000)
         yield final
 
-    def _covers(self, question: Question, claims: CheckedClaims) -> bool:
+    def _covers(self, question: Question, claims: CheckedClaims, closest: float | None) -> bool:
         """Whether the kept sentences (and the passages they cite) cover the question as well as an
-        extracted answer must."""
+        extracted answer must: enough support, and passages close enough to the question (``closest``,
+        the retrieved passages' :func:`assistant.selection.relevance`) unless the support makes up for it."""
         if not question.terms:
             return True
         support = self.selector.support(question, claims.said_stems(), claims.cited_stems())
-        return support >= self.selector.min_support
+        draft = Draft((), support=support, relevance=closest)
+        return support >= self.selector.min_support and not self.selector.far(draft)
 
     def _finish(
         self,
@@ -186,6 +191,7 @@ class Assistant:
         question: Question,
         passages: Sequence[Passage],
         extracted: Answer,
+        closest: float | None,
     ) -> Answer:
         """The kept claims as a verified Answer; :class:`GenerationFailed` says why they cannot be one."""
         if not claims.raw.strip():
@@ -202,7 +208,7 @@ class Assistant:
             raise GenerationFailed(
                 f"only {len(claims.kept)} of its {claims.total} sentences were supported by the articles"
             )
-        if not self._covers(question, claims):
+        if not self._covers(question, claims, closest):
             raise GenerationFailed("its answer does not cover what the question asks")
         lacking = missing_need(question, claims.said())
         if lacking:

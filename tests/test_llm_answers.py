@@ -290,6 +290,18 @@ def test_each_generated_marker_carries_its_own_articles_date_after_renumbering()
     assert reworded.answer == "Crews restored power to 4,000 homes. [1] (2022-07-08)"
 
 
+def test_a_generated_answer_is_held_to_the_same_closeness_to_the_question_as_an_extracted_one() -> None:
+    question = "How many homes got power back after the storm hit the coastal valley?"
+    reply = "Crews restored power to 4,000 homes [2]."
+    near = [replace(p, dense_score=0.7) for p in PASSAGES]
+    assert final(generate(fake(reply), question, passages=near)).answer.startswith("Crews restored power")
+    # Every passage far from the question and the words only partly there: not an answer, as extracted.
+    far = [replace(p, dense_score=0.3) for p in PASSAGES]
+    result = final(generate(fake(reply), question, passages=far))
+    assert result.refused and result.generation is not None
+    assert result.generation.fallback == "its answer does not cover what the question asks"
+
+
 def test_follow_ups_are_condensed_by_the_model_when_it_invents_nothing() -> None:
     history = [
         {"role": "user", "content": HOMES},
