@@ -77,6 +77,10 @@ _VAGUE_COUNT = frozenset(
 # thing counted ("187 minutes" for "How many minutes …"), a place of the kind asked ("California" for
 # "Which state …").
 UNIT_BONUS = 0.15
+# "How many X": a count of things, which a sum of money does not give.
+_COUNTS_THINGS = re.compile(r"\bhow\s+many\b", re.I)
+_CURRENCY = re.compile(r"[$£€¥]")
+_MONEY = frozenset(tokenize("dollars pounds euros money"))
 PLACE_BONUS = 0.1
 
 
@@ -186,13 +190,17 @@ def _adds(question_text: str, text: str, kind: str) -> bool:
 def _adds_count(question_text: str, text: str) -> bool:
     """A figure the question does not hold ("4,000"), a number word ("three"), or an order of magnitude
     that counts what is asked ("hundreds of migrants" for "How many migrants …"): "hundreds of gang
-    members" does not say how many migrants. Dates ("Oct. 26", "2023") are not counts."""
+    members" does not say how many migrants. Dates ("Oct. 26", "2023") are not counts, nor, for "how
+    many X" of things other than money, sums of money ("$20,000" does not say how many robots)."""
     asked = _question_stems(question_text)
     unit = _unit(question_text)
     undated = DATE.sub(" ", text)
+    counts_things = bool(unit) and _COUNTS_THINGS.search(question_text) is not None and not unit & _MONEY
     for match in NUMBER.finditer(undated):
         piece = match.group(0)
         if re.search(r"\d", piece):
+            if counts_things and _CURRENCY.search(undated[max(0, match.start() - 2) : match.start()]):
+                continue
             if piece.strip(".,%") not in question_text:
                 return True
             continue

@@ -357,3 +357,16 @@ def test_an_order_of_magnitude_answers_how_many_only_when_it_counts_what_is_aske
     # A figure is a count whatever follows it; the answer shows what it counts.
     figure = passage("The government deported 238 alleged gang members last month.", "deport", "d1")
     assert "238 alleged gang members" in ask(question, passages=[figure]).answer
+
+
+def test_a_sum_of_money_is_no_count_of_things():
+    from tests.passages import passage
+
+    priced = passage(
+        "Musk said the robot would cost less than $20,000 once it is made in volume.", "bot", "r1"
+    )
+    refused = ask("How many robots will the factory make?", passages=[priced])
+    assert refused.refused and refused.notes == ("they don't give a number for that",)
+    assert "$20,000" in ask("How much will the robot cost?", passages=[priced]).answer
+    counted = passage("Musk said the factory would make 1,000 robots once it is running.", "bot", "r1")
+    assert "1,000 robots" in ask("How many robots will the factory make?", passages=[counted]).answer
