@@ -70,6 +70,7 @@ def _phase_command(phase: str, args: argparse.Namespace) -> list[str]:
         "--workers",
         str(args.workers),
     ]
+    command += ["--asks", str(args.asks)] if args.asks else []
     flags = [flag for flag, on in (("--fake-vectors", args.fake_vectors), ("--profile", args.profile)) if on]
     return command + flags
 
@@ -164,6 +165,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--fake-vectors", action="store_true", help="hashed words instead of the model (for the tests)"
     )
+    parser.add_argument("--asks", type=int, help="ask only the first N planted questions (default: all)")
     parser.add_argument(
         "--profile",
         action="store_true",

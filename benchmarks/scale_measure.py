@@ -210,7 +210,7 @@ def serve_phase(args: argparse.Namespace, on_first: Callable[[], None] = lambda:
     from assistant import Assistant, Filters
 
     settings = _settings(args)
-    plants = json.loads((args.dir / "plan.json").read_text())["planted"]
+    plants = json.loads((args.dir / "plan.json").read_text())["planted"][: args.asks]
     if args.fake_vectors:
         from vectorstore.index import Index
 
