@@ -269,7 +269,9 @@ class EvidenceSelector:
         for value, sentence in scored[1:]:
             if len(chosen) >= self.max_sentences or value < self.keep_ratio * best_score:
                 break
-            if sentence not in chosen and not lacks(question, sentence.text, wanted):
+            # "This week": no older story beside the newest one that answers.
+            fresher = stale[sentence.passage] <= stale[best.passage]
+            if sentence not in chosen and fresher and not lacks(question, sentence.text, wanted):
                 chosen.append(sentence)
         word, missing = self.missing(question, chosen, passages)
         if missing >= self.max_missing:
