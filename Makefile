@@ -15,7 +15,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 export NO_PROXY := localhost,127.0.0.1
 
-.PHONY: install run test check lint typecheck ingest bench-ingest bench-query bench-load bench-soak bench-sync eval-dedup eval-seed eval-realtimeqa eval-speakers eval-ci clean
+.PHONY: install run test check lint typecheck ingest bench-ingest bench-query bench-load bench-soak bench-sync bench-scale eval-dedup eval-seed eval-realtimeqa eval-speakers eval-ci clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -61,6 +61,12 @@ bench-soak: install
 # Web sync on 300 locally served BBC pages (first, unchanged, edit/delete/add) and extraction F1.
 bench-sync: install
 	$(PY) benchmarks/sync.py
+
+# An archive of CHUNKS generated news chunks: build, cold start, warm and filtered answers, an update, RSS,
+# disk, planted hit@10 (docs/scale.md). 100k takes ~30 minutes on a busy 2-core box; 1M, hours.
+CHUNKS ?= 100000
+bench-scale: install
+	$(PY) benchmarks/scale.py --chunks $(CHUNKS)
 
 SHARED := ../shared/data
 # Floors sit just under what was measured; a run below one fails (false_refusal_rate is a ceiling).
