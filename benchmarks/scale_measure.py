@@ -283,9 +283,12 @@ def _new_articles(
     from ingest.pipeline import _model_tokenizer, prepare
 
     tokenizer = _model_tokenizer()
-    plants = list(planted(pool, count=args.planted + ADD_PLANTED, seed=PLANT_SEED, prefix="plant/"))
-    plants = plants[args.planted :]
-    generated = articles(pool, seed=ADD_SEED, prefix="added/", topics=len(pool.topics))
+    # Each update of a kept index adds new articles (an unchanged re-ingest would add nothing).
+    update = len(list(args.dir.glob("added*.jsonl")))
+    count = args.planted + ADD_PLANTED * (update + 1)
+    plants = list(planted(pool, count=count, seed=PLANT_SEED, prefix="plant/"))[-ADD_PLANTED:]
+    prefix = f"added{update}/" if update else "added/"
+    generated = articles(pool, seed=ADD_SEED + update, prefix=prefix, topics=len(pool.topics))
     records, chunks = [], 0
     queue = [article for article, _ in plants]
     while chunks < args.add_chunks:
@@ -309,7 +312,7 @@ def add_phase(args: argparse.Namespace) -> dict[str, Any]:
     old = json.loads((args.dir / "plan.json").read_text())["planted"]
     assistant.ask(old[0]["question"])  # open and warm, untimed: the update is what is measured
     records, plants = _new_articles(pool, args, settings)
-    corpus = args.dir / "added.jsonl"
+    corpus = args.dir / f"added{len(list(args.dir.glob('added*.jsonl')))}.jsonl"
     corpus.write_text("".join(json.dumps(r) + "\n" for r in records))
     before = index.store.counts()["chunks"]
     _note(f"adding {len(records)} articles through ingest()")
