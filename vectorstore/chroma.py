@@ -168,7 +168,8 @@ class ChromaVectors:
         self, vector: Sequence[float], k: int, where: dict[str, Any] | None = None
     ) -> list[tuple[str, float]]:
         """Nearest chunk ids with cosine similarity (1 - distance), best first."""
-        if k <= 0 or self.count() == 0:
+        # No count() first: an empty collection answers with no ids, and counting cost 6-15 ms at 100k.
+        if k <= 0:
             return []
         with self._reachable():
             result = self.collection.query(
