@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
+from devtools.chromium import CHROMIUM
+
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
     pytest.skip(
         f"{CHROMIUM} is absent: install Debian's chromium (apt-get install chromium) to run browser tests",
@@ -23,15 +24,6 @@ sync_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright is not installed (pip install -e '.[dev]')"
 )
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 TIMEOUT_MS = 30_000
 
 

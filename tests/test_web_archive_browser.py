@@ -14,8 +14,9 @@ import pytest
 
 from assistant.assistant import Assistant
 from core.settings import Settings
+from devtools.chromium import CHROMIUM, CHROMIUM_ARGS
 from ingest.pipeline import ingest
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, save, sync_api
+from tests.browser import TIMEOUT_MS, save, sync_api
 from tests.webapps import serve
 from vectorstore.factory import open_index
 from vectorstore.web_sources import WebArticle

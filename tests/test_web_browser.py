@@ -21,9 +21,10 @@ import pytest
 
 from assistant.assistant import Assistant
 from core.settings import Settings
+from devtools.chromium import CHROMIUM, CHROMIUM_ARGS
 from devtools.servers import serving
 from ingest.pipeline import ingest
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, save, sync_api
+from tests.browser import TIMEOUT_MS, save, sync_api
 from tests.webapps import serve
 from vectorstore.factory import open_index
 
