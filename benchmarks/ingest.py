@@ -28,6 +28,9 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from benchmarks.printout import print_report  # noqa: E402
+
 DEFAULT_CORPUS = REPO.parent / "shared" / "data" / "realtimeqa" / "corpus.jsonl"
 
 
@@ -102,12 +105,7 @@ def main() -> int:
         "unchanged_rerun_embedded": unchanged["embedded"],
         "rerun_over_first": round(unchanged["seconds"] / second["seconds"], 3),
     }
-    if args.json:
-        print(json.dumps(report))
-    else:
-        width = max(map(len, report))
-        for key, value in report.items():
-            print(f"{key:<{width}}  {value}")
+    print_report(report, as_json=args.json)
     return 0
 
 

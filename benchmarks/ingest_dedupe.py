@@ -26,6 +26,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
+
+from benchmarks.printout import print_report  # noqa: E402
+
 DEFAULT_CORPUS = REPO.parent / "shared" / "data" / "realtimeqa" / "corpus.jsonl"
 
 
@@ -119,12 +122,7 @@ def main() -> int:
         "dedupe_step_s": [r["dedupe_seconds"] for r in with_runs],
         "dedupe_share_of_ingest": round(share, 4),
     }
-    if args.json:
-        print(json.dumps(report))
-    else:
-        width = max(map(len, report))
-        for key, value in report.items():
-            print(f"{key:<{width}}  {value}")
+    print_report(report, as_json=args.json)
     return 0
 
 
