@@ -29,10 +29,11 @@ from typing import TYPE_CHECKING
 from assistant.filters import DateWindow, FilterError, Filters, chroma_where, date_bound, lexical_filter
 from core.normalize import normalize_for_match
 from core.types import Passage
+from vectorstore import LexicalFilter
 
 if TYPE_CHECKING:
     from core.settings import Settings
-    from vectorstore import Index, LexicalFilter, LexicalIndex
+    from vectorstore import Index, LexicalIndex
 
 __all__ = ["MODES", "FilterError", "Filters", "HybridRetriever", "fuse", "recency_prior"]
 
@@ -41,6 +42,9 @@ log = logging.getLogger(__name__)
 MODES = ("hybrid", "dense", "bm25")
 WHERE_MAX_ROWS = 2000  # filters passing more rows than this try an oversampled unfiltered search
 OVERSAMPLE_MAX = 1000
+IDS_MAX_READ = (
+    30000  # filters by source or article with at most this many chunks search among the passing ids
+)
 
 Hits = list[tuple[str, float]]  # (chunk id, score), best first
 
@@ -195,9 +199,28 @@ class HybridRetriever:
                 kept = allowed(vectors.query(vector, oversample))
                 if len(kept) >= min(n, passing):
                     return kept
+        # Chroma's `where` search with a date range costs 230-410 ms of CPU at 100k chunks (786 at 300k),
+        # growing with the archive; restricted to the ids that pass, ~20-70 ms. The ids come from the
+        # article store, which reads every chunk of the filter's sources or articles (~4.5 µs each):
+        # cheaper than `where` up to ~50k of them at 100k. Same hits: both rank the passing rows.
+        if where.sources or where.chunk_ids is not None:
+            if where.chunk_ids is not None:
+                to_read = len(where.chunk_ids)
+            else:
+                to_read = lexical.count(LexicalFilter(sources=where.sources))
+            if to_read <= IDS_MAX_READ:
+                return allowed(vectors.query(vector, n, ids=self._passing_ids(where)))
         # The where clause is coarser for shared passages (it selects whole owning articles): check again.
         clause = chroma_where(filters, window, self._owners, where)
         return allowed(vectors.query(vector, n, clause))
+
+    def _passing_ids(self, where: LexicalFilter) -> list[str]:
+        return self.index.store.passing_chunk_ids(
+            where.sources,
+            sorted(where.chunk_ids) if where.chunk_ids is not None else None,
+            where.published_from,
+            where.published_to,
+        )
 
     def _owners(self, chunk_ids: Sequence[str]) -> list[str]:
         return list(self.index.store.indexed_owners(chunk_ids).values())

@@ -222,12 +222,64 @@ def test_repeat_queries_give_the_same_passages(index):
 def test_oversampled_dense_search_equals_the_where_search(index, monkeypatch, filters):
     query = "council budget storm flood live coverage"
     retriever = HybridRetriever(index, mode="dense")
+    monkeypatch.setattr(retrieve, "IDS_MAX_READ", -1)  # the where search, not the one among ids
     with_where = retriever.retrieve(query, k=5, filters=filters, as_of="2022-06-30")
     monkeypatch.setattr(retrieve, "WHERE_MAX_ROWS", 0)  # always try the unfiltered, masked search
     oversampled = HybridRetriever(index, mode="dense").retrieve(
         query, k=5, filters=filters, as_of="2022-06-30"
     )
     assert with_where and [p.chunk_id for p in oversampled] == [p.chunk_id for p in with_where]
+
+
+@pytest.mark.parametrize(
+    ("filters", "as_of"),
+    [
+        (Filters(sources=("Wire",)), None),
+        (Filters(sources=("Wire", "Daily Paper"), published_from="2022-06-14"), "2022-06-30"),
+        (Filters(sources=("Daily Paper",), published_to="2022-06-30"), None),  # keeps the undated library
+        (Filters(article_ids=("storm", "budget")), None),  # the shared passage is owned by one of them
+        (Filters(article_ids=("storm",), published_from="2022-06-15"), None),
+        (Filters(sources=("Nobody",)), None),
+    ],
+)
+def test_dense_search_among_passing_ids_equals_the_where_search(index, monkeypatch, filters, as_of):
+    asked: list[dict] = []
+    query_vectors = index.vectors.query
+
+    def recording(vector, k, where=None, ids=None):
+        asked.append({"where": where, "ids": ids})
+        return query_vectors(vector, k, where, ids)
+
+    monkeypatch.setattr(index.vectors, "query", recording)
+    retriever = HybridRetriever(index, mode="dense")
+    queries = ["council budget storm flood live coverage", "library reading garden", "power crews"]
+    by_ids = [retriever.retrieve(q, k=20, filters=filters, as_of=as_of) for q in queries]
+    used = [a for a in asked if a["ids"] is not None]
+    assert len(used) == len(queries) * (filters.sources != ("Nobody",))
+    assert all(a["where"] is None for a in used)
+
+    asked.clear()
+    monkeypatch.setattr(retrieve, "IDS_MAX_READ", -1)
+    by_where = [retriever.retrieve(q, k=20, filters=filters, as_of=as_of) for q in queries]
+    assert not any(a["ids"] is not None for a in asked)
+    assert [[p.chunk_id for p in r] for r in by_ids] == [[p.chunk_id for p in r] for r in by_where]
+    assert any(by_ids) == (filters.sources != ("Nobody",))
+
+
+def test_passing_chunk_ids_read_the_lexical_filter_s_dates(index):
+    window = DateWindow.of(Filters(published_from="2022-06-14", published_to="2022-06-30"), None)
+    owners = index.store.indexed_metadata()
+    passing = index.store.passing_chunk_ids(("Wire", "Daily Paper"), None, window.lo, window.hi)
+    assert {owners[c][0] for c in passing} == {"flood", "storm"}  # undated library out: a start is set
+    undated = index.store.passing_chunk_ids(("Daily Paper",), None, None, window.hi)
+    assert {owners[c][0] for c in undated} == {"storm", "library"}
+    where = lexical_filter(Filters(sources=("Wire",)), window, index.store.chunk_ids_of)
+    assert where is not None
+    assert sorted(index.store.passing_chunk_ids(("Wire",), None, window.lo, window.hi)) == sorted(
+        index.lexical().published(index.lexical().ids, where)
+    )
+    with pytest.raises(ValueError, match="sources or chunk ids"):
+        index.store.passing_chunk_ids((), None, window.lo, None)
 
 
 def test_fusion_ranks_a_passage_found_by_both_above_one_found_by_one(index):

@@ -53,6 +53,15 @@ def published_ts(published: str) -> int:
     return int(moment.timestamp())
 
 
+# One row per distinct chunk text among canonical articles: the first owner by article id wins.
+_INDEXED_ROWS = (
+    "SELECT {columns} FROM chunks c JOIN articles a ON a.id = c.article_id"
+    " WHERE a.canonical_id = a.id AND c.rowid = ("
+    "   SELECT c2.rowid FROM chunks c2 JOIN articles a2 ON a2.id = c2.article_id"
+    "   WHERE c2.id = c.id AND a2.canonical_id = a2.id ORDER BY c2.article_id, c2.seq LIMIT 1)"
+)
+
+
 class ArticleStore(QuoteQueries):
     """Articles, chunks, clusters and quotes in one SQLite file (the quote queries live in quote_store)."""
 
@@ -215,12 +224,7 @@ class ArticleStore(QuoteQueries):
     def _indexed_rows(self, columns: str, only: Sequence[str] | None = None) -> list[tuple[Any, ...]]:
         """One row per distinct chunk text among canonical articles: the first owner by article id wins.
         ``only``: just these chunk ids."""
-        query = (
-            f"SELECT {columns} FROM chunks c JOIN articles a ON a.id = c.article_id"
-            " WHERE a.canonical_id = a.id AND c.rowid = ("
-            "   SELECT c2.rowid FROM chunks c2 JOIN articles a2 ON a2.id = c2.article_id"
-            "   WHERE c2.id = c.id AND a2.canonical_id = a2.id ORDER BY c2.article_id, c2.seq LIMIT 1)"
-        )
+        query = _INDEXED_ROWS.format(columns=columns)
         if only is None:
             return self._db.execute(query + " ORDER BY c.id").fetchall()
         rows: list[tuple[Any, ...]] = []
@@ -275,6 +279,43 @@ class ArticleStore(QuoteQueries):
         return {
             cid: (aid, source or "", published_ts(published or "")) for cid, aid, source, published in rows
         }
+
+    def passing_chunk_ids(
+        self,
+        sources: Sequence[str],
+        only: Sequence[str] | None,
+        published_from: int | None,
+        published_to: int | None,
+    ) -> list[str]:
+        """Indexed chunk ids whose indexed owner is from one of ``sources`` (any when empty), among
+        ``only`` (all when None), published in the window as the lexical filter reads it: a start leaves
+        undated chunks out, an end keeps them. Needs ``sources`` or ``only``: it reads their rows only."""
+        if not sources and only is None:
+            raise ValueError("passing_chunk_ids needs sources or chunk ids to read")
+        rows: list[tuple[Any, ...]] = []
+        if only is None:
+            marks = ",".join("?" * len(sources))
+            rows = self._db.execute(
+                f"{_INDEXED_ROWS.format(columns='c.id, a.source, a.published')} AND a.source IN ({marks})",
+                list(sources),
+            ).fetchall()
+        else:
+            rows = self._indexed_rows("c.id, a.source, a.published", only=only)
+        wanted = set(sources)
+        passing = []
+        times: dict[str, int] = {}  # an article's chunks share its date
+        for chunk_id, source, published in rows:
+            if wanted and (source or "") not in wanted:
+                continue
+            ts = times.get(published or "")
+            if ts is None:
+                ts = times[published or ""] = published_ts(published or "")
+            if published_from is not None and ts < published_from:
+                continue
+            if published_to is not None and ts > published_to:
+                continue
+            passing.append(chunk_id)
+        return passing
 
     def chunk_ids_of(self, article_ids: Iterable[str]) -> set[str]:
         """Ids of the chunks of these articles and of their indexed (canonical) copies."""

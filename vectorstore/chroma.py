@@ -165,15 +165,23 @@ class ChromaVectors:
             self.collection.delete(ids=list(ids[i : i + self.max_batch]))
 
     def query(
-        self, vector: Sequence[float], k: int, where: dict[str, Any] | None = None
+        self,
+        vector: Sequence[float],
+        k: int,
+        where: dict[str, Any] | None = None,
+        ids: Sequence[str] | None = None,
     ) -> list[tuple[str, float]]:
-        """Nearest chunk ids with cosine similarity (1 - distance), best first."""
+        """Nearest chunk ids with cosine similarity (1 - distance), best first; ``ids``: among these only."""
         # No count() first: an empty collection answers with no ids, and counting cost 6-15 ms at 100k.
-        if k <= 0:
+        if k <= 0 or (ids is not None and not ids):
             return []
         with self._reachable():
             result = self.collection.query(
-                query_embeddings=[list(vector)], n_results=k, where=where or None, include=["distances"]
+                query_embeddings=[list(vector)],
+                n_results=k if ids is None else min(k, len(ids)),
+                where=where or None,
+                ids=list(ids) if ids is not None else None,
+                include=["distances"],
             )
         return [(i, 1.0 - float(d)) for i, d in zip(result["ids"][0], result["distances"][0], strict=True)]
 

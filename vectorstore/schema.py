@@ -35,6 +35,11 @@ CREATE TABLE IF NOT EXISTS chunks (
 -- In the order the store picks a chunk's indexed owner: found without sorting every copy.
 CREATE INDEX IF NOT EXISTS chunks_by_id_owner ON chunks(id, article_id, seq);
 CREATE INDEX IF NOT EXISTS articles_by_canonical ON articles(canonical_id);
+-- Covering indexes for the chunk ids passing a source filter (ArticleStore.passing_chunk_ids): that
+-- source's indexed chunks and their owners, read without the rows' text (26 -> 7 ms per source at 100k).
+CREATE INDEX IF NOT EXISTS articles_by_source ON articles(source, canonical_id, published, id);
+CREATE INDEX IF NOT EXISTS chunks_by_article ON chunks(article_id, seq, id);
+CREATE INDEX IF NOT EXISTS articles_canonical ON articles(id, canonical_id);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 # Columns of stores written by earlier versions that nothing reads any more (paragraph_end is NOT NULL,
