@@ -7,8 +7,9 @@ Each question is retrieved once and answered through the production answer path 
 of the grid (the best sentence that covers the question at least that well, or a refusal) with the rarity
 and relevance thresholds off, keeping the rarity of the rarest word of the asking sentence that the answer
 and its passage lack (``Draft.missing``), the answer's support and the closest passage's cosine with the
-question (``Draft.relevance``). At thresholds (s, m, r, k) a question is refused when its answer at s was a
-refusal, its missing rarity is ≥ m, or its relevance is < r while its support is < k.
+question averaged with the closest best-scored sentence's (:func:`assistant.selection.closeness`). At
+thresholds (s, m, r, k) a question is refused when its answer at s was a refusal, its missing rarity is
+≥ m, or its closeness is < r while its support is < k.
 
 Only thresholds that keep the team's seed set (evals/datasets/seed.jsonl over data/articles, its own
 index) perfect are candidates: every answerable seed question answered right, every other one refused.
@@ -69,7 +70,8 @@ class Case:
     id: str
     answerable: bool
     outcomes: dict[float, Outcome]
-    relevance: float | None = None  # Draft.relevance: the closest passage's cosine with the question
+    # assistant.selection.closeness: the closest passage's and closest sentence's cosines with the question
+    relevance: float | None = None
 
     def refused(
         self, min_support: float, max_missing: float, min_relevance: float = 0.0, strong_support: float = 1.01
@@ -199,7 +201,7 @@ def collect(
     """Ask every question with the thresholds off; keep the support, the missing rarity, the relevance and
     the outcome."""
     from assistant import Assistant
-    from assistant.selection import MIN_SUPPORT, relevance
+    from assistant.selection import MIN_SUPPORT, closeness, relevance
     from core.settings import Settings
     from evals.index_cache import prepare_index
     from evals.inputs import read_questions
@@ -210,6 +212,7 @@ def collect(
     bot = Assistant(settings, index)
     bot.selector.max_missing = float("inf")
     bot.selector.min_relevance = 0.0
+    bot.selector.embed = _memoized(index.embedder.embed_array)  # the same sentences at every min_support
     cases = []
     for path in question_files:
         for q in read_questions(path):
@@ -217,14 +220,30 @@ def collect(
             passages = list(bot.retriever.retrieve(asked.query, as_of=q.get("asked_on")))
             golds = [str(a) for a in q.get("answers") or ()]
             outcomes = {}
+            closest: float | None = None
             for min_support in (*SUPPORT_GRID, MIN_SUPPORT):
                 bot.selector.min_support = min_support
                 draft = bot.selector.select(asked.question, passages, exclude=asked.exclude)
                 answer = bot._extract(asked, passages)
                 correct = bool(golds) and not answer.refused and contains_answer(answer.answer, golds)
                 outcomes[min_support] = Outcome(answer.refused, draft.missing, correct, draft.support)
-            cases.append(Case(q["id"], bool(q["answerable"]), outcomes, relevance(passages)))
+                closest = draft.sentence_relevance if draft.sentence_relevance is not None else closest
+            cases.append(
+                Case(q["id"], bool(q["answerable"]), outcomes, closeness(relevance(passages), closest))
+            )
     return cases
+
+
+def _memoized(embed: Any) -> Any:
+    memo: dict[tuple[str, ...], Any] = {}
+
+    def remembered(texts: Any) -> Any:
+        key = tuple(texts)
+        if key not in memo:
+            memo[key] = embed(key)
+        return memo[key]
+
+    return remembered
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,10 +3,12 @@ hand-made passages (no index, no model); and the Answer's wire schema as the RES
 
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from assistant import Answer, Assistant, EmptyIndex
 from assistant.compose import compose
+from assistant.evidence import MAX_EMBEDDED_SENTENCES
 from assistant.question import analyze
 from assistant.verify import quote_verified, verify
 from tests.passages import ARTICLE, PASSAGES, StaticIndex, StaticRetriever, assistant_over
@@ -371,3 +373,31 @@ def test_a_sum_of_money_is_no_count_of_things():
     assert "$20,000" in ask("How much will the robot cost?", passages=[priced]).answer
     counted = passage("Musk said the factory would make 1,000 robots once it is running.", "bot", "r1")
     assert "1,000 robots" in ask("How many robots will the factory make?", passages=[counted]).answer
+
+
+def test_an_on_topic_chunk_with_no_sentence_close_to_the_question_is_a_refusal():
+    """The closeness the refusal reads averages the closest chunk's cosine and the closest sentence's: a
+    chunk near the question whose sentences are all far from it does not answer."""
+    question = "How many homes got power back after the storm hit the coastal valley?"
+    near_chunks = [replace(p, dense_score=0.6) for p in PASSAGES]
+    batches: list[int] = []
+
+    def sentences_at(cosine: float):
+        def embed(texts):
+            batches.append(len(texts))
+            vectors = np.tile([cosine, (1 - cosine**2) ** 0.5], (len(texts), 1))
+            vectors[0] = [1.0, 0.0]  # the question comes first
+            return vectors
+
+        return embed
+
+    bot = assistant_over(near_chunks)
+    assert "4,000" in bot.ask(question, []).answer  # no embedding model: the chunk's cosine alone
+    bot.selector.embed = sentences_at(0.8)
+    assert "4,000" in bot.ask(question, []).answer
+    bot.selector.embed = sentences_at(0.3)
+    refused = bot.ask(question, [])
+    assert refused.refused and refused.notes == ("none of them is close enough to the question",)
+    # The words of the question all there make up for it, as with far chunks.
+    assert "4,000" in bot.ask("How many homes got power back after the storm?", []).answer
+    assert batches and max(batches) <= 1 + MAX_EMBEDDED_SENTENCES
