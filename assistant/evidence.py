@@ -173,7 +173,12 @@ def closest_sentence(
     texts = [s.text for s in sentences if len(s.text) <= _MAX_SENTENCE_CHARS][:MAX_EMBEDDED_SENTENCES]
     if not texts:
         return None
-    vectors = _on_one_thread(embed, [question, *texts])  # unit vectors: the dot product is the cosine
+    try:
+        vectors = _on_one_thread(embed, [question, *texts])  # unit vectors: the dot product is the cosine
+    except ValueError:
+        # A text beyond the model's window (an allowed question can hold more word pieces than it takes):
+        # no sentence closeness then; the refusal reads the chunks' closeness alone.
+        return None
     return float(np.max(vectors[1:] @ vectors[0]))
 
 

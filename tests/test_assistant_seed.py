@@ -61,3 +61,13 @@ def test_bad_questions_get_clear_errors(assistant: Assistant):
         assistant.ask("   ")
     with pytest.raises(AssistantError, match="limit"):
         assistant.ask("why " * 1000)
+
+
+def test_a_question_longer_than_the_model_window_is_still_answered(assistant: Assistant):
+    """The longest question allowed (1,000 characters) can hold more word pieces than the embedding model's
+    window; comparing it with single sentences must not turn that into an error."""
+    question = "What is Rwanda discussing with the United States about deportations? " + "ΩΨ " * 300
+    question = question[: assistant.settings.max_question_chars]
+    assert len(question) <= assistant.settings.max_question_chars
+    answer = assistant.ask(question, [])
+    assert answer.citations or answer.refused
