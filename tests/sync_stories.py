@@ -27,6 +27,14 @@ def story(i: int, **changes: object) -> Story:
     return base
 
 
+def corrected_story() -> Story:
+    """The first story with its date corrected, and the correction note a newsroom appends."""
+    corrected = story(0)
+    corrected.paragraphs[0] = "The harbour bridge repairs will finish in July, the council said on Monday."
+    corrected.paragraphs.append("Correction: An earlier version of this article said the works end in June.")
+    return corrected
+
+
 def publish(site: Site, stories: list[Story]) -> None:
     for s in stories:
         site.html(f"/news/{s.slug}", article_page(s, site.base))

@@ -15,7 +15,7 @@ from devtools.news_site import serve_site, sitemap
 from ingest.web_ids import article_id_for
 from ingest.web_sync import add_sources, sync_sources
 from tests.fakes import HashingEmbedder
-from tests.sync_stories import publish, story
+from tests.sync_stories import corrected_story, publish, story
 from vectorstore.index import Index
 
 
@@ -37,13 +37,7 @@ def test_article_endpoint_shows_versions_and_correction_and_404_after_deletion(t
         site.xml("/sitemap.xml", sitemap([(u, "2024-05-01") for u in urls]))
         add_sources([f"{site.base}/sitemap.xml"], settings=settings, index=index)
 
-        corrected = story(0)
-        corrected.paragraphs[0] = (
-            "The harbour bridge repairs will finish in July, the council said on Monday."
-        )
-        corrected.paragraphs.append(
-            "Correction: An earlier version of this article said the works end in June."
-        )
+        corrected = corrected_story()
         publish(site, [corrected])
         site.status("/news/library", 410)
         site.xml("/sitemap.xml", sitemap([(u, "2024-05-02") for u in urls]))

@@ -250,7 +250,7 @@ def test_a_source_added_from_the_tab_is_browsed_and_its_corrected_article_cited_
     from devtools.news_site import serve_site, sitemap
     from ingest import sync_sources
     from tests.fakes import HashingEmbedder
-    from tests.sync_stories import publish, story
+    from tests.sync_stories import corrected_story, publish, story
     from vectorstore.index import Index
     from web.service import ChatService
 
@@ -272,13 +272,7 @@ def test_a_source_added_from_the_tab_is_browsed_and_its_corrected_article_cited_
             (source, "sitemap", 2, None)
         ]
 
-        corrected = story(0)
-        corrected.paragraphs[0] = (
-            "The harbour bridge repairs will finish in July, the council said on Monday."
-        )
-        corrected.paragraphs.append(
-            "Correction: An earlier version of this article said the works end in June."
-        )
+        corrected = corrected_story()
         publish(site, [corrected])
         site.xml("/sitemap.xml", sitemap([(u, "2024-05-02") for u in urls]))
         assert sync_sources(settings=settings, index=service.index).updated == 1

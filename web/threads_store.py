@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import NewsroomError
+from vectorstore.schema import transaction
 
 TITLE_CHARS = 80
 MAX_LISTED = 500
@@ -94,14 +95,8 @@ class ThreadStore:
         """One short write transaction, taken at once (no read-then-upgrade deadlocks between writers).
         This process's writers queue on a lock first: SQLite's own busy wait sleeps in growing steps
         (up to 100 ms), which under many concurrent askers made the slowest writes wait seconds."""
-        with self._db() as db, self._writing:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+        with self._db() as db, self._writing, transaction(db):
+            yield db
 
     @staticmethod
     def _owned(db: sqlite3.Connection, thread_id: str, owner: str) -> None:
