@@ -222,7 +222,7 @@ def test_repeat_queries_give_the_same_passages(index):
 def test_oversampled_dense_search_equals_the_where_search(index, monkeypatch, filters):
     query = "council budget storm flood live coverage"
     retriever = HybridRetriever(index, mode="dense")
-    monkeypatch.setattr(retrieve, "IDS_MAX_READ", -1)  # the where search, not the one among ids
+    monkeypatch.setattr(retrieve, "EXACT_MAX", -1)  # the where search, not the exact one among the ids
     with_where = retriever.retrieve(query, k=5, filters=filters, as_of="2022-06-30")
     monkeypatch.setattr(retrieve, "WHERE_MAX_ROWS", 0)  # always try the unfiltered, masked search
     oversampled = HybridRetriever(index, mode="dense").retrieve(
@@ -242,7 +242,7 @@ def test_oversampled_dense_search_equals_the_where_search(index, monkeypatch, fi
         (Filters(sources=("Nobody",)), None),
     ],
 )
-def test_dense_search_among_passing_ids_equals_the_where_search(index, monkeypatch, filters, as_of):
+def test_exact_search_among_passing_chunks_equals_the_where_search(index, monkeypatch, filters, as_of):
     asked: list[dict] = []
     query_vectors = index.vectors.query
 
@@ -253,17 +253,21 @@ def test_dense_search_among_passing_ids_equals_the_where_search(index, monkeypat
     monkeypatch.setattr(index.vectors, "query", recording)
     retriever = HybridRetriever(index, mode="dense")
     queries = ["council budget storm flood live coverage", "library reading garden", "power crews"]
-    by_ids = [retriever.retrieve(q, k=20, filters=filters, as_of=as_of) for q in queries]
-    used = [a for a in asked if a["ids"] is not None]
-    assert len(used) == len(queries) * (filters.sources != ("Nobody",))
-    assert all(a["where"] is None for a in used)
+    exact = [retriever.retrieve(q, k=20, filters=filters, as_of=as_of) for q in queries]
+    assert not asked  # every vector came from the store's copy: Chroma was not asked
 
-    asked.clear()
-    monkeypatch.setattr(retrieve, "IDS_MAX_READ", -1)
+    monkeypatch.setattr(retrieve, "EXACT_MAX", -1)
     by_where = [retriever.retrieve(q, k=20, filters=filters, as_of=as_of) for q in queries]
-    assert not any(a["ids"] is not None for a in asked)
-    assert [[p.chunk_id for p in r] for r in by_ids] == [[p.chunk_id for p in r] for r in by_where]
-    assert any(by_ids) == (filters.sources != ("Nobody",))
+    assert all(a["ids"] is None for a in asked) and bool(asked) == (filters.sources != ("Nobody",))
+    # The same passages with the same scores (the copies are float16); equal scores may swap places.
+    for found, expected in zip(exact, by_where, strict=True):
+        assert _scores(found) == pytest.approx(_scores(expected), abs=2e-3)
+        assert sorted(p.dense_score or 0 for p in found)[::-1] == [p.dense_score or 0 for p in found]
+    assert any(exact) == (filters.sources != ("Nobody",))
+
+
+def _scores(passages: list[Passage]) -> dict[str, float]:
+    return {p.chunk_id: p.dense_score or 0.0 for p in passages}
 
 
 def test_passing_chunk_ids_read_the_lexical_filter_s_dates(index):
@@ -278,8 +282,10 @@ def test_passing_chunk_ids_read_the_lexical_filter_s_dates(index):
     assert sorted(index.store.passing_chunk_ids(("Wire",), None, window.lo, window.hi)) == sorted(
         index.lexical().published(index.lexical().ids, where)
     )
-    with pytest.raises(ValueError, match="sources or chunk ids"):
-        index.store.passing_chunk_ids((), None, window.lo, None)
+    dated = index.store.passing_chunk_ids((), None, window.lo, None)  # a date window alone
+    assert {owners[c][0] for c in dated} == {"flood", "storm", "hockey", "budget-later"}
+    with pytest.raises(ValueError, match="sources, chunk ids or a date window"):
+        index.store.passing_chunk_ids((), None, None, None)
 
 
 def test_fusion_ranks_a_passage_found_by_both_above_one_found_by_one(index):

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from core.types import Article, Chunk
+from vectorstore.chunk_vectors import ChunkVectors
 from vectorstore.clusters import StoryClusters
 from vectorstore.quote_store import QuoteQueries
 from vectorstore.schema import open_store, transaction
@@ -53,6 +54,28 @@ def published_ts(published: str) -> int:
     return int(moment.timestamp())
 
 
+def _window_clause(published_from: int | None, published_to: int | None) -> tuple[list[str], list[Any]]:
+    """SQL narrowing articles to a date window's days, one day wider on each side (a time zone moves a
+    date by less than that); dates not written as ISO days pass, for the exact check in Python."""
+    from datetime import UTC, datetime, timedelta
+
+    def day(ts: int, shift: int) -> str:
+        return (datetime.fromtimestamp(ts, UTC) + timedelta(days=shift)).date().isoformat()
+
+    window: list[str] = []
+    params: list[Any] = []
+    if published_from is not None:
+        window.append("a.published >= ?")
+        params.append(day(published_from, -1))
+    if published_to is not None:
+        window.append("a.published < ?")
+        params.append(day(published_to, 2))
+    if not window:
+        return ["1"], []
+    iso_day = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*"
+    return [f"(({' AND '.join(window)}) OR a.published IS NULL OR a.published NOT GLOB '{iso_day}')"], params
+
+
 # One row per distinct chunk text among canonical articles: the first owner by article id wins.
 _INDEXED_ROWS = (
     "SELECT {columns} FROM chunks c JOIN articles a ON a.id = c.article_id"
@@ -71,6 +94,11 @@ class ArticleStore(QuoteQueries):
 
     def close(self) -> None:
         self._db.close()
+
+    @property
+    def chunk_vectors(self) -> ChunkVectors:
+        """The float16 copy of the indexed chunks' vectors, for exact filtered search (same database)."""
+        return ChunkVectors(self._db)
 
     @property
     def clusters(self) -> StoryClusters:
@@ -164,6 +192,7 @@ class ArticleStore(QuoteQueries):
             db.execute("DELETE FROM chunks")
             db.execute("DELETE FROM articles")
             db.execute("DELETE FROM meta")
+            db.execute("DELETE FROM chunk_vectors")
             WebSources(db).clear_fetches()
 
     # --- reads ------------------------------------------------------------------------------------
@@ -289,15 +318,19 @@ class ArticleStore(QuoteQueries):
     ) -> list[str]:
         """Indexed chunk ids whose indexed owner is from one of ``sources`` (any when empty), among
         ``only`` (all when None), published in the window as the lexical filter reads it: a start leaves
-        undated chunks out, an end keeps them. Needs ``sources`` or ``only``: it reads their rows only."""
-        if not sources and only is None:
-            raise ValueError("passing_chunk_ids needs sources or chunk ids to read")
+        undated chunks out, an end keeps them. Reads only the rows of the sources or ids, narrowed in SQL
+        to the window's days (the exact bounds are checked here); needs at least one restriction."""
+        if not sources and only is None and published_from is None and published_to is None:
+            raise ValueError("passing_chunk_ids needs sources, chunk ids or a date window to read")
         rows: list[tuple[Any, ...]] = []
         if only is None:
-            marks = ",".join("?" * len(sources))
+            clauses, params = _window_clause(published_from, published_to)
+            if sources:
+                clauses.append(f"a.source IN ({','.join('?' * len(sources))})")
+                params += list(sources)
             rows = self._db.execute(
-                f"{_INDEXED_ROWS.format(columns='c.id, a.source, a.published')} AND a.source IN ({marks})",
-                list(sources),
+                f"{_INDEXED_ROWS.format(columns='c.id, a.source, a.published')} AND {' AND '.join(clauses)}",
+                params,
             ).fetchall()
         else:
             rows = self._indexed_rows("c.id, a.source, a.published", only=only)

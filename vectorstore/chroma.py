@@ -154,6 +154,19 @@ class ChromaVectors:
                 ids=list(ids[i:end]), embeddings=vectors[i:end], metadatas=list(metadatas[i:end])
             )
 
+    def get_vectors(self, ids: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        """The stored vectors of those of ``ids`` that are here: (their ids, float32 rows in that order)."""
+        found: list[str] = []
+        rows: list[np.ndarray] = []
+        for i in range(0, len(ids), self.max_batch):
+            with self._reachable():
+                page = self.collection.get(ids=list(ids[i : i + self.max_batch]), include=["embeddings"])
+            embeddings = page["embeddings"]
+            if embeddings is not None and len(page["ids"]):
+                found += page["ids"]
+                rows.append(np.asarray(embeddings, dtype=np.float32))
+        return found, (np.concatenate(rows) if rows else np.zeros((0, 0), dtype=np.float32))
+
     def update_metadata(self, ids: Sequence[str], metadatas: Sequence[dict[str, Any]]) -> None:
         for i in range(0, len(ids), self.max_batch):
             self.collection.update(

@@ -128,6 +128,10 @@ class Index:
             self.vectors.update_metadata([c for c, _ in to_update], [m for _, m in to_update])
         if stale:
             self.vectors.delete(stale)
+            self.store.chunk_vectors.delete(stale)
+        if not self.store.chunk_vectors.complete():  # an index from before the copy: once
+            self.store.chunk_vectors.backfill(sorted(wanted), self.vectors.get_vectors)
+            self.store.chunk_vectors.mark_complete()
         self._sync_lexical({chunk_id: _lexical_meta(meta) for chunk_id, _, _, meta in desired})
         record_generation(self, changed=bool(to_embed or to_update or stale))  # readers switch to it
         return SyncResult(
@@ -157,9 +161,9 @@ class Index:
                 )
                 written, vectors = self._embed_apart(batch, known, failed, error)
             if written:
-                self.vectors.upsert(
-                    [c for c, *_ in written], np.concatenate(vectors), [m for *_, m in written]
-                )
+                ids, matrix = [c for c, *_ in written], np.concatenate(vectors)
+                self.store.chunk_vectors.put(ids, matrix)  # first: never older than Chroma's
+                self.vectors.upsert(ids, matrix, [m for *_, m in written])
             if progress:
                 progress(len(batch))
         return failed

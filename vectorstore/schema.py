@@ -120,6 +120,18 @@ CREATE INDEX IF NOT EXISTS story_links_by_story ON story_links(story_id);
 """
 
 
+# --- Vectors (vectorstore/chunk_vectors.py) ----------------------------------------------------------
+# A float16 copy of each indexed chunk's vector, for exact search among the few chunks a filter passes;
+# and the articles by date, for the chunks a date window passes.
+VECTORS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS chunk_vectors (
+    id TEXT PRIMARY KEY,
+    vector BLOB NOT NULL              -- float16, unit length
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS articles_by_published ON articles(published, canonical_id, source, id);
+"""
+
+
 @contextmanager
 def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """One write transaction, taken at once (BEGIN IMMEDIATE), rolled back on any error."""
@@ -145,6 +157,7 @@ def open_store(path: Path) -> sqlite3.Connection:
     db.executescript(QUOTES_SCHEMA)
     db.executescript(WEB_SOURCES_SCHEMA)
     db.executescript(CLUSTERS_SCHEMA)
+    db.executescript(VECTORS_SCHEMA)
     _upgrade(db)
     return db
 
