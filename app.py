@@ -55,7 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from web import ChatService, create_app
 
     assistant = Assistant.from_settings(settings)
-    if not assistant.index.store.counts()["chunks"]:
+    # A replica that pulls snapshots never writes: the writer fills the index it pulls.
+    if not settings.snapshot_url and not assistant.index.store.counts()["chunks"]:
         log.info("the index in %s is empty: ingesting %s", settings.index_dir, settings.articles_dir)
         try:
             summary = ingest([settings.articles_dir], settings=settings, index=assistant.index)

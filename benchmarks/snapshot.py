@@ -1,116 +1,161 @@
-"""What one generation snapshot of an index costs: the article store copied with SQLite's online backup,
-the lexical index's files hard-linked (immutable segments) or copied, the generation file beside them.
+"""What a snapshot for replicas on other hosts costs: the writer's publish, a replica's pull over HTTP,
+and its switch to the pulled snapshot (vectorstore/snapshots.py, vectorstore/snapshot_pull.py).
 
-This is how replicas on other hosts would get the data that is not in the Chroma server (docs/deploy.md,
-"Past one host"): the writer publishes SNAPSHOTS/<generation>/ after each sync and replicas pull the newest.
+    python benchmarks/snapshot.py --index benchmarks/out/index-query [--runs 3] [--json]
 
-    python benchmarks/snapshot.py --index data/index --to /tmp/snapshots [--json]
-
-It takes the index's writer lock for the copy (a consistent generation), so run it when no ingest runs.
+Each run publishes the index's current generation into a fresh folder (under the index's writer lock,
+as the writer does at the end of a sync), serves it with the standard library's HTTP server on
+127.0.0.1, pulls it into a fresh replica folder (checksums verified), and times a replica index's
+switch to it (a real ``chroma run`` server stands in for the vectors; the switch reopens the store and
+the lexical index) and its first lexical query and store lookup. Run it when no ingest runs. It prints
+the median of the runs and each run's figures.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
+import functools
 import shutil
-import sqlite3
+import statistics
+import subprocess
 import sys
+import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from vectorstore.generation import GENERATION_FILE, read_generation  # noqa: E402
+from benchmarks.printout import print_report  # noqa: E402
+from devtools.servers import free_port, stop, wait_until_up  # noqa: E402
+from vectorstore.generation import IndexFollower, ReadWriteLock  # noqa: E402
 from vectorstore.lock import writer_lock  # noqa: E402
+from vectorstore.snapshot_pull import SnapshotReplica, pull_newest, serving_folder  # noqa: E402
+from vectorstore.snapshots import SnapshotPublisher  # noqa: E402
 
-# SQLite files are copied through the backup API (a consistent copy, WAL included); the rest of the
-# lexical folder is hard-linked when it is a segment file (never rewritten in place), else copied.
-SQLITE = (".sqlite", ".sqlite3")
-MUTABLE = ("meta.json", "version", ".managed.json", ".tantivy-meta.lock", ".tantivy-writer.lock", "ids.json")
+MB = 2**20
 
 
-def _backup(source: Path, target: Path) -> None:
-    src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
-    dst = sqlite3.connect(target)
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def _file_server(root: Path) -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
     try:
-        src.backup(dst)
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
-        dst.close()
-        src.close()
+        server.shutdown()
+        server.server_close()
 
 
-def snapshot(index_dir: Path, root: Path) -> dict[str, Any]:
-    """Publish ``root/<generation>/``; returns what it cost."""
-    generation = read_generation(index_dir)
-    number = generation.number if generation else 0
-    root.mkdir(parents=True, exist_ok=True)
-    tmp, final = root / f".{number:08d}.tmp", root / f"{number:08d}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    counts = {"linked": 0, "copied": 0, "backed_up": 0}
-    started = time.perf_counter()
+@contextmanager
+def _chroma_server(folder: Path) -> Iterator[str]:
+    port = free_port()
+    chroma = Path(sys.executable).with_name("chroma")
+    with (folder.parent / "chroma.log").open("w") as log:
+        process = subprocess.Popen(
+            [str(chroma), "run", "--path", str(folder), "--host", "127.0.0.1", "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_until_up(f"http://127.0.0.1:{port}/api/v2/heartbeat", process=process)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            stop(process)
+
+
+class _ModelId:
+    """The replica index needs an embedder only for its model id: no query is embedded here."""
+
+    model_id = "snapshot-benchmark"
+
+    def embed_array(self, texts: Any, *, token_ids: Any = None) -> Any:
+        raise NotImplementedError
+
+    def embed_query(self, text: str) -> list[float]:
+        raise NotImplementedError
+
+
+def one_run(index_dir: Path, work: Path, chroma_url: str, probe: str) -> dict[str, Any]:
+    from vectorstore.index import Index
+
+    publisher = SnapshotPublisher(work / "published")
     with writer_lock(index_dir):
-        store_started = time.perf_counter()
-        _backup(index_dir / "articles.sqlite", tmp / "articles.sqlite")
-        store_s = time.perf_counter() - store_started
-        for folder in ("lexical", "bm25"):
-            for path in sorted((index_dir / folder).rglob("*")) if (index_dir / folder).is_dir() else []:
-                target = tmp / path.relative_to(index_dir)
-                if path.is_dir():
-                    target.mkdir(parents=True, exist_ok=True)
-                    continue
-                target.parent.mkdir(parents=True, exist_ok=True)
-                if path.name.endswith(SQLITE):
-                    _backup(path, target)
-                    counts["backed_up"] += 1
-                elif path.name.endswith(("-wal", "-shm")) or path.name.endswith(".lock"):
-                    continue
-                elif path.name in MUTABLE:
-                    shutil.copy2(path, target)
-                    counts["copied"] += 1
-                else:
-                    os.link(path, target)
-                    counts["linked"] += 1
-        if (index_dir / GENERATION_FILE).exists():
-            shutil.copy2(index_dir / GENERATION_FILE, tmp / GENERATION_FILE)
-    shutil.rmtree(final, ignore_errors=True)
-    tmp.rename(final)
-    total_s = time.perf_counter() - started
-
-    def megabytes(folder: Path) -> float:
-        return round(sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20, 1)
-
-    with sqlite3.connect(final / "articles.sqlite") as db:
-        chunks = int(db.execute("SELECT count(*) FROM chunks").fetchone()[0])
+        report = publisher.publish(index_dir)
+    assert report is not None, f"{index_dir} has no generation to publish"
+    replica_root = work / "replica"
+    with _file_server(work / "published") as url:
+        started = time.perf_counter()
+        pulled = pull_newest(url, replica_root)
+        pull_s = time.perf_counter() - started
+        assert pulled is not None and pulled.number == report.generation
+        replica = Index(serving_folder(replica_root / "before"), _ModelId(), chroma_url=chroma_url)
+        follower = IndexFollower(
+            replica, ReadWriteLock(), check_every=0, replica=SnapshotReplica(url, replica_root, every=3600)
+        )
+        try:
+            started = time.perf_counter()
+            switched = follower.follow()
+            switch_s = time.perf_counter() - started
+            assert switched and replica.dir == replica_root / "snapshots" / f"{report.generation:08d}"
+            started = time.perf_counter()
+            hits = replica.lexical().search(probe, 10)
+            found = replica.store.get_chunks([chunk_id for chunk_id, _ in hits])
+            first_query_ms = (time.perf_counter() - started) * 1000
+            assert found, "the pulled snapshot answered nothing"
+            chunks = replica.store.counts()["chunks"]
+        finally:
+            follower.replica.stop()
+    store = report.path / "articles.sqlite"
     return {
-        "generation": number,
+        "generation": report.generation,
         "chunks": chunks,
-        "snapshot_s": round(total_s, 2),
-        "store_backup_s": round(store_s, 2),
-        "store_mb": round((final / "articles.sqlite").stat().st_size / 2**20, 1),
-        "lexical_mb": megabytes(final / "lexical") if (final / "lexical").exists() else 0.0,
-        "snapshot_mb": megabytes(final),
-        **counts,
-        "path": str(final),
+        "publish_s": round(report.seconds, 2),
+        "store_backup_s": round(report.store_seconds, 2),
+        "snapshot_mb": round(report.bytes / MB, 1),
+        "store_mb": round(store.stat().st_size / MB, 1),
+        "lexical_mb": round((report.bytes - store.stat().st_size) / MB, 1),
+        "files": report.files,
+        "linked": report.linked,
+        "pull_s": round(pull_s, 2),
+        "switch_ms": round(switch_s * 1000, 1),
+        "first_query_ms": round(first_query_ms, 1),
     }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, required=True, help="the index folder to snapshot")
-    parser.add_argument("--to", type=Path, required=True, help="the folder that holds the snapshots")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--probe", default="election results announced", help="the lexical query after the switch"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
-    result = snapshot(args.index, args.to)
-    if args.json:
-        print(json.dumps(result))
-    else:
-        for key, value in result.items():
-            print(f"{key:>16}: {value}")
+    runs = []
+    with (
+        tempfile.TemporaryDirectory(prefix="snapshot-bench-") as tmp,
+        _chroma_server(Path(tmp) / "chroma") as url,
+    ):
+        for run in range(args.runs):
+            work = Path(tmp) / f"run-{run}"
+            runs.append(one_run(args.index, work, url, args.probe))
+            shutil.rmtree(work)
+    timed = ("publish_s", "store_backup_s", "pull_s", "switch_ms", "first_query_ms")
+    result = {**runs[-1], **{key: statistics.median(r[key] for r in runs) for key in timed}}
+    result["runs"] = [{key: r[key] for key in timed} for r in runs]
+    print_report(result, as_json=args.json)
     return 0
 
 

@@ -93,6 +93,14 @@ class Settings(BaseSettings):
     web_concurrency: int = Field(4, ge=1, le=64)
     # Seconds between checks for a newer index generation another process wrote (docs/deploy.md); 0 = every request.
     generation_check_s: float = Field(1.0, ge=0)
+    # Replicas on other hosts (docs/deploy.md "Past one host"). The writer publishes an immutable snapshot
+    # of the store and lexical index per generation in snapshot_dir (served read-only over HTTP), keeping
+    # the newest snapshot_keep; a replica with snapshot_url pulls the newest every snapshot_check_s
+    # seconds into its own index_dir and switches to it between requests (vectors: chroma_url).
+    snapshot_dir: Path | None = None
+    snapshot_keep: int = Field(3, ge=1)
+    snapshot_url: str | None = None
+    snapshot_check_s: float = Field(5.0, gt=0)
 
     # --- Limits: what one web request may carry (REST, chat and widget alike; docs/security.md) ---
     # (The question itself: max_question_chars above; one uploaded file: max_file_mb.)

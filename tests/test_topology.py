@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -30,6 +29,7 @@ from ingest.pipeline import ingest
 from tests.fakes import HashingEmbedder
 from tests.generations import LIGHTHOUSE, QUESTION, cites, start_ingest
 from tests.servers import chroma_server
+from tests.snapshot_servers import DamagingProxy
 from tests.webapps import serve, web_app
 from vectorstore.generation import IndexFollower, ReadWriteLock, read_generation
 from vectorstore.index import Index
@@ -112,9 +112,119 @@ def test_an_article_ingested_beside_two_app_processes_is_answered_by_both(
             assert health["generation"] == published.number
 
 
+def _wait_for_generation(client: httpx.Client, url: str, number: int, timeout: float) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        health = client.get(f"{url}/api/health").json()
+        if health["generation"] == number:
+            return health
+        assert time.monotonic() < deadline, f"{url} serves generation {health['generation']}, not {number}"
+        time.sleep(0.2)
+
+
+def _ingest_on_writer_host(env: dict[str, str], tmp_path: Path, article: dict[str, str]) -> None:
+    corpus = tmp_path / f"{article['id']}.jsonl"
+    corpus.write_text(json.dumps(article) + "\n", encoding="utf-8")
+    writer = start_ingest(Path(env["NEWSROOM_INDEX_DIR"]), corpus, env=env)
+    _, err = writer.communicate(timeout=180)
+    assert writer.returncode == 0, err[-2000:]
+
+
+@pytest.mark.model
+@pytest.mark.server
+def test_a_replica_on_another_host_pulls_each_snapshot_and_rejects_one_damaged_in_transit(tmp_path: Path):
+    """Past one host: the writer's host has the index folder and serves its snapshots over HTTP (the
+    standard library's static server); the replica has only its own folder, the snapshot URL and the
+    Chroma server. Between them, a proxy that can damage what it carries."""
+    writer_host, replica_host = tmp_path / "writer-host", tmp_path / "replica-host"
+    published = writer_host / "snapshots"
+    published.mkdir(parents=True)
+    replica_host.mkdir()
+    with ExitStack() as stack, httpx.Client(timeout=60) as client:
+        chroma_url = stack.enter_context(chroma_server(tmp_path / "chroma"))
+        port = free_port()
+        files_log = stack.enter_context((tmp_path / "snapshot-server.log").open("w"))
+        files = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "http.server",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--directory",
+                str(published),
+            ],
+            stdout=files_log,
+            stderr=subprocess.STDOUT,
+        )
+        stack.callback(stop, files)
+        wait_until_up(f"http://127.0.0.1:{port}/", process=files)
+        proxy = DamagingProxy(f"http://127.0.0.1:{port}")
+        snapshot_url = stack.enter_context(proxy.serving())
+
+        writer_env = {**_environment(writer_host, chroma_url), "NEWSROOM_SNAPSHOT_DIR": str(published)}
+        replica_env = {
+            **_environment(replica_host, chroma_url),
+            "NEWSROOM_SNAPSHOT_URL": snapshot_url,
+            "NEWSROOM_SNAPSHOT_CHECK_S": "0.5",
+            "NEWSROOM_GENERATION_CHECK_S": "0",
+        }
+        app_port = free_port()
+        log = stack.enter_context((tmp_path / "replica.log").open("w"))
+        app = subprocess.Popen(
+            [sys.executable, "app.py", "--port", str(app_port)],
+            cwd=REPO,
+            env=replica_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        stack.callback(stop, app)
+        url = f"http://127.0.0.1:{app_port}"
+        wait_until_up(f"{url}/api/health", process=app, timeout=120)
+        assert client.get(f"{url}/api/health").json()["chunks"] == 0  # serving, from nothing yet
+
+        _ingest_on_writer_host(writer_env, tmp_path, LIGHTHOUSE)
+        deadline = time.monotonic() + 30
+        while not cites(client.post(f"{url}/api/ask", json={"question": QUESTION}).json(), LIGHTHOUSE["id"]):
+            assert time.monotonic() < deadline, "the replica did not answer the new article within 30 s"
+            time.sleep(0.2)
+        health = _wait_for_generation(client, url, 1, 5)
+        assert health["chunks"] == health["embedded_chunks"] > 0
+        replica_index = Path(replica_env["NEWSROOM_INDEX_DIR"])
+        assert sorted(p.name for p in (replica_index / "snapshots").iterdir()) == ["00000001"]
+        assert not (replica_index / "empty").exists()  # what it served before: removed once unused
+
+        # Generation 2 arrives damaged: the replica discards it and goes on serving generation 1.
+        proxy.damage = "articles.sqlite"
+        second = {**LIGHTHOUSE, "id": "cape-arden-ferry", "title": "Ferry to Cape Arden resumes"}
+        second["text"] = "The ferry to Cape Arden resumes its summer timetable, the operator said on Monday."
+        _ingest_on_writer_host(writer_env, tmp_path, second)
+
+        def damaged_pull_finished(requests: list[str], damaged: list[str]) -> bool:
+            # The next pull has begun after the damaged file was delivered: that pull is over.
+            return bool(damaged) and "/latest.json" in requests[requests.index(damaged[0]) :]
+
+        proxy.wait_for(damaged_pull_finished, timeout=30)
+        health = client.get(f"{url}/api/health").json()
+        assert health["generation"] == 1
+        assert cites(client.post(f"{url}/api/ask", json={"question": QUESTION}).json(), LIGHTHOUSE["id"])
+        assert sorted(p.name for p in (replica_index / "snapshots").iterdir()) == ["00000001"]
+
+        proxy.damage = None  # the next pull carries it whole
+        health = _wait_for_generation(client, url, 2, 30)
+        assert health["indexed_articles"] == 2
+        assert sorted(p.name for p in (replica_index / "snapshots").iterdir()) == ["00000002"]
+
+
 # --- deploy/compose.yaml -----------------------------------------------------------------------------
-def _compose() -> dict[str, Any]:
-    return yaml.safe_load((DEPLOY / "compose.yaml").read_text(encoding="utf-8"))
+def _compose(name: str = "compose.yaml") -> dict[str, Any]:
+    return yaml.safe_load((DEPLOY / name).read_text(encoding="utf-8"))
+
+
+def _private(ports: list[str]) -> bool:
+    """Published on this host only unless PRIVATE_IP names its private-network address."""
+    return bool(ports) and all(p.startswith("${PRIVATE_IP:-127.0.0.1}:") for p in ports)
 
 
 def _mounts(service: dict[str, Any]) -> dict[str, str]:
@@ -125,12 +235,12 @@ def _mounts(service: dict[str, Any]) -> dict[str, str]:
 def test_compose_runs_a_chroma_server_two_replicas_and_one_sync_worker_on_shared_volumes():
     compose = _compose()
     services = compose["services"]
-    assert set(services) == {"chroma", "sync", "app-1", "app-2"}
+    assert set(services) == {"chroma", "sync", "snapshots", "app-1", "app-2"}
     replicas = [services["app-1"], services["app-2"]]
     readers_and_writer = [*replicas, services["sync"]]
 
     chroma = services["chroma"]
-    assert chroma["command"][:2] == ["chroma", "run"] and "ports" not in chroma  # internal only: no auth
+    assert chroma["command"][:2] == ["chroma", "run"] and _private(chroma["ports"])  # no auth
     path = chroma["command"][chroma["command"].index("--path") + 1]
     assert path in _mounts(chroma).values()
     port = chroma["command"][chroma["command"].index("--port") + 1]
@@ -151,9 +261,35 @@ def test_compose_runs_a_chroma_server_two_replicas_and_one_sync_worker_on_shared
     host_ports = [r["ports"][0].rsplit(":", 1)[0] for r in replicas]
     assert len(set(host_ports)) == 2 and all(p.startswith("127.0.0.1:") for p in host_ports)
 
+    # The worker publishes its snapshots on the index volume; `snapshots` serves that folder read-only.
+    published = services["sync"]["environment"]["NEWSROOM_SNAPSHOT_DIR"]
+    server = services["snapshots"]
+    command = server["command"]
+    assert (
+        command[:3] == ["python", "-m", "http.server"]
+        and command[command.index("--directory") + 1] == published
+    )
+    assert server["volumes"] == ["index:/data:ro"] and published.startswith("/data/")
+    assert _private(server["ports"]) and server["ports"][0].endswith(f":{command[3]}")
+
+
+def test_a_replica_host_pulls_the_writer_host_s_snapshots_and_reads_its_chroma_server():
+    writer, replica = _compose(), _compose("compose.replica.yaml")
+    (app,) = replica["services"].values()
+    env = app["environment"]
+    chroma_port = writer["services"]["chroma"]["ports"][0].rsplit(":", 1)[1]
+    snapshot_port = writer["services"]["snapshots"]["ports"][0].rsplit(":", 1)[1]
+    assert env["NEWSROOM_CHROMA_URL"].endswith(f"}}:{chroma_port}")
+    assert env["NEWSROOM_SNAPSHOT_URL"].endswith(f"}}:{snapshot_port}")
+    assert env["NEWSROOM_COLLECTION"] == writer["services"]["sync"]["environment"]["NEWSROOM_COLLECTION"]
+    # Its own volume, not the writer's: the pulled snapshots and its conversations.
+    assert app["volumes"] == ["replica:/data"] and env["NEWSROOM_INDEX_DIR"].startswith("/data/")
+    assert app["build"] == writer["services"]["app-1"]["build"] and app["command"][:2] == ["python", "app.py"]
+
 
 def test_every_setting_compose_gives_is_a_valid_setting_of_the_product():
-    for name, service in _compose()["services"].items():
+    services = {**_compose()["services"], **_compose("compose.replica.yaml")["services"]}
+    for name, service in services.items():
         given = {k: v for k, v in service.get("environment", {}).items() if k.startswith("NEWSROOM_")}
         fields = {k.removeprefix("NEWSROOM_").lower(): v for k, v in given.items()}
         assert set(fields) <= set(Settings.model_fields), (
@@ -222,27 +358,3 @@ def test_after_a_rebuild_on_the_server_a_reader_follows_the_recreated_collection
         assert hits and reader.vectors.count() == writer.vectors.count()
         found = reader.store.get_chunks([chunk_id for chunk_id, _ in hits])
         assert {c.chunk.article_id for c in found.values()} == {LIGHTHOUSE["id"]}
-
-
-@pytest.mark.server
-def test_a_replica_with_only_a_pulled_snapshot_and_the_chroma_server_answers(tmp_path: Path):
-    """Past one host: what the writer publishes per generation is all another host needs beside the server."""
-    from benchmarks.snapshot import snapshot
-
-    settings = Settings(index_dir=tmp_path / "writer", ingest_workers=1, collection="snap")
-    corpus = tmp_path / "corpus.jsonl"
-    corpus.write_text(json.dumps(LIGHTHOUSE) + "\n", encoding="utf-8")
-    with chroma_server(tmp_path / "chroma") as chroma_url:
-        writer = Index(settings.index_dir, HashingEmbedder(), chroma_url=chroma_url, collection="snap")
-        ingest([corpus], settings=settings, index=writer)
-        published = snapshot(settings.index_dir, tmp_path / "snapshots")
-        assert published["generation"] == read_generation(settings.index_dir).number  # type: ignore[union-attr]
-        pulled = tmp_path / "replica-host" / "index"
-        shutil.copytree(published["path"], pulled)  # what rsync or an object store would carry
-        replica_settings = Settings(index_dir=pulled, collection="snap")
-        replica = Index(pulled, HashingEmbedder(), chroma_url=chroma_url, collection="snap")
-        answer = Assistant(replica_settings, replica).ask(QUESTION).to_dict()
-        assert cites(answer, LIGHTHOUSE["id"])
-        assert replica.coverage() == writer.coverage() and read_generation(pulled) == read_generation(
-            settings.index_dir
-        )

@@ -16,9 +16,19 @@ def local_embedder(settings: Settings) -> LocalEmbeddings:
 
 
 def open_index(settings: Settings) -> Index:
-    return Index(
-        settings.index_dir,
+    folder = settings.index_dir
+    if settings.snapshot_url:  # a replica on another host: the newest snapshot of the writer's index
+        from vectorstore.snapshot_pull import replica_folder
+
+        folder = replica_folder(settings)
+    index = Index(
+        folder,
         local_embedder(settings),
         chroma_url=settings.chroma_url,
         collection=settings.collection,
     )
+    if settings.snapshot_dir is not None:  # the writer publishes a snapshot of each generation
+        from vectorstore.snapshots import SnapshotPublisher
+
+        index.snapshots = SnapshotPublisher(settings.snapshot_dir, keep=settings.snapshot_keep)
+    return index

@@ -10,6 +10,11 @@ most every ``check_every`` seconds it stats that file; when a newer generation i
 view of the embedded Chroma (an embedded client never sees what another process wrote), checks the view
 holds the published vector count (else a writer is half-way through the next sync: it tries again at the
 next check), loads it, and swaps it in once the requests in flight on the old view have finished.
+
+A replica on another host (``NEWSROOM_SNAPSHOT_URL``) follows the same way: its ``SnapshotReplica`` pulls
+the writer's snapshots into its own folder and writes ``generation.json`` there once one is complete;
+the switch then also points the index at that snapshot's store and lexical index, and the older local
+snapshots are removed (vectorstore/snapshot_pull.py).
 """
 
 from __future__ import annotations
@@ -76,10 +81,15 @@ def write_generation(index_dir: Path, *, vectors: int | None = None) -> Generati
 
 
 def record_generation(index: Any, *, changed: bool) -> Generation | None:
-    """End of ``Index.sync``: publish a generation when the sync changed the index (or none exists yet)."""
-    if not changed and (index.dir / GENERATION_FILE).exists():
-        return None
-    return write_generation(index.dir, vectors=index.vectors.count())
+    """End of ``Index.sync``: publish a generation when the sync changed the index (or none exists yet),
+    and its snapshot for replicas on other hosts when the index publishes them and it is not out yet."""
+    written = None
+    if changed or not (index.dir / GENERATION_FILE).exists():
+        written = write_generation(index.dir, vectors=index.vectors.count())
+    publisher = getattr(index, "snapshots", None)  # a vectorstore.snapshots.SnapshotPublisher, or None
+    if publisher is not None:
+        publisher.publish_logged(index.dir)  # does nothing when this generation is out already
+    return written
 
 
 class GenerationWatcher:
@@ -173,10 +183,18 @@ class IndexFollower:
     swap, so requests in flight finish on the old view and later ones start on the new one.
     """
 
-    def __init__(self, index: Any, lock: ReadWriteLock, *, check_every: float = 1.0) -> None:
+    def __init__(
+        self, index: Any, lock: ReadWriteLock, *, check_every: float = 1.0, replica: Any = None
+    ) -> None:
         self.index = index
         self.lock = lock
-        self.watcher = GenerationWatcher(index.dir, check_every=check_every)
+        # A replica on another host (vectorstore/snapshot_pull.SnapshotReplica) watches the snapshots it
+        # pulled into its own folder and serves the one its index opened; on one host, the index folder.
+        self.replica = replica
+        self.watcher = GenerationWatcher(replica.root if replica else index.dir, check_every=check_every)
+        if replica is not None:
+            self.watcher.served = read_generation(index.dir)  # the snapshot the index opened
+            replica.start()
         self.switches = 0
         self._switching = threading.Lock()
 
@@ -211,10 +229,12 @@ class IndexFollower:
         served = self.watcher.served
         if served is not None and generation.number <= served.number:  # another request just switched
             return False
-        if generation.writer == WRITER:  # written through this process's own index: already in view
+        # Written through this process's own index: already in view (a replica's snapshots never are).
+        if generation.writer == WRITER and self.replica is None:
             self.watcher.serve(generation)
             return False
         started = time.perf_counter()
+        folder = self.replica.folder(generation) if self.replica is not None else None
         fresh = self.index.vectors.reopened()
         try:
             if fresh.embedded:
@@ -237,11 +257,15 @@ class IndexFollower:
         with self.lock.write():
             old = self.index.vectors
             self.index.vectors = fresh
+            if folder is not None:  # the pulled snapshot's store and lexical index
+                self.index.serve_from(folder)
             refresh = getattr(self.index, "refresh", None)  # the lexical index, when it has a refresh
             if callable(refresh):
                 refresh()
         old.close()
         self.watcher.serve(generation)
+        if self.replica is not None:  # no request reads the older snapshots any more
+            self.replica.remove_unused(folder)
         self.switches += 1
         log.info(
             "serving index generation %d (written %s by %s), switched in %.0f ms",

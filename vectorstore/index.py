@@ -95,6 +95,9 @@ class Index:
         self.vectors = ChromaVectors(open_client(index_dir, chroma_url), collection, embedder.model_id)
         self._lexical: LexicalIndex | None = None
         self._ledger: Ledger | None = None
+        # Where each generation is also published as a snapshot for replicas on other hosts (open_index
+        # sets it from NEWSROOM_SNAPSHOT_DIR; vectorstore/snapshots.py); None: not published.
+        self.snapshots: Any = None
 
     @property
     def lexical_dir(self) -> Path:
@@ -238,6 +241,15 @@ class Index:
         if self._ledger is None:
             self._ledger = Ledger(self.lexical_dir / "ledger.sqlite")
         return self._ledger
+
+    def serve_from(self, folder: Path) -> None:
+        """Read the article store and lexical index in ``folder`` from now on: a replica switching to a
+        newer snapshot it pulled (the vectors stay where they are). The caller excludes requests meanwhile;
+        the old store's connection closes when its last user lets go of it."""
+        store = ArticleStore(folder / "articles.sqlite")
+        self._ledger = None
+        self._lexical = None
+        self.dir, self.store = folder, store
 
     def refresh(self) -> bool:
         """Pick up what another process committed to the lexical index; True when there was something."""

@@ -32,6 +32,7 @@ from core.errors import EmptyIndex
 from core.settings import Settings
 from core.types import Answer, Passage
 from vectorstore.generation import IndexFollower, ReadWriteLock
+from vectorstore.snapshot_pull import SnapshotReplica
 from web.archive import Archive
 from web.metrics import AskMetrics
 
@@ -82,7 +83,12 @@ class ChatService:
         self._rw = ReadWriteLock()
         # None without an index (unit tests that build the service around nothing).
         self.follower = (
-            IndexFollower(assistant.index, self._rw, check_every=settings.generation_check_s)
+            IndexFollower(
+                assistant.index,
+                self._rw,
+                check_every=settings.generation_check_s,
+                replica=SnapshotReplica.from_settings(settings),  # NEWSROOM_SNAPSHOT_URL: pulls snapshots
+            )
             if assistant is not None
             else None
         )

@@ -1,0 +1,250 @@
+"""A replica on another host pulls the writer's newest snapshot over HTTP into its own index folder.
+
+The replica's ``NEWSROOM_INDEX_DIR`` (ROOT) holds ``snapshots/<generation>/`` (pulled copies),
+``generation.json`` (the newest one pulled: the generation follower watches it, as on the writer's
+host) and the replica's own files (conversations). A pull reads ``latest.json`` at
+``NEWSROOM_SNAPSHOT_URL``; when it names a newer generation it fetches the manifest (checked against
+the SHA-256 ``latest.json`` gives), then each file, checking its size and SHA-256 as it streams in. A
+lexical segment the newest local snapshot already holds with the same checksum is hard-linked instead
+(segments are immutable): only what changed travels, plus the store. The copy is built under a hidden
+name and renamed when every file checked out; any damage discards it and the replica goes on serving
+what it has. :class:`SnapshotReplica` pulls in a background thread; ``IndexFollower`` switches to what
+it pulled between requests and then removes the older local snapshots.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import threading
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from core.errors import InputError, Unavailable
+from vectorstore.generation import GENERATION_FILE, Generation
+from vectorstore.snapshots import (
+    LEXICAL,
+    MANIFEST,
+    MUTABLE,
+    Manifest,
+    complete_snapshots,
+    folder_name,
+    read_manifest,
+    write_atomically,
+)
+
+log = logging.getLogger(__name__)
+
+SNAPSHOTS = "snapshots"  # under the replica's index folder
+EMPTY = "empty"  # served before the first snapshot arrives
+TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+
+
+class SnapshotUnavailable(Unavailable):
+    """The writer's snapshots cannot be read (server down, 404, not a snapshot)."""
+
+
+class SnapshotDamaged(Unavailable):
+    """A pulled snapshot does not match its manifest; it was discarded."""
+
+
+def _reusable(path: str) -> bool:
+    """A lexical segment file: immutable once written, so a local copy with the same checksum is the file."""
+    name = path.rsplit("/", 1)[-1]
+    return path.startswith(f"{LEXICAL}/tantivy/") and name not in MUTABLE
+
+
+def pull_newest(url: str, root: Path, *, client: httpx.Client | None = None) -> Generation | None:
+    """Pull the writer's newest snapshot into ``root`` if it is newer than every local one; returns its
+    generation, or None when there was nothing newer. Raises SnapshotUnavailable or SnapshotDamaged, and
+    leaves ``root`` as it was then."""
+    own = client is None
+    http = client or httpx.Client(timeout=TIMEOUT)
+    try:
+        return _pull(url.rstrip("/"), root, http)
+    finally:
+        if own:
+            http.close()
+
+
+def _get(http: httpx.Client, url: str) -> bytes:
+    try:
+        response = http.get(url)
+    except httpx.HTTPError as exc:
+        raise SnapshotUnavailable(f"snapshot server {url} does not answer: {exc}") from None
+    if response.status_code != 200:
+        raise SnapshotUnavailable(f"snapshot server: {url} answered {response.status_code}")
+    return response.content
+
+
+def _pull(base: str, root: Path, http: httpx.Client) -> Generation | None:
+    try:
+        latest = json.loads(_get(http, f"{base}/latest.json"))
+        number, name, manifest_sha = (
+            int(latest["generation"]),
+            str(latest["folder"]),
+            latest["manifest_sha256"],
+        )
+    except (ValueError, KeyError, TypeError) as exc:
+        raise SnapshotUnavailable(f"{base}/latest.json is not a snapshot pointer: {exc}") from None
+    if name != folder_name(number):
+        raise SnapshotUnavailable(f"{base}/latest.json names folder {name!r} for generation {number}")
+    local = complete_snapshots(root / SNAPSHOTS)
+    if local and local[-1][0] >= number:
+        return None
+    raw = _get(http, f"{base}/{name}/{MANIFEST}")
+    if hashlib.sha256(raw).hexdigest() != manifest_sha:
+        raise SnapshotDamaged(f"snapshot {number}: its manifest does not match the checksum in latest.json")
+    try:
+        manifest = Manifest.from_json(raw)
+    except ValueError as exc:
+        raise SnapshotDamaged(f"snapshot {number}: {exc}") from None
+    if manifest.generation.number != number:
+        raise SnapshotDamaged(
+            f"snapshot {number}: its manifest is of generation {manifest.generation.number}"
+        )
+    previous = (local[-1][1], read_manifest(local[-1][1])) if local else None
+    tmp = root / SNAPSHOTS / f".{name}.partial"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        for entry in manifest.files:
+            target = tmp / entry.path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if previous is not None and previous[1] is not None and _reusable(entry.path):
+                held = previous[1].entry(entry.path)
+                if held == entry and (previous[0] / entry.path).is_file():
+                    target.hardlink_to(previous[0] / entry.path)
+                    continue
+            _download(http, f"{base}/{name}/{entry.path}", target, entry.size, entry.sha256, number)
+        (tmp / MANIFEST).write_bytes(raw)
+        tmp.rename(root / SNAPSHOTS / name)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    # The follower watches this file, as it watches the writer's own on one host.
+    write_atomically(root / GENERATION_FILE, json.dumps(asdict(manifest.generation)).encode())
+    return manifest.generation
+
+
+def _download(http: httpx.Client, url: str, target: Path, size: int, sha256: str, number: int) -> None:
+    digest, received = hashlib.sha256(), 0
+    try:
+        with http.stream("GET", url) as response, target.open("wb") as out:
+            if response.status_code != 200:
+                raise SnapshotUnavailable(f"snapshot server: {url} answered {response.status_code}")
+            for block in response.iter_bytes(1 << 20):
+                received += len(block)
+                if received > size:
+                    break
+                digest.update(block)
+                out.write(block)
+    except httpx.HTTPError as exc:
+        raise SnapshotUnavailable(f"snapshot server: reading {url} failed: {exc}") from None
+    if received != size or digest.hexdigest() != sha256:
+        what = "its checksum differs" if received == size else f"{received}+ bytes, {size} expected"
+        raise SnapshotDamaged(f"snapshot {number} discarded: {url} does not match its manifest ({what})")
+
+
+def serving_folder(root: Path) -> Path:
+    """The folder a replica serves at start: its newest complete snapshot, else an empty index."""
+    local = complete_snapshots(root / SNAPSHOTS)
+    if local:
+        return local[-1][1]
+    (root / EMPTY).mkdir(parents=True, exist_ok=True)
+    return root / EMPTY
+
+
+class SnapshotReplica:
+    """A replica's local copies of the writer's snapshots, kept current by a background thread."""
+
+    def __init__(self, url: str, root: Path, *, every: float = 5.0) -> None:
+        self.url = url
+        self.root = root
+        self.every = every
+        self.pulled = 0  # snapshots pulled
+        self.rejected = 0  # snapshots discarded as damaged
+        self.last_error: str | None = None
+        self._stop = threading.Event()
+        self._pulling = threading.Lock()  # one pull at a time into the folder
+        self._thread: threading.Thread | None = None
+        self._http = httpx.Client(timeout=TIMEOUT)
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> SnapshotReplica | None:
+        """The replica the settings describe (``snapshot_url``), or None on the writer's host."""
+        if not settings.snapshot_url:
+            return None
+        if not settings.chroma_url:
+            raise InputError(
+                "NEWSROOM_SNAPSHOT_URL needs NEWSROOM_CHROMA_URL: a replica pulls the store and lexical "
+                "index, and reads the vectors from the Chroma server the writer writes to"
+            )
+        return cls(settings.snapshot_url, settings.index_dir, every=settings.snapshot_check_s)
+
+    def folder(self, generation: Generation) -> Path:
+        return self.root / SNAPSHOTS / folder_name(generation.number)
+
+    def pull(self) -> Generation | None:
+        """One pull; errors are logged and kept in ``last_error`` (the replica serves what it has)."""
+        try:
+            with self._pulling:
+                pulled = pull_newest(self.url, self.root, client=self._http)
+        except SnapshotDamaged as exc:
+            self.rejected += 1
+            self.last_error = str(exc)
+            log.error("%s", exc)
+            return None
+        except Unavailable as exc:
+            self.last_error = str(exc)
+            log.warning("%s; serving the current snapshot", exc)
+            return None
+        self.last_error = None
+        if pulled is not None:
+            self.pulled += 1
+            log.info("pulled snapshot %d from %s", pulled.number, self.url)
+        return pulled
+
+    def start(self) -> SnapshotReplica:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="snapshot-pull", daemon=True)
+            self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.pull()
+            self._stop.wait(self.every)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=60)
+        self._http.close()
+
+    def remove_unused(self, serving: Path) -> list[Path]:
+        """Remove the local snapshots older than the one served (no request reads them any more)."""
+        keep_from = int(serving.name) if serving.name.isdigit() else -1
+        removed = [p for n, p in complete_snapshots(self.root / SNAPSHOTS) if n < keep_from]
+        if serving.name != EMPTY and (self.root / EMPTY).is_dir():
+            removed.append(self.root / EMPTY)
+        for path in removed:
+            shutil.rmtree(path, ignore_errors=True)
+        return removed
+
+
+def replica_folder(settings: Any) -> Path:
+    """Where a replica's index opens at start: the newest snapshot, pulled first when the writer has a
+    newer one (if the writer cannot be reached, what is local is served and the follower pulls later)."""
+    replica = SnapshotReplica.from_settings(settings)
+    assert replica is not None
+    try:
+        replica.pull()
+    finally:
+        replica.stop()
+    return serving_folder(settings.index_dir)
