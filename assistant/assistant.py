@@ -141,7 +141,9 @@ class Assistant:
         if not passages:
             self.check_ready()
             return refuse("nothing in the index matches the question", [])
-        spoken = answer_speaker(self.index.store, asked.question, passages, exclude=asked.exclude)
+        spoken = answer_speaker(
+            self.index.store, asked.question, passages, exclude=asked.exclude, idf=self.selector.idf
+        )
         if spoken is not None:  # "What did X say?": X's own quotes across the archive
             return spoken
         draft = self.selector.select(asked.question, passages, exclude=asked.exclude)

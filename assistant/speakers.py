@@ -6,14 +6,16 @@ match by person: "Mervyn King", "King" (the most quoted King) and "Olivier Nduhu
 J.P. Nduhungirehe" — never another person who shares the surname. The answer is a short list: direct
 quotes first, then reported speech, newest first, grouped by article, each item the quote, who, where
 and when, and its [n]; a copy of the same sentence elsewhere is listed as "also reported by". A name
-that is never quoted gets a refusal saying so, with the quoted names that are close.
+that is never quoted gets a refusal saying so, with the quoted names that are close; so does "about Y"
+when none of X's quotes, nor the passages or articles they sit in, is about Y — X's words on other
+matters do not answer it.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +30,10 @@ from ingest.quote_names import speaker_key
 
 MAX_SENTENCES = 10  # an answer lists at most this many of the speaker's sentences
 MAX_CLOSE = 5
+# Share of the words of "about Y" that a sentence of X or its article's title must hold to be about Y, and
+# the share a whole passage must hold.
+TOPIC_SHARE = 0.5
+PASSAGE_TOPIC_SHARE = 0.75
 _COMMENTS = re.compile(
     r"^(?:what\s+(?:are|were)\s+)?(?P<who>[A-Z][\w.’'\- ]+?)(?:’s|'s)\s+(?:comments?|remarks?|views?|reaction|"
     r"response|statements?|words?)\b(?:\s+(?:on|about|to|regarding)\s+(?P<topic>.+?))?\??$"
@@ -41,6 +47,9 @@ _NO_STATEMENT = re.compile(
     re.I,
 )
 _PRONOUNS = frozenset({"he", "she", "they", "him", "her", "it", "them"})
+_ABOUT = re.compile(r"\b(?:about|on|regarding|over|to|after)\s+(?P<topic>.+?)\s*\??$", re.I)
+# Words a name shares with others without saying anything about who it is ("Secretary of State …").
+_NAME_GLUE = frozenset({"of", "de", "da", "van", "von", "bin", "al", "del", "du", "la", "le", "the", "and"})
 _QUOTATION = re.compile(r'["“]([^"“”]{20,})["”]')
 
 
@@ -48,12 +57,14 @@ _QUOTATION = re.compile(r'["“]([^"“”]{20,})["”]')
 class SpeakerQuestion:
     name: str  # as asked
     topic: tuple[str, ...]  # stemmed words of "about Y", if any
+    about: str = ""  # "about Y" as asked, for a refusal to say what was asked
 
 
 def speaker_question(question: Question) -> SpeakerQuestion | None:
     """The speaker a question asks about ("What did X say about Y?", "What has X said …", "X's comments
     on Y", "How did X react to Y"), or None when it asks something else."""
     name, topic = None, question.terms
+    about = _ABOUT.search(question.text.strip())
     if question.kind == "say" and question.speaker:
         name = question.speaker
     else:
@@ -63,14 +74,22 @@ def speaker_question(question: Question) -> SpeakerQuestion | None:
             topic = tuple(tokenize(match.group("topic") or ""))
     if not name or name.lower() in _PRONOUNS:
         return None
-    return SpeakerQuestion(name, tuple(t for t in topic if t not in _SPEECH_STEMS))
+    topic = tuple(t for t in topic if t not in _SPEECH_STEMS)
+    said_about = f"{about.group(0).split()[0].lower()} {about.group('topic')}" if about and topic else ""
+    return SpeakerQuestion(name, topic, said_about)
 
 
 def answer_speaker(
-    store: Any, question: Question, passages: Sequence[Passage], *, exclude: Collection[str] = ()
+    store: Any,
+    question: Question,
+    passages: Sequence[Passage],
+    *,
+    exclude: Collection[str] = (),
+    idf: Callable[[str], float] | None = None,
 ) -> Answer | None:
     """The answer to a speaker question from the quotes table, or None to leave the question to the
-    general answer path (not a speaker question, a role that no quote names, or a store without quotes)."""
+    general answer path (not a speaker question, a role that no quote names, or a store without quotes).
+    ``idf`` weighs the words of "about Y" by rarity ("Starship" counts for more than "launch")."""
     asked = speaker_question(question)
     has_quotes = getattr(store, "has_quotes", None)  # an index without a quotes table answers as before
     if asked is None or has_quotes is None or not has_quotes():
@@ -90,7 +109,10 @@ def answer_speaker(
     who = _display_name(keys, speakers)
     if not said:
         return refuse(f"they report nothing else {who} said", passages)
-    answer = _compose(_capped(_on_topic(_runs(said), set(asked.topic))), chunks, passages)
+    runs = _on_topic(_runs(said), _weights(asked.topic, idf))
+    if not runs:
+        return refuse(f"they report nothing {who} said {asked.about or 'about that'}", passages)
+    answer = _compose(_capped(runs), chunks, passages)
     return answer or refuse("no quote of theirs could be verified", passages)
 
 
@@ -109,7 +131,8 @@ def known_speakers(store: Any) -> list[dict[str, Any]]:
 
 def match_speaker(name: str, speakers: Sequence[dict[str, Any]]) -> list[str]:
     """Keys of the quoted speaker ``name`` means: one person, matched by the name's form, never another
-    person who shares the surname."""
+    person who shares the surname. Keys that end in the person's full name are the same person with the
+    words a role left before it ("of state antony blinken" for "Secretary of State Antony Blinken")."""
     key = speaker_key(name)
     if not key:
         return []
@@ -121,20 +144,31 @@ def match_speaker(name: str, speakers: Sequence[dict[str, Any]]) -> list[str]:
         else:  # "Olivier Nduhungirehe" for "olivier j p nduhungirehe"
             person = [k for k in by_key if k.split()[0] == words[0] and k.split()[-1] == words[-1]]
             if len(person) != 1:
-                return []
+                person = []
+        person += _prefixed(key, by_key, person)
+        if not person:
+            return []
         surname = words[-1]
     else:
         surname = words[0]
         named = [k for k in by_key if len(k.split()) >= 2 and k.split()[-1] == surname]
         if not named:
             return [key] if key in by_key else []
-        person = [max(named, key=lambda k: by_key[k]["quotes"])]  # the most quoted person of that name
+        best = max(named, key=lambda k: by_key[k]["quotes"])  # the most quoted person of that name
+        full = " ".join(best.split()[-2:])
+        person = [best] + [k for k in named if k != best and (k == full or k.endswith(" " + full))]
     # The surname alone (an article that never gives the full name) is this person only if no other
     # quoted person has that surname.
     others = {k for k in by_key if len(k.split()) >= 2 and k.split()[-1] == surname} - set(person)
     if surname in by_key and not others and surname not in person:
         person.append(surname)
     return person
+
+
+def _prefixed(full: str, by_key: dict[str, Any], found: Sequence[str]) -> list[str]:
+    """Keys that are ``full`` after other words, most quoted first."""
+    longer = [k for k in by_key if k not in found and k.endswith(" " + full)]
+    return sorted(longer, key=lambda k: -by_key[k]["quotes"])
 
 
 def role_speaker(store: Any, role: str) -> list[str]:
@@ -155,7 +189,7 @@ def role_speaker(store: Any, role: str) -> list[str]:
 def close_names(name: str, speakers: Sequence[dict[str, Any]]) -> list[str]:
     """Quoted names near ``name``: the same surname or first name, or a close spelling."""
     key = speaker_key(name)
-    words = set(key.split())
+    words = set(key.split()) - _NAME_GLUE
     shared = [s for s in speakers if words & set(s["key"].split()) and len(s["key"].split()) >= 2]
     spelled = difflib.get_close_matches(key, [s["key"] for s in speakers], n=MAX_CLOSE, cutoff=0.8)
     by_key = {s["key"]: s for s in speakers}
@@ -190,6 +224,7 @@ def _sentences(rows: Sequence[dict[str, Any]], chunks: dict[str, Any]) -> list[d
     reported by."""
     items: list[dict[str, Any]] = []
     first: dict[str, dict[str, Any]] = {}
+    chunk_stems: dict[str, frozenset[str]] = {}
     ordered = sorted(rows, key=lambda r: (r["article_id"], r["start"]))
     for row in sorted(ordered, key=lambda r: r["published"] or "", reverse=True):  # newest first
         if row["chunk_id"] not in chunks:
@@ -202,11 +237,14 @@ def _sentences(rows: Sequence[dict[str, Any]], chunks: dict[str, Any]) -> list[d
             if row["article_id"] != first[key]["article_id"]:
                 first[key]["copies"].append(row["article_id"])
             continue
+        if row["chunk_id"] not in chunk_stems:
+            chunk_stems[row["chunk_id"]] = frozenset(tokenize(row["chunk_text"]))
         item = {
             **row,
             "text": text,
             "stems": frozenset(tokenize(text)),
             "title_stems": frozenset(tokenize(row["title"] or "")),
+            "chunk_stems": chunk_stems[row["chunk_id"]],
             "copies": [],
         }
         first[key] = item
@@ -239,13 +277,30 @@ def _runs(items: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return runs
 
 
-def _on_topic(runs: list[list[dict[str, Any]]], topic: set[str]) -> list[list[dict[str, Any]]]:
+def _weights(topic: Sequence[str], idf: Callable[[str], float] | None) -> dict[str, float]:
+    """Each word of "about Y" with its weight: its rarity, or 1 each without ``idf``."""
+    return {t: max(idf(t), 1e-6) if idf is not None else 1.0 for t in topic}
+
+
+def _on_topic(runs: list[list[dict[str, Any]]], topic: Mapping[str, float]) -> list[list[dict[str, Any]]]:
     """X's runs that speak of Y (a run is kept whole: a quote goes on past the sentence naming Y); else
-    X's runs in articles about Y; else all of them."""
+    X's runs in an article or a passage about Y; else none — X's words on other matters do not answer.
+    A sentence or a title is about Y with most of Y's words by weight ("ski jumping scandal" is not
+    "scandal" alone, "the Starship launch" not "launch"); a whole passage, holding many more words, needs
+    nearly all of them. ``topic`` weighs Y's words (:func:`_weights`); without a Y, all of X's runs."""
     if not topic:
         return runs
-    said = [r for r in runs if any(topic & i["stems"] for i in r)]
-    return said or [r for r in runs if topic & r[0]["title_stems"]] or runs
+    total = sum(topic.values())
+
+    def about(stems: frozenset[str], share: float) -> bool:
+        return sum(w for t, w in topic.items() if t in stems) >= share * total - 1e-9
+
+    said = [r for r in runs if any(about(i["stems"], TOPIC_SHARE) for i in r)]
+    return said or [
+        r
+        for r in runs
+        if about(r[0]["title_stems"], TOPIC_SHARE) or about(r[0]["chunk_stems"], PASSAGE_TOPIC_SHARE)
+    ]
 
 
 def _capped(runs: list[list[dict[str, Any]]]) -> list[list[dict[str, Any]]]:

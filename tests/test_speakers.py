@@ -126,6 +126,30 @@ def test_a_refusal_lists_quoted_names_that_are_close(assistant: Assistant):
     assert answer.refused and "Gordon Brown" in answer.answer
 
 
+def test_words_on_another_matter_do_not_answer_about_y(assistant: Assistant):
+    # Brown is quoted, but never on farm subsidies: his words on the economy are not an answer.
+    answer = assistant.ask("What did Gordon Brown say about farm subsidies?")
+    assert answer.refused
+    assert "they report nothing Gordon Brown said about farm subsidies" in answer.answer
+
+
+def test_the_rare_word_of_y_decides_whether_a_quote_is_about_it(assistant: Assistant):
+    # "economy" is in Brown's quotes, "Brazil" nowhere: half of Y's words, but not the telling half.
+    assert assistant.ask("What did Gordon Brown say about the economy of Brazil?").refused
+    economy = assistant.ask("What did Gordon Brown say about the economy?")
+    assert not economy.refused
+    assert quoted(economy) == [
+        "Chancellor Gordon Brown said the economy would grow by 3% next year.",
+        '"Our economy is stronger than at any time in a generation," the chancellor added.',
+    ]
+
+
+def test_a_quote_in_an_article_about_y_answers_in_other_words(assistant: Assistant):
+    # Nick Brown's sentence says "budget", not "farm budget"; the article is about the budget.
+    answer = assistant.ask("What did Nick Brown say about the budget for farmers?")
+    assert quoted(answer) == ["Nick Brown, a Labour backbencher, said the budget was fair to farmers."]
+
+
 def test_close_names_share_a_name_or_a_spelling():
     speakers = [
         {"key": "gordon brown", "name": "Gordon Brown", "quotes": 9},
@@ -135,6 +159,9 @@ def test_close_names_share_a_name_or_a_spelling():
     assert close_names("James Brown", speakers) == ["Gordon Brown", "Nick Brown"]
     assert close_names("Paul Kingg", speakers) == ["Paul King"]
     assert close_names("Elon Musk", speakers) == []
+    # "of" in "Archbishop of Uppsala" and in "of State Antony Blinken" says nothing about who either is.
+    blinken = [{"key": "of state antony blinken", "name": "of State Antony Blinken", "quotes": 3}]
+    assert close_names("Archbishop of Uppsala", blinken) == []
 
 
 def test_match_speaker_by_person():
@@ -152,6 +179,22 @@ def test_match_speaker_by_person():
     assert match_speaker("Olivier Nduhungirehe", speakers) == ["olivier j p nduhungirehe", "nduhungirehe"]
     assert match_speaker("Nduhungirehe", speakers) == ["olivier j p nduhungirehe", "nduhungirehe"]
     assert match_speaker("James Brown", speakers) == []
+
+
+def test_a_name_after_the_words_of_a_role_is_the_same_person():
+    # "Secretary of State Antony Blinken", "First Lady Jill Biden", "Californian Kerry Kaye" in news copy.
+    speakers = [
+        {"key": "of state antony blinken", "name": "of State Antony Blinken", "quotes": 34},
+        {"key": "antony blinken", "name": "Antony Blinken", "quotes": 5},
+        {"key": "lady jill biden", "name": "Lady Jill Biden", "quotes": 9},
+        {"key": "joe biden", "name": "Joe Biden", "quotes": 30},
+        {"key": "californian kerry kaye", "name": "Californian Kerry Kaye", "quotes": 2},
+    ]
+    assert match_speaker("Antony Blinken", speakers) == ["antony blinken", "of state antony blinken"]
+    assert match_speaker("Blinken", speakers) == ["of state antony blinken", "antony blinken"]
+    assert match_speaker("Jill Biden", speakers) == ["lady jill biden"]
+    assert match_speaker("Kerry Kaye", speakers) == ["californian kerry kaye"]
+    assert match_speaker("Biden", speakers) == ["joe biden"]  # never Jill Biden
 
 
 @pytest.mark.parametrize(
