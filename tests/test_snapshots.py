@@ -199,6 +199,16 @@ def test_a_replica_needs_the_chroma_server(tmp_path: Path):
     assert SnapshotReplica.from_settings(Settings(index_dir=tmp_path)) is None
 
 
+def test_a_replica_takes_no_uploads_even_with_an_admin_token(tmp_path: Path):
+    from web.uploads import upload_policy
+
+    replica = Settings(
+        index_dir=tmp_path, chroma_url="http://w:8000", snapshot_url="http://w:8765", admin_token="secret"
+    )
+    policy = upload_policy(replica)
+    assert not policy.allowed and "writer host" in policy.note
+
+
 # --- switching -------------------------------------------------------------------------------------
 @pytest.mark.server
 def test_a_replica_index_switches_to_each_verified_snapshot_between_requests(tmp_path: Path):

@@ -235,6 +235,8 @@ class IndexFollower:
             return False
         started = time.perf_counter()
         folder = self.replica.folder(generation) if self.replica is not None else None
+        if folder is not None and not folder.is_dir():
+            raise FileNotFoundError(f"the pulled snapshot {folder} is gone")
         fresh = self.index.vectors.reopened()
         try:
             if fresh.embedded:

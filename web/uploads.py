@@ -55,6 +55,12 @@ def is_loopback(host: str) -> bool:
 
 
 def upload_policy(settings: Settings) -> UploadPolicy:
+    if settings.snapshot_url:  # its store is a pulled copy; the writer's next snapshot would undo an upload
+        return UploadPolicy(
+            False,
+            False,
+            "Uploads are off: this replica serves the writer host's snapshots; add articles there.",
+        )
     if settings.admin_token is not None:
         return UploadPolicy(True, True, "Uploading needs the admin token: enter it, then **Unlock uploads**.")
     if settings.api_token is not None or settings.ui_user or settings.ui_password is not None:
