@@ -29,6 +29,7 @@ from vectorstore.snapshot_pull import (
     SnapshotDamaged,
     SnapshotReplica,
     SnapshotUnavailable,
+    _pull_lock,
     pull_newest,
     replica_folder,
 )
@@ -158,6 +159,18 @@ def test_a_replica_pulls_the_newest_snapshot_and_then_only_what_changed(tmp_path
         ]
         assert shared and all(p.startswith("lexical/tantivy/") for p in shared)  # not downloaded again
         assert ArticleStore(second / "articles.sqlite").article("harbour-2") is not None
+
+
+def test_one_pull_at_a_time_into_a_folder_the_others_skip_their_turn(tmp_path: Path):
+    index, settings = _writer(tmp_path)
+    _ingest(index, settings, tmp_path, LIGHTHOUSE)
+    replica = tmp_path / "replica"
+    with file_server(tmp_path / "published") as url:
+        with _pull_lock(replica) as mine:  # as another process pulling into the same folder holds it
+            assert mine
+            assert pull_newest(url, replica) is None
+            assert not (replica / "snapshots").exists()
+        assert pull_newest(url, replica).number == 1  # type: ignore[union-attr]
 
 
 def test_a_snapshot_damaged_in_transit_is_rejected_and_the_replica_keeps_what_it_has(tmp_path: Path):

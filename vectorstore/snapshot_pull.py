@@ -14,11 +14,14 @@ it pulled between requests and then removes the older local snapshots.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
 import shutil
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -66,10 +69,27 @@ def pull_newest(url: str, root: Path, *, client: httpx.Client | None = None) -> 
     own = client is None
     http = client or httpx.Client(timeout=TIMEOUT)
     try:
-        return _pull(url.rstrip("/"), root, http)
+        with _pull_lock(root) as mine:
+            return _pull(url.rstrip("/"), root, http) if mine else None
     finally:
         if own:
             http.close()
+
+
+@contextmanager
+def _pull_lock(root: Path) -> Iterator[bool]:
+    """One pull at a time into ``root``, across processes; False when another one is pulling."""
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / ".pull.lock").open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _get(http: httpx.Client, url: str) -> bytes:
