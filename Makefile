@@ -15,7 +15,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 export NO_PROXY := localhost,127.0.0.1
 
-.PHONY: install run test check lint typecheck ingest bench-ingest bench-query bench-load bench-soak bench-sync bench-scale eval-dedup eval-seed eval-realtimeqa eval-speakers eval-ci clean
+.PHONY: install run test check lint typecheck ingest bench-ingest bench-query bench-load bench-soak bench-sync bench-scale bench-snapshot eval-dedup eval-seed eval-realtimeqa eval-speakers eval-ci clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -67,6 +67,11 @@ bench-sync: install
 CHUNKS ?= 100000
 bench-scale: install
 	$(PY) benchmarks/scale.py --chunks $(CHUNKS)
+
+# Publish, pull over HTTP and switch a snapshot for replicas on other hosts (docs/deploy.md), on
+# bench-query's index (run `make bench-query` first).
+bench-snapshot: install
+	$(PY) benchmarks/snapshot.py --index benchmarks/out/index-query
 
 SHARED := ../shared/data
 # Floors sit just under what was measured; a run below one fails (false_refusal_rate is a ceiling).

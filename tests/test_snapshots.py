@@ -150,6 +150,8 @@ def test_a_replica_pulls_the_newest_snapshot_and_then_only_what_changed(tmp_path
         first = replica / "snapshots" / "00000001"
         assert _files(first) == _files(tmp_path / "published" / "00000001")
         assert pull_newest(url, replica) is None  # nothing newer
+        (replica / "generation.json").unlink()  # as a pull killed between its rename and this file
+        assert pull_newest(url, replica) is None and read_generation(replica) == pulled
 
         _ingest(index, settings, tmp_path, _article(2))
         assert pull_newest(url, replica).number == 2  # type: ignore[union-attr]

@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 
 from core.errors import InputError, Unavailable
-from vectorstore.generation import GENERATION_FILE, Generation
+from vectorstore.generation import GENERATION_FILE, Generation, read_generation
 from vectorstore.snapshots import (
     LEXICAL,
     MANIFEST,
@@ -116,6 +116,7 @@ def _pull(base: str, root: Path, http: httpx.Client) -> Generation | None:
         raise SnapshotUnavailable(f"{base}/latest.json names folder {name!r} for generation {number}")
     local = complete_snapshots(root / SNAPSHOTS)
     if local and local[-1][0] >= number:
+        _point_at(root, local[-1][1])  # in case a pull was killed between its rename and pointing at it
         return None
     raw = _get(http, f"{base}/{name}/{MANIFEST}")
     if hashlib.sha256(raw).hexdigest() != manifest_sha:
@@ -147,9 +148,17 @@ def _pull(base: str, root: Path, http: httpx.Client) -> Generation | None:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    # The follower watches this file, as it watches the writer's own on one host.
-    write_atomically(root / GENERATION_FILE, json.dumps(asdict(manifest.generation)).encode())
+    _point_at(root, root / SNAPSHOTS / name)
     return manifest.generation
+
+
+def _point_at(root: Path, snapshot: Path) -> None:
+    """Name ``snapshot``'s generation in ``root/generation.json``: the file the follower watches, as it
+    watches the writer's own on one host."""
+    manifest = read_manifest(snapshot)
+    served = read_generation(root)
+    if manifest is not None and (served is None or served.number != manifest.generation.number):
+        write_atomically(root / GENERATION_FILE, json.dumps(asdict(manifest.generation)).encode())
 
 
 def _download(http: httpx.Client, url: str, target: Path, size: int, sha256: str, number: int) -> None:
