@@ -220,8 +220,12 @@ class SnapshotPublisher:
                 shutil.copy2(path, target)
                 counts["copied"] += 1
             else:
-                os.link(path, target)
-                counts["linked"] += 1
+                try:
+                    os.link(path, target)
+                    counts["linked"] += 1
+                except OSError:  # the snapshots on another filesystem: a copy
+                    shutil.copy2(path, target)
+                    counts["copied"] += 1
         (tmp / GENERATION_FILE).write_text(json.dumps(asdict(generation)), encoding="utf-8")
         files, hashed = self._entries(tmp)
         (tmp / MANIFEST).write_bytes(Manifest(generation, tuple(files)).to_json())
