@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from core.sentences import split_sentences
+from ingest.quotation_marks import MASK, mask_quotations
 from ingest.quote_names import (
     COURTESY,
     KEEP_TITLES,
@@ -59,8 +60,6 @@ _STATEMENT = re.compile(
     rf"\b[Ii]n an? (?:written |joint |brief )?statement\b[^,]*,\s*(?:the\s+)?({NAME.pattern})"
 )
 _PREPOSITION = re.compile(r"\b(?:of|at|from|for|with|in|who|which|whose)\b")
-_OPEN_CLOSE = {"“": True, "”": False}
-_MASK = "\x00"
 
 
 @dataclass(frozen=True)
@@ -95,7 +94,7 @@ class _Reader:
 
     def read(self) -> list[Quote]:
         spans = split_sentences(self.text)
-        masked = [self._mask(a, b, spans, i) for i, (a, b) in enumerate(spans)]
+        masked = mask_quotations(self.text, spans)
         for (a, _), (outside, _open, _starts) in zip(spans, masked, strict=True):
             for match in NAME.finditer(outside):
                 name = trim(match.group(0))
@@ -105,7 +104,7 @@ class _Reader:
         previous: Quote | None = None
         for index, ((a, b), (outside, open_at_start, opens)) in enumerate(zip(spans, masked, strict=True)):
             sentence = self.text[a:b]
-            kind = "direct" if _MASK in outside or open_at_start else "reported"
+            kind = "direct" if MASK in outside or open_at_start else "reported"
             self.unnamed = False
             found = self._attribute(outside, a)
             if found is not None and speaker_key(found[1]):
@@ -147,51 +146,6 @@ class _Reader:
     def _end_of(self, spans: list[tuple[int, int]], index: int) -> int:
         return spans[index][1] if index >= 0 else -1
 
-    def _mask(self, a: int, b: int, spans: list[tuple[int, int]], index: int) -> tuple[str, bool, bool]:
-        """The sentence with its quoted words (and quote marks) masked; whether it starts inside a quotation
-        (carried over from the sentence before, in one paragraph) and whether it opens with a quote mark."""
-        open_now = False
-        if index > 0 and "\n" not in self.text[spans[index - 1][1] : a]:
-            open_now = self._open_after(spans[index - 1][0], spans[index - 1][1], spans, index - 1)
-        started_open = open_now
-        chars = list(self.text[a:b])
-        for i in range(len(chars)):
-            opening = self._opening(a + i, open_now)
-            if opening is not None:
-                open_now = opening
-                chars[i] = _MASK
-            elif open_now:
-                chars[i] = _MASK
-        opens = self.text[a:b].lstrip()[:1] in {'"', "“"}
-        return "".join(chars), started_open, opens
-
-    def _open_after(self, a: int, b: int, spans: list[tuple[int, int]], index: int) -> bool:
-        # Parity of quote marks from the paragraph's start to the end of this sentence.
-        start = self.text.rfind("\n", 0, a) + 1
-        open_now = False
-        for position in range(start, b):
-            opening = self._opening(position, open_now)
-            if opening is not None:
-                open_now = opening
-        return open_now
-
-    def _opening(self, position: int, open_now: bool) -> bool | None:
-        """Whether the mark at ``position`` opens (True) or closes (False) a quotation; None: not a mark.
-        A straight quote opens before a word and closes after one: in news copy a quotation that runs
-        into the next paragraph is not closed, and the next paragraph opens it again."""
-        ch = self.text[position]
-        if ch in _OPEN_CLOSE:
-            return _OPEN_CLOSE[ch]
-        if ch != '"':
-            return None
-        before = self.text[position - 1] if position > 0 else " "
-        after = self.text[position + 1] if position + 1 < len(self.text) else " "
-        if before.isspace() or before in "([":
-            return not after.isspace() or not open_now
-        if after.isspace() or after in ".,;:!?)":
-            return False
-        return not open_now
-
     # --- who speaks --------------------------------------------------------------------------------
     def _attribute(self, outside: str, offset: int) -> tuple[str, str, str, str] | None:
         quoted = _QUOTED_AS.search(outside)
@@ -218,13 +172,13 @@ class _Reader:
     def _inverted(self, outside: str, verb: re.Match[str]) -> tuple[str, str] | None:
         """``"…," said X, role`` / ``…, said Mr King.``"""
         before = outside[: verb.start()].rstrip()
-        if (before and before[-1] not in {",", _MASK, ":"}) or not _INVERTIBLE.fullmatch(verb.group(0)):
+        if (before and before[-1] not in {",", MASK, ":"}) or not _INVERTIBLE.fullmatch(verb.group(0)):
             return None  # "told BBC News", "warned ministers": what follows is who was spoken to
         after = outside[verb.end() :]
         # The words after the verb up to the next punctuation, cut at a preposition: "said Ken Mayland at
         # ClearView Economics", "said BIFA founder Elliot Grove." — a name must end them ("said he believed
         # rates …" and "said Mr Brown was wrong" are not this form).
-        phrase = re.match(rf"\s+([^,.;:{_MASK}]+)", after)
+        phrase = re.match(rf"\s+([^,.;:{MASK}]+)", after)
         if phrase is None:
             return None
         head = re.split(r"\s+(?:of|at|from|for|in|with|who|which|whose|during|on|to)\s+", phrase.group(1))[0]
@@ -234,13 +188,13 @@ class _Reader:
         last = last_name(head)
         if last is None:
             return None
-        role = re.match(rf",\s*([^,.;{_MASK}]+)", after[phrase.end() :])
+        role = re.match(rf",\s*([^,.;{MASK}]+)", after[phrase.end() :])
         described = role is not None and bool(ROLE_NOUNS & set(role.group(1).lower().split()))
         return last[0], role.group(1).strip() if role and described else last[1]
 
     def _subject(self, outside: str, verb: re.Match[str]) -> tuple[str, str] | None:
         """``X said`` / ``X, role, said`` / ``Role X has recently warned``: the speaker before the verb."""
-        clause = re.split(rf"[{_MASK}:;]", outside[: verb.start()])[-1]
+        clause = re.split(rf"[{MASK}:;]", outside[: verb.start()])[-1]
         reporting = _VERB.search(clause[1:])  # "Asked whether …" opening the clause is no reporting verb
         if reporting and re.search(r"\bthat\b", clause[reporting.end() :]):
             return None  # "X pointed out that … Y announced": Y's verb is inside what X said
