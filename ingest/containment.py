@@ -9,6 +9,7 @@ few vectorised numpy passes. Shingles found in more than ``MAX_SHARING`` texts a
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 import numpy as np
@@ -19,7 +20,24 @@ _WORD = re.compile(r"\w+")
 _BASE = np.uint64(0x100000001B3)
 
 
-def _shingles_by_text(normalized_texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def word_hashes_of(words: list[str]) -> np.ndarray:
+    """A stable 64-bit hash (BLAKE2b) of each word, each distinct word hashed once."""
+    table = {
+        w: int.from_bytes(
+            hashlib.blake2b(w.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little"
+        )
+        for w in set(words)
+    }
+    return np.fromiter(map(table.__getitem__, words), dtype=np.uint64, count=len(words))
+
+
+def text_shingles(normalized_text: str) -> np.ndarray:
+    """One text's distinct shingle hashes, sorted, as :func:`shingles_by_text` gives them (none for a text
+    shorter than a shingle)."""
+    return shingles_by_text([normalized_text])[0]
+
+
+def shingles_by_text(normalized_texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(hashes, owners, sizes): each text's distinct shingle hashes, sorted by hash then owner, and the
     number of distinct shingles per text. A text shorter than a shingle has none here."""
     words: list[str] = []
@@ -28,8 +46,8 @@ def _shingles_by_text(normalized_texts: list[str]) -> tuple[np.ndarray, np.ndarr
         found = _WORD.findall(text)
         words.extend(found)
         lengths.append(len(found))
-    # Python's own string hash: fast and cached on each str; it only has to agree within one call.
-    word_hashes = np.fromiter(map(hash, words), dtype=np.int64, count=len(words)).view(np.uint64)
+    # The same hash in every process: the article store keeps these shingles' postings.
+    word_hashes = word_hashes_of(words)
     owners = np.repeat(np.arange(len(normalized_texts), dtype=np.int64), lengths)
     n_shingles = max(0, len(words) - SHINGLE_SIZE + 1)
     combined = np.zeros(n_shingles, dtype=np.uint64)
@@ -52,13 +70,18 @@ def containment_candidates(normalized_texts: list[str], min_containment: float) 
     ``min_containment`` of the smaller one's shingles, boilerplate shingles not counted."""
     if len(normalized_texts) < 2:
         return []
-    hashes, owners, sizes = _shingles_by_text(normalized_texts)
+    return candidates_among(*shingles_by_text(normalized_texts), len(normalized_texts), min_containment)
+
+
+def candidates_among(
+    hashes: np.ndarray, owners: np.ndarray, sizes: np.ndarray, n: int, min_containment: float
+) -> list[tuple[int, int]]:
+    """:func:`containment_candidates` from :func:`shingles_by_text`'s arrays of ``n`` texts."""
     if not len(hashes):
         return []
     starts = np.flatnonzero(np.r_[True, hashes[1:] != hashes[:-1]])
     counts = np.diff(np.r_[starts, len(hashes)])
 
-    n = len(normalized_texts)
     codes: list[np.ndarray] = []
     for size in np.unique(counts[(counts >= 2) & (counts <= MAX_SHARING)]):
         group_starts = starts[counts == size]

@@ -13,11 +13,7 @@ shingle sets, so the LSH can never merge two stories on its own. LSH misses pair
 threshold, so its bands are chosen so that a pair exactly at ``threshold`` becomes a candidate with
 probability >= ``_LSH_MIN_RECALL`` (for 0.8: 25 bands of 5 rows, i.e. candidates from about Jaccard 0.5).
 
-Signatures are MinHash values computed with numpy: each word is hashed once (BLAKE2b, 64 bits), a
-shingle's hash is a polynomial of its words' hashes, and each of the ``NUM_PERM`` hash functions is a
-seeded xor-then-multiply map (mod 2**64). The result is a ``uint64`` array of ``NUM_PERM`` values,
-the same in every process, storable with ``sig.tobytes()`` and read back with
-:func:`signature_from_bytes`; datasketch's LSH indexes them (it only reads the values).
+Signatures and shingles are computed in :mod:`ingest.minhash`.
 
 Edited copies — a new headline and lede, paragraphs cut, a paragraph of local context added,
 paragraphs moved — fall far below any Jaccard threshold while most of the copy is still found in the
@@ -36,148 +32,36 @@ holds entirely is folded into its cluster.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import re
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from core.normalize import normalize_for_match
-from ingest.overlap import boilerplate, is_edited_copy, overlap, paragraphs
-
-if TYPE_CHECKING:  # datasketch pulls in scipy (~0.5 s): imported on first use, not at import
-    from datasketch import MinHash
+from ingest.minhash import (  # noqa: F401  (NUM_PERM, signature, signature_from_bytes: public here too)
+    _WORD,
+    NUM_PERM,
+    SHINGLE_SIZE,
+    _as_minhash,
+    _lsh_params,
+    _shingles_of_words,
+    _signature_of_words,
+    _words,
+    jaccard,
+    shingles,
+    signature,
+    signature_from_bytes,
+)
+from ingest.overlap import Paragraphs, boilerplate, is_edited_copy, overlap, paragraphs
 
 log = logging.getLogger(__name__)
 
-NUM_PERM = 128
-SHINGLE_SIZE = 5
-SEED = 1
-SCHEME = "affine64"  # 64-bit hash values (uint64); datasketch's default affine32 would give uint32
-# A pair exactly at the confirmation threshold becomes an LSH candidate at least this often.
-_LSH_MIN_RECALL = 0.999
 # An edited-copy candidate shares at least this share of the shorter text's shingles (edited copies: 0.3 and up).
 MIN_CONTAINMENT = 0.2
-
-_WORD = re.compile(r"\w+")
-
-
-def _words(normalized: str) -> list[str]:
-    return _WORD.findall(normalized)
-
-
-def _shingles_of_words(words: list[str], k: int) -> set[str]:
-    if not words:
-        return set()
-    if len(words) < k:
-        return {" ".join(words)}
-    return {" ".join(words[i : i + k]) for i in range(len(words) - k + 1)}
-
-
-def shingles(text: str, k: int = SHINGLE_SIZE) -> set[str]:
-    """Word k-shingles (space-joined) of ``normalize_for_match(text)``; words are ``\\w+`` tokens.
-
-    A text shorter than ``k`` words gives one shingle of all its words; a text without words gives
-    the empty set.
-    """
-    if k < 1:
-        raise ValueError(f"k must be >= 1, got {k}")
-    return _shingles_of_words(_words(normalize_for_match(text)), k)
-
-
-def jaccard(a: set[str], b: set[str]) -> float:
-    """True Jaccard similarity of two shingle sets (0.0 when both are empty)."""
-    if not a and not b:
-        return 0.0
-    inter = len(a & b)
-    return inter / (len(a) + len(b) - inter)
-
-
-@cache
-def _template() -> MinHash:
-    from datasketch import MinHash
-
-    return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
-
-
-_SHINGLE_BASE = np.uint64(0x100000001B3)  # polynomial base for combining word hashes
-
-
-@cache
-def _permutations() -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(SEED)
-    a = rng.integers(1, 2**63, NUM_PERM, dtype=np.uint64) | np.uint64(1)
-    b = rng.integers(0, 2**63, NUM_PERM, dtype=np.uint64)
-    return a, b
-
-
-def _word_hashes(words: list[str]) -> np.ndarray:
-    table = {
-        w: int.from_bytes(hashlib.blake2b(w.encode("utf-8"), digest_size=8).digest(), "little")
-        for w in set(words)
-    }
-    return np.fromiter((table[w] for w in words), dtype=np.uint64, count=len(words))
-
-
-def _shingle_hashes(words: list[str], k: int = SHINGLE_SIZE) -> np.ndarray:
-    """Distinct hashes of the word k-shingles (a text shorter than k words is one shingle)."""
-    hashes = _word_hashes(words)
-    span = min(k, len(hashes))
-    if span == 0:
-        return hashes
-    combined = np.zeros(len(hashes) - span + 1, dtype=np.uint64)
-    for offset in range(span):  # uint64 arithmetic wraps: a polynomial hash mod 2**64
-        combined = combined * _SHINGLE_BASE + hashes[offset : offset + len(combined)]
-    return np.unique(combined)
-
-
-def _signature_of_words(words: list[str]) -> np.ndarray:
-    shingle_hashes = _shingle_hashes(words)
-    if not len(shingle_hashes):
-        return np.full(NUM_PERM, np.iinfo(np.uint64).max, dtype=np.uint64)
-    a, b = _permutations()
-    # Multiplicative hashing of already well-mixed 64-bit inputs: the minimum is decided by the high
-    # bits, which an odd multiplier mixes well. Two array operations per permutation, not five.
-    values = (shingle_hashes[:, None] ^ b[None, :]) * a[None, :]
-    return values.min(axis=0)
-
-
-def signature(text: str) -> np.ndarray:
-    """MinHash signature of the text's word 5-shingles: ``uint64[NUM_PERM]``, same in every process."""
-    return _signature_of_words(_words(normalize_for_match(text)))
-
-
-def signature_from_bytes(data: bytes) -> np.ndarray:
-    """Read back a signature stored with ``signature(text).tobytes()``."""
-    sig = np.frombuffer(data, dtype=np.uint64)
-    if sig.shape != (NUM_PERM,):
-        raise ValueError(f"a stored signature has {NUM_PERM} uint64 values, got {len(data)} bytes")
-    return sig.copy()
-
-
-def _as_minhash(sig: np.ndarray) -> MinHash:
-    from datasketch import MinHash
-
-    sig = np.asarray(sig)
-    if sig.shape != (NUM_PERM,) or sig.dtype != np.uint64:
-        raise ValueError(f"a signature is a uint64 array of {NUM_PERM} values, got {sig.dtype}{sig.shape}")
-    t = _template()
-    return MinHash(seed=SEED, hashvalues=sig, permutations=t.permutations, scheme=SCHEME)
-
-
-def _lsh_params(threshold: float, num_perm: int = NUM_PERM) -> tuple[int, int]:
-    """(bands, rows): the most rows per band such that a pair at ``threshold`` is still a candidate
-    with probability >= ``_LSH_MIN_RECALL``; more rows means fewer dissimilar candidates."""
-    for rows in range(num_perm // 2, 0, -1):
-        bands = num_perm // rows
-        if 1.0 - (1.0 - threshold**rows) ** bands >= _LSH_MIN_RECALL:
-            return bands, rows
-    return num_perm, 1
 
 
 @dataclass(frozen=True)
@@ -241,7 +125,7 @@ def find_duplicate_pairs(
             s = shingle_cache[rep] = _shingles_of_words(_words(normalized_of[rep]), SHINGLE_SIZE)
         return s
 
-    # Near copies: LSH candidates among representatives, confirmed by the true Jaccard.
+    # Near copies: LSH candidates among representatives.
     from datasketch import MinHashLSH
 
     bands, rows = _lsh_params(threshold)
@@ -259,45 +143,38 @@ def find_duplicate_pairs(
             candidates.add(_ordered(other, rep, order))
         lsh.insert(rep, m, check_duplication=False)
 
-    near: set[tuple[str, str]] = set()
-    for a, b in candidates:
-        j = jaccard(shingles_of(a), shingles_of(b))
-        if j < threshold:
-            continue
-        near.add((a, b))
-        for x in members[a]:
-            for y in members[b]:
-                pairs.append(DuplicatePair(*_ordered(x, y, order), jaccard=j, exact=False))
-
-    # Edited copies: containment candidates (not already near pairs), confirmed by paragraph alignment.
+    # Edited copies: containment candidates.
     from ingest.containment import containment_candidates
 
     reps = list(members)
+    contained = [
+        _ordered(reps[i], reps[k], order)
+        for i, k in containment_candidates([normalized_of[r] for r in reps], MIN_CONTAINMENT)
+    ]
     # A newsletter's recurring sections are no evidence of copying.
     skip = boilerplate(texts, sources) if boilerplate_keys is None else boilerplate_keys
-    paragraphs_of = cache(lambda rep: paragraphs(texts[rep], skip))
-    n_edited = 0
-    for i, k in containment_candidates([normalized_of[r] for r in reps], MIN_CONTAINMENT):
-        a, b = _ordered(reps[i], reps[k], order)
-        if (a, b) in near:
-            continue
-        o = overlap(paragraphs_of(a), paragraphs_of(b))
-        if not is_edited_copy(o):
-            continue
-        n_edited += 1
-        for x in members[a]:
-            for y in members[b]:
+    confirmed = confirm_pairs(
+        sorted(candidates),
+        contained,
+        threshold=threshold,
+        shingles_of=shingles_of,
+        paragraphs_of=cache(lambda rep: paragraphs(texts[rep], skip)),
+    )
+    for found in confirmed:
+        for x in members[found.a]:
+            for y in members[found.b]:
                 pairs.append(
                     DuplicatePair(
                         *_ordered(x, y, order),
-                        jaccard=jaccard(shingles_of(a), shingles_of(b)),
+                        jaccard=found.jaccard,
                         exact=False,
-                        coverage=o.coverage,
-                        based_on=o.adds_a and o.adds_b,
+                        coverage=found.coverage,
+                        based_on=found.based_on,
                     )
                 )
 
     pairs.sort(key=lambda p: (order[p.a], order[p.b]))
+    n_edited = sum(1 for found in confirmed if found.edited)
     log.info(
         "dedupe: %d texts, %d distinct (%d with a stored signature); LSH %d bands x %d rows gave "
         "%d candidates, %d confirmed; %d edited copies; %d exact and %d near pairs",
@@ -307,12 +184,52 @@ def find_duplicate_pairs(
         bands,
         rows,
         len(candidates),
-        len(near),
+        len(confirmed) - n_edited,
         n_edited,
         n_exact,
         len(pairs) - n_exact,
     )
     return pairs
+
+
+@dataclass(frozen=True)
+class TextPair:
+    """Two distinct texts confirmed as copies: near (``edited`` False) or an edited copy."""
+
+    a: str
+    b: str
+    jaccard: float
+    coverage: float = 1.0
+    based_on: bool = False
+    edited: bool = False
+
+
+def confirm_pairs(
+    near_candidates: Iterable[tuple[str, str]],
+    contained_candidates: Iterable[tuple[str, str]],
+    *,
+    threshold: float,
+    shingles_of: Callable[[str], set[str]],
+    paragraphs_of: Callable[[str], Paragraphs],
+) -> list[TextPair]:
+    """The candidate pairs of distinct texts that are copies: an LSH candidate whose true Jaccard is at
+    least ``threshold``, else a containment candidate whose paragraphs align as an edited copy. Each
+    candidate pair once, in its given orientation; near ones first."""
+    confirmed: list[TextPair] = []
+    near: set[frozenset[str]] = set()
+    for a, b in near_candidates:
+        j = jaccard(shingles_of(a), shingles_of(b))
+        if j >= threshold and frozenset((a, b)) not in near:
+            near.add(frozenset((a, b)))
+            confirmed.append(TextPair(a, b, j))
+    for a, b in contained_candidates:
+        if frozenset((a, b)) in near:
+            continue
+        o = overlap(paragraphs_of(a), paragraphs_of(b))
+        if is_edited_copy(o):
+            j = jaccard(shingles_of(a), shingles_of(b))
+            confirmed.append(TextPair(a, b, j, o.coverage, o.adds_a and o.adds_b, edited=True))
+    return confirmed
 
 
 def _ordered(x: str, y: str, order: Mapping[str, int]) -> tuple[str, str]:

@@ -26,10 +26,13 @@ The measures here work on word 5-shingles of each paragraph (``normalize_for_mat
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter, defaultdict
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+
+import numpy as np
 
 from core.normalize import normalize_for_match
 
@@ -58,9 +61,24 @@ class Paragraphs:
 
 
 def paragraph_key(paragraph: str) -> int:
-    """Equal for equal paragraphs, surrounding whitespace aside (within one process). Cleaned text has
-    its whitespace normalized already, and a source's template repeats itself byte for byte."""
-    return hash(paragraph.strip())
+    """Equal for equal paragraphs, surrounding whitespace aside, in every process (a signed 64-bit hash:
+    the store keeps them). Cleaned text has its whitespace normalized already, and a source's template
+    repeats itself byte for byte."""
+    digest = hashlib.blake2b(paragraph.strip().encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "little", signed=True)
+
+
+def paragraph_keys(text: str) -> frozenset[int]:
+    """The keys of a text's paragraphs (blank-line separated, empty ones left out)."""
+    return frozenset(paragraph_key(p) for p in _PARAGRAPH_BREAK.split(text) if p.strip())
+
+
+def keyset_key(keys: frozenset[int]) -> int:
+    """Equal for equal sets of paragraph keys, in every process (identical texts of one source count once)."""
+    digest = hashlib.blake2b(
+        np.sort(np.fromiter(keys, dtype=np.int64, count=len(keys))).tobytes(), digest_size=8
+    )
+    return int.from_bytes(digest.digest(), "little", signed=True)
 
 
 def boilerplate(texts: Mapping[str, str], sources: Mapping[str, str] | None = None) -> frozenset[int]:
@@ -69,12 +87,12 @@ def boilerplate(texts: Mapping[str, str], sources: Mapping[str, str] | None = No
     texts of one source count once)."""
     sources = sources or {}
     by_source: dict[str, Counter[int]] = defaultdict(Counter)
-    seen: set[tuple[str, int]] = set()  # an identical copy in the same source counts once
+    seen: set[tuple[str, frozenset[int]]] = set()  # an identical copy in the same source counts once
     for doc_id, text in texts.items():
         source = sources.get(doc_id) or ""
-        keys = frozenset(paragraph_key(p) for p in _PARAGRAPH_BREAK.split(text) if p.strip())
-        if (source, hash(keys)) not in seen:
-            seen.add((source, hash(keys)))
+        keys = paragraph_keys(text)
+        if (source, keys) not in seen:
+            seen.add((source, keys))
             by_source[source].update(keys)
     return frozenset(
         key for counts in by_source.values() for key, n in counts.items() if n > MAX_SOURCE_REPEATS

@@ -11,25 +11,22 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from core.errors import InputError
 from core.normalize import normalize_for_match
 from core.settings import Settings
-from core.types import Article, Chunk
-from ingest.chunk import TITLE_MAX_TOKENS, WordPieceTokenizer, chunk
-from ingest.clean import clean
-from ingest.dedupe import clusters, find_duplicate_pairs, signature
+from core.types import Article
+from ingest.chunk import TITLE_MAX_TOKENS
+from ingest.dedupe_update import deduplicate
 from ingest.load import Skipped, load
-from ingest.overlap import boilerplate
+from ingest.prepare import Prepared, _model_tokenizer, _prepared, _worker_count, prepare  # noqa: F401  (their old home: benchmarks import them here)
 from ingest.quotes import sync_quotes
-from ingest.stories import story_links
 from vectorstore import Index, writer_lock
 from vectorstore.embeddings import MODEL_MAX_TOKENS
 
@@ -37,8 +34,6 @@ log = logging.getLogger(__name__)
 
 # Bump when cleaning or chunking changes, so that re-ingesting re-plans every article.
 PIPELINE_VERSION = "4"
-# Below this many new articles, worker processes cost more to start than they save.
-PARALLEL_MIN_ARTICLES = 64
 
 # stage name and total → a callable that advances by n
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
@@ -134,7 +129,7 @@ def index_articles(
         index.store.delete(remove)
     articles = list(articles)
     fingerprints = {a.id: article_fingerprint(a, settings, index.embedder.model_id) for a in articles}
-    known = index.store.fingerprints()
+    known = index.store.fingerprints(fingerprints)
     changed = any(known.get(article_id) != value for article_id, value in fingerprints.items())
     warm_up = _load_model_in_background(index) if changed else None
     run_ids = _store_articles(articles, fingerprints, known, settings, index, summary, progress)
@@ -172,92 +167,6 @@ def _load_model_in_background(index: Index) -> threading.Thread | None:
     thread = threading.Thread(target=load, name="embedding-model-load", daemon=True)
     thread.start()
     return thread
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """An article cleaned, chunked and signed, ready to store (``chunks`` empty: nothing left to index)."""
-
-    article: Article
-    chunks: list[Chunk]
-    repeated_paragraphs: int
-    signature: Any
-
-
-def prepare(article: Article, *, tokenizer: WordPieceTokenizer, settings: Settings) -> Prepared:
-    cleaned = clean(article)
-    if not cleaned.article.text.strip():
-        return Prepared(cleaned.article, [], cleaned.repeated_paragraphs, None)
-    chunks = chunk(
-        cleaned,
-        tokenizer=tokenizer,
-        max_tokens=MODEL_MAX_TOKENS,
-        target_tokens=settings.chunk_target_tokens,
-    )
-    return Prepared(
-        cleaned.article, _first_of_each(chunks), cleaned.repeated_paragraphs, signature(cleaned.article.text)
-    )
-
-
-def _first_of_each(chunks: list[Chunk]) -> list[Chunk]:
-    """A passage repeated within one article is kept at its first place only: only that one would be
-    indexed, and a long run of one pattern ("a." * 499000) cuts into thousands of identical pieces."""
-    seen: set[str] = set()
-    kept: list[Chunk] = []
-    for c in chunks:
-        if c.id not in seen:
-            seen.add(c.id)
-            kept.append(replace(c, seq=len(kept)))
-    return kept
-
-
-def _prepare_or_reason(article: Article, settings: Settings) -> Prepared | str:
-    """The prepared article, or why it could not be prepared (a defect: logged with its traceback)."""
-    try:
-        return prepare(article, tokenizer=_model_tokenizer(), settings=settings)
-    except Exception as exc:
-        log.exception("preparing article %r failed", article.id)
-        return f"article {article.id!r} could not be cleaned and chunked ({type(exc).__name__}: {exc})"
-
-
-def _prepare_in_worker(args: tuple[Article, Settings]) -> Prepared | str:
-    return _prepare_or_reason(*args)
-
-
-_TOKENIZER: WordPieceTokenizer | None = None
-
-
-def _model_tokenizer() -> WordPieceTokenizer:
-    """The embedding model's tokenizer, loaded once per process: chunks are measured with it."""
-    from vectorstore.embeddings import ModelTokenizer
-
-    global _TOKENIZER
-    if _TOKENIZER is None:
-        _TOKENIZER = ModelTokenizer()
-    return _TOKENIZER
-
-
-def _worker_count(settings: Settings) -> int:
-    """Processes for preparing articles (0 = prepare them in this one): one per core."""
-    cores = min(settings.ingest_workers or (os.cpu_count() or 1), 8)
-    return cores if cores >= 2 else 0
-
-
-def _prepared(articles: list[Article], settings: Settings, workers: int) -> Iterator[Prepared | str]:
-    """Prepare articles in order; with many of them, in ``workers`` processes (cleaning, chunking and
-    hashing are single-threaded Python)."""
-    if workers == 0 or len(articles) < PARALLEL_MIN_ARTICLES:
-        for article in articles:
-            yield _prepare_or_reason(article, settings)
-        return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    # "spawn": the parent may already run threads (the model loading), which fork does not survive.
-    # Lower priority: the model loading (seconds of imports) keeps a core; the workers get the rest.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=os.nice, initargs=(10,)) as pool:
-        yield from pool.map(_prepare_in_worker, [(a, settings) for a in articles], chunksize=8)
 
 
 def _store_articles(
@@ -323,32 +232,16 @@ def _drop_unembeddable(index: Index, failed: dict[str, str], summary: IngestSumm
 
 def _deduplicate(index: Index, settings: Settings) -> None:
     """Cluster near-duplicate articles over the whole store; the longest copy of each is indexed, and
-    every story's copies (folded or based on it) are recorded with what each changed."""
-    texts = index.store.texts()
-    facts = index.store.clusters.titles_and_sources()
-    skip = boilerplate(texts, {article_id: source for article_id, (_, source) in facts.items()})
-    pairs = find_duplicate_pairs(
-        texts,
-        threshold=settings.near_dup_threshold,
-        signatures=index.store.signatures(),
-        boilerplate_keys=skip,
-    )
-    lengths = {article_id: len(text) for article_id, text in texts.items()}
-
-    def rank(article_id: str) -> tuple[int, str]:  # the fullest copy first
-        return (-lengths[article_id], article_id)
-
-    index.store.set_canonical(clusters(pairs, rank=rank))
-    titles = {article_id: title for article_id, (title, _) in facts.items()}
-    index.store.clusters.replace(story_links(pairs, texts, titles=titles, rank=rank, skip=skip))
+    every story's copies (folded or based on it) are recorded with what each changed. Only the articles
+    written since the last run are compared with the rest (ingest/dedupe_update.py)."""
+    deduplicate(index.store, index.dir / "dedupe", settings.near_dup_threshold)
 
 
 def _count_duplicates(index: Index, run_ids: list[str], summary: IngestSummary) -> None:
     """Duplicate counts for this run's articles (the same on a re-run: they describe the content)."""
     store = index.store
-    canonical = store.canonical()
+    canonical = store.canonical(run_ids)
     texts = store.texts(run_ids)
-    indexed_chunk_ids = set(store.indexed_chunk_ids())
     for article_id in run_ids:
         record = store.article(article_id)
         if record is None:
@@ -361,14 +254,14 @@ def _count_duplicates(index: Index, run_ids: list[str], summary: IngestSummary) 
                 summary.exact_duplicate_articles += 1
             else:
                 summary.near_duplicate_articles += 1
-    owned = store.chunk_owners(run_ids)
+    owned = store.chunk_owners(run_ids)  # an owner "" : no copy of the chunk is indexed
     summary.chunks = sum(len(chunk_ids) for chunk_ids in owned.values())
     summary.duplicate_chunks = sum(
         1
         for article_id, chunk_ids in owned.items()
         if canonical.get(article_id) == article_id
-        for chunk_id, owner in chunk_ids
-        if chunk_id in indexed_chunk_ids and owner != article_id
+        for _, owner in chunk_ids
+        if owner and owner != article_id
     )
     summary.exact_duplicates = (
         summary.repeated_paragraphs + summary.exact_duplicate_articles + summary.duplicate_chunks

@@ -10,7 +10,6 @@ import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,40 +17,13 @@ import numpy as np
 
 from core.types import Article, Chunk
 from vectorstore.chunk_vectors import ChunkVectors
+from vectorstore.citations import CitationReads
 from vectorstore.clusters import StoryClusters
+from vectorstore.dedupe_state import DedupeState
+from vectorstore.indexed_rows import _INDEXED_ROWS, IndexedRows, published_ts
 from vectorstore.quote_store import QuoteQueries
 from vectorstore.schema import open_store, transaction
 from vectorstore.web_sources import WebSources
-
-
-@dataclass(frozen=True)
-class StoredChunk:
-    """A chunk as indexed, with its article's metadata and the copies it stands for."""
-
-    chunk: Chunk
-    title: str
-    url: str
-    source: str
-    published: str
-    # Other articles with this text: near/exact duplicate copies and articles sharing this exact passage.
-    also_in: tuple[str, ...] = ()
-    # Other sources carrying the same story (its copies, folded or based on it), the owner's own left out.
-    also_reported_by: tuple[str, ...] = ()
-
-
-def published_ts(published: str) -> int:
-    """Seconds since the epoch for range filters; -1 when the date is missing or unreadable."""
-    from datetime import UTC, datetime
-
-    if not published:
-        return -1
-    try:
-        moment = datetime.fromisoformat(published.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return -1
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp())
 
 
 def _window_clause(published_from: int | None, published_to: int | None) -> tuple[list[str], list[Any]]:
@@ -76,17 +48,9 @@ def _window_clause(published_from: int | None, published_to: int | None) -> tupl
     return [f"(({' AND '.join(window)}) OR a.published IS NULL OR a.published NOT GLOB '{iso_day}')"], params
 
 
-# One row per distinct chunk text among canonical articles: the first owner by article id wins.
-_INDEXED_ROWS = (
-    "SELECT {columns} FROM chunks c JOIN articles a ON a.id = c.article_id"
-    " WHERE a.canonical_id = a.id AND c.rowid = ("
-    "   SELECT c2.rowid FROM chunks c2 JOIN articles a2 ON a2.id = c2.article_id"
-    "   WHERE c2.id = c.id AND a2.canonical_id = a2.id ORDER BY c2.article_id, c2.seq LIMIT 1)"
-)
-
-
-class ArticleStore(QuoteQueries):
-    """Articles, chunks, clusters and quotes in one SQLite file (the quote queries live in quote_store)."""
+class ArticleStore(IndexedRows, CitationReads, QuoteQueries):
+    """Articles, chunks, clusters and quotes in one SQLite file (the indexed chunks' reads live in
+    indexed_rows, a chunk as cited in citations, the quote queries in quote_store)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -104,6 +68,11 @@ class ArticleStore(QuoteQueries):
     def clusters(self) -> StoryClusters:
         """Story clusters: each story's canonical copy and what its copies changed (same database)."""
         return StoryClusters(self._db)
+
+    @property
+    def dedupe(self) -> DedupeState:
+        """Deduplication's state: distinct texts, paragraphs, pairs and unprocessed writes (same database)."""
+        return DedupeState(self._db)
 
     @property
     def web(self) -> WebSources:
@@ -131,8 +100,10 @@ class ArticleStore(QuoteQueries):
         repeated_paragraphs: int,
         signature: np.ndarray,
     ) -> None:
-        """Insert or replace one cleaned article and all its chunks, atomically."""
+        """Insert or replace one cleaned article and all its chunks, atomically (its old and new chunks
+        marked unsynced)."""
         with self._transaction() as db:
+            _mark_chunks_of(db, [article.id])
             db.execute("DELETE FROM chunks WHERE article_id=?", (article.id,))
             db.execute(
                 "INSERT OR REPLACE INTO articles(id, fingerprint, title, url, source, published, extra, text,"
@@ -171,19 +142,39 @@ class ArticleStore(QuoteQueries):
                     for c in chunks
                 ],
             )
+            db.executemany("INSERT OR IGNORE INTO unsynced(chunk_id) VALUES (?)", [(c.id,) for c in chunks])
 
-    def set_canonical(self, canonical: dict[str, str]) -> None:
-        """Every article not named in ``canonical`` is its own canonical copy."""
+    def set_canonical(self, canonical: dict[str, str], among: Sequence[str] | None = None) -> None:
+        """Every article not named in ``canonical`` is its own canonical copy (``among``: of these
+        articles only; the others keep theirs). Only the articles whose canonical copy changes are
+        written, and their chunks marked unsynced."""
         with self._transaction() as db:
-            db.execute("UPDATE articles SET canonical_id = id")
-            db.executemany(
-                "UPDATE articles SET canonical_id=? WHERE id=?", [(c, a) for a, c in canonical.items()]
+            db.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS wanted_canonical (id TEXT PRIMARY KEY, canonical_id TEXT)"
             )
+            db.execute("DELETE FROM temp.wanted_canonical")
+            db.executemany("INSERT OR REPLACE INTO temp.wanted_canonical VALUES (?, ?)", canonical.items())
+            wanted = "coalesce((SELECT w.canonical_id FROM temp.wanted_canonical w WHERE w.id = a.id), a.id)"
+            if among is None:
+                query = f"SELECT a.id FROM articles a WHERE a.canonical_id IS NOT {wanted}"
+                moved = [r[0] for r in db.execute(query)]
+            else:
+                query = f"SELECT a.id FROM articles a WHERE a.id = ? AND a.canonical_id IS NOT {wanted}"
+                moved = [r[0] for i in dict.fromkeys(among) for r in db.execute(query, (i,))]
+            _mark_chunks_of(db, moved, written=False)
+            for part in range(0, len(moved), 500):
+                ids = moved[part : part + 500]
+                db.execute(
+                    f"UPDATE articles AS a SET canonical_id = {wanted} WHERE a.id IN ({','.join('?' * len(ids))})",
+                    ids,
+                )
+            db.execute("DELETE FROM temp.wanted_canonical")
 
     def delete(self, article_ids: Iterable[str]) -> None:
         """Remove these articles and their chunks (their copies are clustered again by the caller)."""
         with self._transaction() as db:
             for article_id in article_ids:
+                _mark_chunks_of(db, [article_id])
                 db.execute("DELETE FROM chunks WHERE article_id=?", (article_id,))
                 db.execute("DELETE FROM articles WHERE id=?", (article_id,))
 
@@ -191,16 +182,30 @@ class ArticleStore(QuoteQueries):
         with self._transaction() as db:
             db.execute("DELETE FROM chunks")
             db.execute("DELETE FROM articles")
-            db.execute("DELETE FROM meta")
+            db.execute("DELETE FROM meta")  # the marks too: the next sync reconciles everything
+            db.execute("DELETE FROM unsynced")
+            db.execute("DELETE FROM undeduped")
             db.execute("DELETE FROM chunk_vectors")
             WebSources(db).clear_fetches()
 
     # --- reads ------------------------------------------------------------------------------------
-    def fingerprints(self) -> dict[str, str]:
-        return dict(self._db.execute("SELECT id, fingerprint FROM articles").fetchall())
+    def fingerprints(self, ids: Iterable[str] | None = None) -> dict[str, str]:
+        """article id → fingerprint, of every article or of those of ``ids`` that are stored."""
+        if ids is None:
+            return dict(self._db.execute("SELECT id, fingerprint FROM articles").fetchall())
+        return {
+            i: f
+            for i in dict.fromkeys(ids)
+            for (f,) in self._db.execute("SELECT fingerprint FROM articles WHERE id=?", (i,))
+        }
 
-    def signatures(self) -> dict[str, np.ndarray]:
-        rows = self._db.execute("SELECT id, signature FROM articles WHERE signature IS NOT NULL")
+    def signatures(self, ids: Iterable[str] | None = None) -> dict[str, np.ndarray]:
+        """article id → its stored MinHash signature, of every article or of those of ``ids``."""
+        query = "SELECT id, signature FROM articles WHERE signature IS NOT NULL"
+        if ids is None:
+            rows = self._db.execute(query).fetchall()
+        else:
+            rows = [r for i in dict.fromkeys(ids) for r in self._db.execute(f"{query} AND id=?", (i,))]
         return {i: np.frombuffer(s, dtype=np.uint64) for i, s in rows}
 
     def texts(self, ids: Iterable[str] | None = None) -> dict[str, str]:
@@ -208,8 +213,15 @@ class ArticleStore(QuoteQueries):
             return dict(self._db.execute("SELECT id, text FROM articles").fetchall())
         return {i: t for i in ids for (t,) in self._db.execute("SELECT text FROM articles WHERE id=?", (i,))}
 
-    def canonical(self) -> dict[str, str]:
-        return dict(self._db.execute("SELECT id, canonical_id FROM articles").fetchall())
+    def canonical(self, ids: Iterable[str] | None = None) -> dict[str, str]:
+        """article id → its canonical copy's id, of every article or of those of ``ids`` that are stored."""
+        if ids is None:
+            return dict(self._db.execute("SELECT id, canonical_id FROM articles").fetchall())
+        return {
+            i: c
+            for i in dict.fromkeys(ids)
+            for (c,) in self._db.execute("SELECT canonical_id FROM articles WHERE id=?", (i,))
+        }
 
     def article(self, article_id: str) -> dict[str, Any] | None:
         row = self._db.execute(
@@ -236,78 +248,6 @@ class ArticleStore(QuoteQueries):
             for m in self.clusters.story(article_id)
         ]  # fmt: skip
         return record
-
-    def counts(self) -> dict[str, int]:
-        articles = self._db.execute("SELECT count(*) FROM articles").fetchone()[0]
-        indexed = self._db.execute("SELECT count(*) FROM articles WHERE canonical_id = id").fetchone()[0]
-        # One per distinct chunk text among the indexed articles, as _indexed_rows gives them.
-        chunks = self._db.execute(
-            "SELECT count(DISTINCT c.id) FROM chunks c JOIN articles a ON a.id = c.article_id"
-            " WHERE a.canonical_id = a.id"
-        ).fetchone()[0]
-        return {"articles": articles, "indexed_articles": indexed, "chunks": chunks}
-
-    def indexed_chunk_ids(self) -> list[str]:
-        return [row[0] for row in self._indexed_rows("c.id")]
-
-    def _indexed_rows(self, columns: str, only: Sequence[str] | None = None) -> list[tuple[Any, ...]]:
-        """One row per distinct chunk text among canonical articles: the first owner by article id wins.
-        ``only``: just these chunk ids."""
-        query = _INDEXED_ROWS.format(columns=columns)
-        if only is None:
-            return self._db.execute(query + " ORDER BY c.id").fetchall()
-        rows: list[tuple[Any, ...]] = []
-        for start in range(0, len(only), 500):
-            part = list(only[start : start + 500])
-            rows += self._db.execute(f"{query} AND c.id IN ({','.join('?' * len(part))})", part).fetchall()
-        return rows
-
-    def token_ids(self, chunk_ids: Sequence[str]) -> dict[str, list[int]]:
-        """The model's input ids of these indexed chunks, for those whose chunker kept them."""
-        rows = self._indexed_rows("c.id, c.token_ids", only=chunk_ids)
-        return {cid: np.frombuffer(blob, dtype=np.uint32).tolist() for cid, blob in rows if blob}
-
-    def indexed_owners(self, chunk_ids: Sequence[str]) -> dict[str, str]:
-        """chunk id → the article whose copy of it is indexed (embedded), for these chunk ids."""
-        return dict(self._indexed_rows("c.id, c.article_id", only=chunk_ids))
-
-    def chunk_owners(self, article_ids: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
-        """For each article, its chunks as (chunk id, id of the article whose copy is indexed)."""
-        owner = dict(self._indexed_rows("c.id, c.article_id"))
-        return {
-            article_id: [
-                (chunk_id, owner.get(chunk_id, ""))
-                for (chunk_id,) in self._db.execute(
-                    "SELECT id FROM chunks WHERE article_id=? ORDER BY seq", (article_id,)
-                )
-            ]
-            for article_id in article_ids
-        }
-
-    def indexed_for_embedding(self) -> list[tuple[str, str, int, dict[str, Any]]]:
-        """(chunk id, text to embed, its word pieces, Chroma metadata) for everything that should be in
-        the vector index."""
-        rows = self._indexed_rows("c.id, c.embed_text, c.n_tokens, c.article_id, a.source, a.published")
-        return [
-            (
-                cid,
-                embed_text,
-                n_tokens,
-                {"article_id": aid, "source": source or "", "published_ts": published_ts(published or "")},
-            )
-            for cid, embed_text, n_tokens, aid, source, published in rows
-        ]
-
-    def indexed_texts(self) -> tuple[list[str], list[str]]:
-        rows = self._indexed_rows("c.id, c.text")
-        return [r[0] for r in rows], [r[1] for r in rows]
-
-    def indexed_metadata(self) -> dict[str, tuple[str, str, int]]:
-        """chunk id → (owning article id, source, published_ts) for every indexed chunk, in one query."""
-        rows = self._indexed_rows("c.id, c.article_id, a.source, a.published")
-        return {
-            cid: (aid, source or "", published_ts(published or "")) for cid, aid, source, published in rows
-        }
 
     def passing_chunk_ids(
         self,
@@ -365,63 +305,16 @@ class ArticleStore(QuoteQueries):
             found.update(r[0] for r in rows)
         return found
 
-    def get_chunks(self, ids: Sequence[str]) -> dict[str, StoredChunk]:
-        """The indexed form of each chunk id that is still indexed (unknown ids are left out)."""
-        found: dict[str, StoredChunk] = {}
-        for chunk_id in dict.fromkeys(ids):
-            rows = self._db.execute(
-                'SELECT c.article_id, c.seq, c.text, c.start, c."end", c.paragraph, c.embed_text, c.n_tokens,'
-                " a.title, a.url, a.source, a.published, a.canonical_id"
-                " FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id=?"
-                " ORDER BY (a.canonical_id = a.id) DESC, c.article_id, c.seq",
-                (chunk_id,),
-            ).fetchall()
-            if not rows or rows[0][12] != rows[0][0]:
-                continue
-            owner = rows[0]
-            chunk = Chunk(chunk_id, *owner[:8])
-            others = {r[0] for r in rows[1:]} | self._copies_of(owner[0])
-            others.discard(owner[0])
-            found[chunk_id] = StoredChunk(
-                chunk,
-                owner[8] or "",
-                owner[9] or "",
-                owner[10] or "",
-                owner[11] or "",
-                tuple(sorted(others)),
-                self.clusters.reported_by([owner[0]]).get(owner[0], ()),
-            )
-        return found
 
-    def _copies_of(self, article_id: str) -> set[str]:
-        rows = self._db.execute(
-            "SELECT id FROM articles WHERE canonical_id=? AND id<>?", (article_id, article_id)
+def _mark_chunks_of(db: sqlite3.Connection, article_ids: Sequence[str], *, written: bool = True) -> None:
+    """Mark the chunks these articles hold now as unsynced, and, when their text was ``written``, the
+    articles as not deduplicated since (inside the caller's transaction)."""
+    if written:
+        db.executemany("INSERT OR IGNORE INTO undeduped(article_id) VALUES (?)", [(a,) for a in article_ids])
+    for start in range(0, len(article_ids), 500):
+        part = list(article_ids[start : start + 500])
+        db.execute(
+            "INSERT OR IGNORE INTO unsynced(chunk_id) SELECT id FROM chunks"
+            f" WHERE article_id IN ({','.join('?' * len(part))})",
+            part,
         )
-        return {r[0] for r in rows}
-
-    # --- revisions of web articles (read-only; for citations' ``updated`` and ``correction``) ---------
-    def revisions(self, article_ids: Iterable[str]) -> dict[str, tuple[str | None, str | None]]:
-        """article id → (the day it was last updated, its correction note), for the articles that have
-        either: more than one version seen, or a page-given modified day after the published day."""
-        found: dict[str, tuple[str | None, str | None]] = {}
-        for article_id in dict.fromkeys(article_ids):
-            row = self._db.execute(
-                "SELECT w.correction, w.modified, a.published,"
-                " (SELECT count(*) FROM article_versions v WHERE v.article_id = w.article_id),"
-                " (SELECT coalesce(nullif(v.modified, ''), v.fetched) FROM article_versions v"
-                "  WHERE v.article_id = w.article_id ORDER BY v.seq DESC LIMIT 1)"
-                " FROM web_articles w JOIN articles a ON a.id = w.article_id WHERE w.article_id = ?",
-                (article_id,),
-            ).fetchone()
-            if row is None:
-                continue
-            correction, modified, published, versions, latest = row
-            published_day, modified_day = (published or "")[:10], (modified or "")[:10]
-            updated = None
-            if versions > 1 and latest:
-                updated = latest[:10]
-            elif modified_day and published_day and modified_day > published_day:
-                updated = modified_day
-            if updated or correction:
-                found[article_id] = (updated, correction or None)
-        return found

@@ -62,6 +62,31 @@ class StoryClusters:
                 [(*row, row[0]) for row in rows],
             )
 
+    def replace_of(self, article_ids: Sequence[str], links: Iterable[StoryLink]) -> None:
+        """Replace the story links of ``article_ids`` (whole stories: every member of each) by ``links``."""
+        rows = [(x.article_id, x.story_id, x.relation, json.dumps(x.changes, sort_keys=True)) for x in links]
+        with transaction(self._db) as db:
+            db.executemany("DELETE FROM story_links WHERE article_id = ?", [(a,) for a in article_ids])
+            db.executemany(
+                "INSERT OR REPLACE INTO story_links(article_id, story_id, relation, changes)"
+                " SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM articles WHERE id = ?)",
+                [(*row, row[0]) for row in rows],
+            )
+
+    def story_members(self, article_ids: Iterable[str]) -> set[str]:
+        """Every article of the stories these articles belong to (these included)."""
+        found = set(article_ids)
+        for article_id in list(found):
+            found.update(
+                r[0]
+                for r in self._db.execute(
+                    "SELECT article_id FROM story_links"
+                    " WHERE story_id = (SELECT story_id FROM story_links WHERE article_id = ?)",
+                    (article_id,),
+                )
+            )
+        return found
+
     def story(self, article_id: str) -> list[StoryMember]:
         """Every article of ``article_id``'s story, the canonical copy first, then by date and id;
         [] when it has no copy (or the store predates story clusters)."""
@@ -101,7 +126,14 @@ class StoryClusters:
                 found[article_id] = tuple(r[0] for r in rows)
         return found
 
-    def titles_and_sources(self) -> dict[str, tuple[str, str]]:
-        """article id → (title, source) of every article: what clustering compares besides the text."""
-        rows = self._db.execute("SELECT id, coalesce(title, ''), coalesce(source, '') FROM articles")
-        return {r[0]: (r[1], r[2]) for r in rows}
+    def titles_and_sources(self, ids: Iterable[str] | None = None) -> dict[str, tuple[str, str]]:
+        """article id → (title, source) of every article (or of those of ``ids`` that are stored): what
+        clustering compares besides the text."""
+        query = "SELECT id, coalesce(title, ''), coalesce(source, '') FROM articles"
+        if ids is None:
+            return {r[0]: (r[1], r[2]) for r in self._db.execute(query)}
+        return {
+            r[0]: (r[1], r[2])
+            for i in dict.fromkeys(ids)
+            for r in self._db.execute(f"{query} WHERE id=?", (i,))
+        }

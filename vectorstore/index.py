@@ -110,9 +110,25 @@ class Index:
         self._close_lexical()
         shutil.rmtree(self.lexical_dir, ignore_errors=True)
 
-    def sync(self, progress: Callable[[int], None] | None = None) -> SyncResult:
-        desired = self.store.indexed_for_embedding()
-        existing = self.vectors.existing()
+    def sync(self, progress: Callable[[int], None] | None = None, *, whole: bool = False) -> SyncResult:
+        """Bring Chroma and the lexical index in step with the store. Only the chunks the store marked
+        unsynced are read, unless ``whole`` or the marks cannot be trusted (a store an earlier version
+        wrote, a rebuild, a copy of the vectors to fill); if the vector count then disagrees with the
+        store's (vectors lost behind its back), everything is reconciled."""
+        scope = None if whole or not self.store.chunk_vectors.complete() else self.store.unsynced()
+        result, chunks = self._sync(scope, progress)
+        if scope is not None and not result.failed and self.vectors.count() != chunks:
+            log.warning("the vector index does not hold what the store indexes: reconciling everything")
+            whole_result, _ = self._sync(None, progress)
+            result = _combined(result, whole_result)
+        return result
+
+    def _sync(
+        self, scope: list[str] | None, progress: Callable[[int], None] | None
+    ) -> tuple[SyncResult, int]:
+        """Sync the chunk ids in ``scope`` (None: every one); returns the result and the store's chunk count."""
+        desired = self.store.indexed_for_embedding(only=scope)
+        existing = self.vectors.existing() if scope is None else self._existing_of(scope)
         model_id = self.embedder.model_id
         to_embed: list[_Item] = []
         to_update: list[tuple[str, dict[str, Any]]] = []
@@ -135,15 +151,32 @@ class Index:
         if not self.store.chunk_vectors.complete():  # an index from before the copy: once
             self.store.chunk_vectors.backfill(sorted(wanted), self.vectors.get_vectors)
             self.store.chunk_vectors.mark_complete()
-        self._sync_lexical({chunk_id: _lexical_meta(meta) for chunk_id, _, _, meta in desired})
+        self._sync_lexical({chunk_id: _lexical_meta(meta) for chunk_id, _, _, meta in desired}, scope)
+        # Marks go last: a run killed before this leaves them to the next. A text the model failed on
+        # stays marked, so the next sync tries it again (or the caller drops its article).
+        self.store.synced(scope, still=sorted(failed))
         record_generation(self, changed=bool(to_embed or to_update or stale))  # readers switch to it
-        return SyncResult(
+        chunks = len(desired) if scope is None else self.store.counts()["chunks"]
+        result = SyncResult(
             embedded=len(to_embed) - len(failed),
-            reused=len(desired) - len(to_embed),
+            reused=chunks - len(to_embed),
             deleted=len(stale),
             metadata_updated=len(to_update),
             failed=failed,
         )
+        return result, chunks
+
+    def _existing_of(self, chunk_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Those of ``chunk_ids`` that Chroma holds, with their metadata."""
+        found: dict[str, dict[str, Any]] = {}
+        step = self.vectors.max_batch
+        for start in range(0, len(chunk_ids), step):
+            page = self.vectors.collection.get(
+                ids=list(chunk_ids[start : start + step]), include=["metadatas"]
+            )
+            for chunk_id, meta in zip(page["ids"], page["metadatas"] or [], strict=False):
+                found[chunk_id] = dict(meta or {})
+        return found
 
     def _embed_and_write(self, items: list[_Item], progress: Callable[[int], None] | None) -> dict[str, str]:
         """Embed and write ``items``; returns the ones the model failed on, with the reason."""
@@ -202,7 +235,9 @@ class Index:
                 vectors += more_vectors
         return written, vectors
 
-    def _sync_lexical(self, desired: dict[str, Meta]) -> LexicalChange:
+    def _sync_lexical(self, desired: dict[str, Meta], scope: Sequence[str] | None = None) -> LexicalChange:
+        """Apply ``desired`` (of the chunk ids in ``scope``; None: of every indexed chunk) to the lexical
+        index; when its ledger shows more to repair than the scope, every chunk is compared."""
         shutil.rmtree(self.dir / "bm25", ignore_errors=True)  # the whole-archive index of earlier versions
         scanned: dict[str, str] = {}
 
@@ -213,7 +248,11 @@ class Index:
                 scanned.update(zip(*self.store.indexed_texts(), strict=True))
             return {c: scanned[c] for c in chunk_ids if c in scanned}
 
-        return sync_lexical(self.lexical(), self.ledger(), desired, texts_of)
+        change = sync_lexical(self.lexical(), self.ledger(), desired, texts_of, scope)
+        if change is None:
+            change = sync_lexical(self.lexical(), self.ledger(), self.store.indexed_metadata(), texts_of)
+        assert change is not None
+        return change
 
     def lexical(self) -> LexicalIndex:
         """The lexical (BM25) index, at the writer's latest commit: cheap to call per query (a newer
@@ -286,6 +325,17 @@ class Index:
             missing=len(wanted - present),
             stale=len(present - wanted),
         )
+
+
+def _combined(first: SyncResult, then: SyncResult) -> SyncResult:
+    """One result for a sync of the marked chunks followed by a sync of every chunk."""
+    return SyncResult(
+        embedded=first.embedded + then.embedded,
+        reused=then.reused - first.embedded,
+        deleted=first.deleted + then.deleted,
+        metadata_updated=first.metadata_updated + then.metadata_updated,
+        failed=then.failed,
+    )
 
 
 def _lexical_meta(meta: dict[str, Any]) -> Meta:

@@ -64,6 +64,23 @@ class Ledger:
                 done[chunk_id] = (article_id, source, ts)
         return done, pending
 
+    def held_of(self, chunk_ids: Sequence[str]) -> tuple[dict[str, Meta], set[str]]:
+        """:meth:`held`, of these chunk ids only."""
+        done: dict[str, Meta] = {}
+        pending: set[str] = set()
+        for start in range(0, len(chunk_ids), 500):
+            part = list(chunk_ids[start : start + 500])
+            for chunk_id, article_id, source, ts, is_pending in self._db.execute(
+                "SELECT chunk_id, article_id, source, published_ts, pending FROM lexical_docs"
+                f" WHERE chunk_id IN ({','.join('?' * len(part))})",
+                part,
+            ):
+                if is_pending:
+                    pending.add(chunk_id)
+                else:
+                    done[chunk_id] = (article_id, source, ts)
+        return done, pending
+
     def held_counts(self) -> tuple[int, int]:
         """(committed documents, pending ones)."""
         done, pending = self._db.execute(
@@ -93,12 +110,23 @@ def sync_lexical(
     ledger: Ledger,
     desired: dict[str, Meta],
     texts_of: Callable[[Sequence[str]], dict[str, str]],
-) -> LexicalChange:
-    """Make ``lexical`` hold exactly ``desired`` (chunk id → metadata); ``texts_of`` gives chunk texts."""
-    done, pending = ledger.held()
-    if not pending and len(done) != len(lexical):
+    scope: Sequence[str] | None = None,
+) -> LexicalChange | None:
+    """Make ``lexical`` hold exactly ``desired`` (chunk id → metadata); ``texts_of`` gives chunk texts.
+    ``scope``: only these chunk ids may differ (``desired`` holds those of them still indexed); returns
+    None, changing nothing, when the ledger shows more to repair than that (pending documents outside
+    it, or an engine that lost documents): then the caller passes every chunk."""
+    if scope is None:
+        done, pending = ledger.held()
+        total = len(done)
+    else:
+        total, pending_total = ledger.held_counts()
+        done, pending = ledger.held_of(scope)
+        if pending_total > len(pending) or (not pending_total and total != len(lexical)):
+            return None
+    if not pending and total != len(lexical):
         # The engine's files were replaced or lost behind the ledger's back: start both afresh.
-        log.warning("lexical index holds %d documents, its ledger %d: rebuilding it", len(lexical), len(done))
+        log.warning("lexical index holds %d documents, its ledger %d: rebuilding it", len(lexical), total)
         lexical.clear()
         ledger.clear()
         done = {}

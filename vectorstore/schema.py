@@ -41,6 +41,10 @@ CREATE INDEX IF NOT EXISTS articles_by_source ON articles(source, canonical_id, 
 CREATE INDEX IF NOT EXISTS chunks_by_article ON chunks(article_id, seq, id);
 CREATE INDEX IF NOT EXISTS articles_canonical ON articles(id, canonical_id);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- Chunk ids whose vectors and lexical documents may differ from what the store now indexes: marked in
+-- the same transaction as the write that changed them, cleared once Index.sync applied them, so a sync
+-- reads only what changed and a killed one leaves its marks to the next.
+CREATE TABLE IF NOT EXISTS unsynced (chunk_id TEXT PRIMARY KEY) WITHOUT ROWID;
 """
 # Columns of stores written by earlier versions that nothing reads any more (paragraph_end is NOT NULL,
 # so inserts without it would fail): dropped when such a store is opened.
@@ -132,6 +136,42 @@ CREATE INDEX IF NOT EXISTS articles_by_published ON articles(published, canonica
 """
 
 
+# --- Deduplication's state (vectorstore/dedupe_state.py, ingest/dedupe_update.py) ----------------------
+# What an update compares new articles against without reading every text: each distinct text's number
+# and size (its LSH bands and shingles are in the postings under the index's dedupe/ folder), each
+# article's text and paragraphs, the (source, paragraph set) groups holding each paragraph (boilerplate),
+# the confirmed pairs of distinct texts, and the articles written since the last deduplication.
+DEDUPE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS dedupe_texts (
+    num INTEGER PRIMARY KEY AUTOINCREMENT,
+    norm_key INTEGER NOT NULL UNIQUE,  -- hash of the normalized text
+    shingles INTEGER NOT NULL,         -- distinct word 5-shingles (what containment is a share of)
+    posted INTEGER NOT NULL DEFAULT 0  -- 1: its bands and shingles are in the postings
+);
+CREATE TABLE IF NOT EXISTS dedupe_members (
+    article_id TEXT PRIMARY KEY,
+    num INTEGER,                       -- NULL: a text without words (never a duplicate)
+    source TEXT NOT NULL,
+    keyset INTEGER NOT NULL,           -- hash of its set of paragraph keys
+    paragraphs BLOB NOT NULL           -- its paragraph keys (int64)
+);
+CREATE INDEX IF NOT EXISTS dedupe_members_by_num ON dedupe_members(num);
+CREATE INDEX IF NOT EXISTS dedupe_members_by_keyset ON dedupe_members(source, keyset);
+CREATE TABLE IF NOT EXISTS dedupe_paragraphs (
+    key INTEGER NOT NULL, source TEXT NOT NULL, keyset INTEGER NOT NULL,
+    refs INTEGER NOT NULL,             -- articles of that source with that paragraph set
+    PRIMARY KEY (key, source, keyset)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS dedupe_pairs (
+    a INTEGER NOT NULL, b INTEGER NOT NULL,  -- text numbers, a < b
+    jaccard REAL NOT NULL, coverage REAL NOT NULL, based_on INTEGER NOT NULL,
+    PRIMARY KEY (a, b)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS dedupe_pairs_by_b ON dedupe_pairs(b);
+CREATE TABLE IF NOT EXISTS undeduped (article_id TEXT PRIMARY KEY) WITHOUT ROWID;
+"""
+
+
 @contextmanager
 def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """One write transaction, taken at once (BEGIN IMMEDIATE), rolled back on any error."""
@@ -157,6 +197,7 @@ def open_store(path: Path) -> sqlite3.Connection:
     db.executescript(QUOTES_SCHEMA)
     db.executescript(WEB_SOURCES_SCHEMA)
     db.executescript(CLUSTERS_SCHEMA)
+    db.executescript(DEDUPE_SCHEMA)
     db.executescript(VECTORS_SCHEMA)
     _upgrade(db)
     return db

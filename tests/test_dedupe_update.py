@@ -1,0 +1,206 @@
+"""An update's deduplication (only the articles written since the last run compared with the store)
+ends where comparing every article again ends: the same canonical copies and story links, batch after
+batch, with copies arriving before and after their originals, boilerplate appearing, shingles growing
+common, and articles changed and deleted."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.types import Article
+from ingest.containment import MAX_SHARING
+from ingest.dedupe import signature
+from ingest.dedupe_update import deduplicate
+from ingest.overlap import MAX_SOURCE_REPEATS
+from tests.conftest import shared_data
+from vectorstore.articles import ArticleStore
+
+THRESHOLD = 0.8
+
+
+class Pair:
+    """Two stores given the same writes: one deduplicated by updates, one compared in full every time."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.updated = ArticleStore(tmp_path / "updated" / "articles.sqlite")
+        self.full = ArticleStore(tmp_path / "full" / "articles.sqlite")
+        self.folders = {
+            id(self.updated): tmp_path / "updated" / "dedupe",
+            id(self.full): tmp_path / "full" / "dedupe",
+        }
+
+    def put(self, records: list[dict[str, Any]]) -> None:
+        for store in (self.updated, self.full):
+            for r in records:
+                article = Article(
+                    id=r["id"], title=r.get("title", ""), text=r["text"], source=r.get("source", "")
+                )
+                store.put(
+                    article, fingerprint="f", chunks=[], repeated_paragraphs=0, signature=signature(r["text"])
+                )
+
+    def delete(self, ids: list[str]) -> None:
+        for store in (self.updated, self.full):
+            store.delete(ids)
+
+    def deduplicate(self) -> None:
+        deduplicate(self.updated, self.folders[id(self.updated)], THRESHOLD)
+        self.full.dedupe.forget()
+        deduplicate(self.full, self.folders[id(self.full)], THRESHOLD)
+
+    def assert_same(self) -> tuple[dict[str, str], list[tuple[Any, ...]]]:
+        got, want = _clusters(self.updated), _clusters(self.full)
+        assert got[0] == want[0]
+        assert got[1] == want[1]
+        assert not self.updated.dedupe.undeduped()
+        return got
+
+
+def _clusters(store: ArticleStore) -> tuple[dict[str, str], list[tuple[Any, ...]]]:
+    links = store._db.execute(
+        "SELECT article_id, story_id, relation, changes FROM story_links ORDER BY article_id"
+    )
+    return store.canonical(), [(a, s, r, json.loads(c)) for a, s, r, c in links]
+
+
+def _used_updates(store: ArticleStore) -> int:
+    return int(store._db.execute("SELECT count(*) FROM dedupe_pairs").fetchone()[0])
+
+
+def _paragraphs(rng: random.Random, vocabulary: list[str], n: int, words: int = 24) -> list[str]:
+    return [" ".join(rng.choice(vocabulary) for _ in range(words)).capitalize() + "." for _ in range(n)]
+
+
+def _synthetic(rng: random.Random) -> list[dict[str, Any]]:
+    """Stories with exact, near and edited copies, a newsletter whose sign-off becomes boilerplate, and
+    one stock sentence carried by more texts than containment counts."""
+    vocabulary = [f"w{i}" for i in range(4000)]
+    stock = "The council said in a statement on Monday that the review would continue."
+    records: list[dict[str, Any]] = []
+    for i in range(MAX_SHARING + 12):
+        body = _paragraphs(rng, vocabulary, 6)
+        body.insert(2, stock)
+        records.append(
+            {
+                "id": f"story-{i:03d}",
+                "title": f"Story {i}",
+                "text": "\n\n".join([f"Story {i}", *body]),
+                "source": f"s{i % 7}",
+            }
+        )
+    originals = list(records)
+    for i, original in enumerate(originals[:24]):
+        parts = original["text"].split("\n\n")
+        if i % 4 == 0:  # an exact copy elsewhere
+            text = original["text"]
+        elif i % 4 == 1:  # a near copy: one word changed
+            text = original["text"].replace(parts[3].split()[2], "changed", 1)
+        elif i % 4 == 2:  # an edited copy: new headline and lede, the last paragraph cut
+            text = "\n\n".join([f"New headline {i}", *_paragraphs(rng, vocabulary, 1), *parts[2:-1]])
+        else:  # based on it: a paragraph cut and a local one added
+            text = "\n\n".join([*parts[:-2], *_paragraphs(rng, vocabulary, 1)])
+        records.append({"id": f"copy-{i:03d}", "title": f"Copy {i}", "text": text, "source": "wire"})
+    sign_off = "Sign up to our morning briefing for the day's news in your inbox."
+    for i in range(MAX_SOURCE_REPEATS + 3):
+        body = _paragraphs(rng, vocabulary, 4)
+        records.append(
+            {
+                "id": f"letter-{i:02d}",
+                "title": f"Briefing {i}",
+                "text": "\n\n".join([f"Briefing {i}", *body, sign_off]),
+                "source": "letters",
+            }
+        )
+    rng.shuffle(records)
+    return records
+
+
+def test_updates_end_where_a_full_comparison_ends(tmp_path, monkeypatch):
+    from vectorstore.dedupe_state import DedupeState
+
+    recompared: list[set[str]] = []  # articles compared again because something global changed
+    mark = DedupeState.mark
+    monkeypatch.setattr(DedupeState, "mark", lambda self, ids: recompared.append(set(ids)) or mark(self, ids))
+    rng = random.Random(7)
+    records = _synthetic(rng)
+    pair = Pair(tmp_path)
+    first = len(records) // 2
+    pair.put(records[:first])
+    pair.deduplicate()
+    pair.assert_same()
+    for start in range(first, len(records), 6):
+        pair.put(records[start : start + 6])
+        pair.deduplicate()
+        pair.assert_same()
+    canonical, links = pair.assert_same()
+    assert any(c != a for a, c in canonical.items()) and {r for _, _, r, _ in links} >= {"copy", "based_on"}
+    assert _used_updates(pair.updated) > 0
+    # The sign-off became boilerplate and the stock sentence too common while updates ran.
+    assert any(all(a.startswith("letter-") for a in ids) and ids for ids in recompared)
+    assert any(len(ids) >= MAX_SHARING for ids in recompared)
+
+    # A copy's source changes (its text stays), an exact copy is deleted: still updates.
+    moved = next(r for r in records if r["id"].startswith("copy-"))
+    pair.put([{**moved, "source": "elsewhere"}])
+    pair.deduplicate()
+    pair.assert_same()
+    pair.delete(["copy-000"])
+    pair.deduplicate()
+    pair.assert_same()
+    # A text leaving the store (an article rewritten, one deleted): compared in full, still the same.
+    changed = next(r for r in records if r["id"] == "story-001")
+    pair.put([{**changed, "text": changed["text"] + "\n\nA correction was appended."}])
+    pair.delete(["story-002"])
+    pair.deduplicate()
+    pair.assert_same()
+
+
+def test_updates_on_the_bbc_corpus_and_its_edited_copies(tmp_path):
+    from evals.dedup_edits import build_edit_set, copied_already, read_corpus
+
+    corpus = read_corpus(shared_data("bbc", "corpus.jsonl"))
+    edits = build_edit_set(corpus, seed=20261130, exclude=copied_already(corpus))
+    involved = {p[k] for p in edits.pairs for k in ("a", "b")}
+    rng = random.Random(3)
+    others = rng.sample([r for r in corpus if r["id"] not in involved], 300)
+    records = [r for r in [*corpus, *edits.articles] if r["id"] in involved] + others
+    rng.shuffle(records)
+    pair = Pair(tmp_path)
+    first = len(records) // 2
+    pair.put(records[:first])
+    pair.deduplicate()
+    for start in range(first, len(records), len(records) // 8):
+        pair.put(records[start : start + len(records) // 8])
+        pair.deduplicate()
+        pair.assert_same()
+    canonical, links = pair.assert_same()
+    assert sum(1 for a, c in canonical.items() if a != c) > 50 and len(links) > 100
+
+
+@pytest.mark.parametrize("kill_after", ["replace_members", "set_posted", "replace_pairs"])
+def test_an_update_killed_midway_is_finished_by_the_next(tmp_path, monkeypatch, kill_after):
+    from vectorstore.dedupe_state import DedupeState
+
+    records = _synthetic(random.Random(11))
+    pair = Pair(tmp_path)
+    pair.put(records[:-8])
+    pair.deduplicate()
+    pair.put(records[-8:])
+    original = getattr(DedupeState, kill_after)
+
+    def killed(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(DedupeState, kill_after, killed)
+    with pytest.raises(KeyboardInterrupt):
+        deduplicate(pair.updated, tmp_path / "updated" / "dedupe", THRESHOLD)
+    monkeypatch.setattr(DedupeState, kill_after, original)
+    assert pair.updated.dedupe.undeduped()  # the marks are left for the next run
+    pair.deduplicate()
+    pair.assert_same()
