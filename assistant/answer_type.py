@@ -14,27 +14,12 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from assistant.counts import adds_count, count_strength
+from assistant.dates import DATE
 from assistant.places import place_kind, places_in
-from assistant.question import Question
+from assistant.question import NOUN_PHRASE_ENDS, Question
 from core.tokenize import tokenize
 
-_MONTHS = (
-    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
-    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
-)
-_DAYS = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
-DATE = re.compile(
-    rf"\b(?:{_MONTHS}\s+\d{{1,2}}|\d{{1,2}}\s+{_MONTHS}|{_MONTHS}\s+\d{{4}}|(?:19|20)\d\d|{_DAYS}|"
-    r"yesterday|today|tomorrow|tonight|"
-    r"(?:last|next|this)\s+(?:week|month|year|spring|summer|fall|autumn|winter)|"
-    rf"{_MONTHS}|\d{{1,2}}(?::\d\d)?\s*[ap]\.?m\.?)\b"
-)
-NUMBER = re.compile(
-    r"\d[\d,.]*%?|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
-    r"fifty|sixty|seventy|eighty|ninety|dozens?|hundreds?|thousands?|millions?|billions?|trillions?|half|"
-    r"percent)\b",
-    re.I,
-)
 # A capitalised word, or a run of them (with initials, "of"/"de" inside): a name in news copy.
 _NAME = re.compile(
     r"(?:[A-Z][\w’'&.\-]*|\d+(?:st|nd|rd|th)?)(?:\s+(?:(?:of|de|la|the|and|for)\s+)?(?:[A-Z][\w’'&.\-]*))*"
@@ -56,31 +41,12 @@ _ANAPHOR = re.compile(
     r"^[“\"(]?\s*(?:It|He|She|They|Its|His|Her|Their|This|That|These|Those|"
     r"The\s+(?:[a-z][\w\-]*\s+){0,2}[a-z][\w\-]*(?=[\s,]))\b"
 )
-# Words that end the "X" of "which X ...": the verb or the preposition that follows it.
-_X_STOP = frozenset(
-    "is was were are be been has have had did does do will would can could may might should must "
-    "of in on at to for from by with that who which about over this these those the a an "
-    # Past forms that follow the noun ("Which team won …"); regular ones end in -ed.
-    "won made took became got left lost hit set led held sold paid broke said saw went came began ran fell "
-    "rose told found gave kept brought bought built sent spent struck wrote chose drew grew threw beat shot "
-    "stood fled".split()
+# "Which kind of animal …": the kind asked for is the word after "kind of".
+_WH_X = re.compile(
+    r"\b(?:which|what)\s+(?:(?:kind|type|sort|variety)\s+of\s+)?((?:[a-z][\w\-]*\s+){0,3}[a-z][\w\-]*)", re.I
 )
-_WH_X = re.compile(r"\b(?:which|what)\s+((?:[a-z][\w\-]*\s+){0,3}[a-z][\w\-]*)", re.I)
-_HOW_MANY_X = re.compile(r"\bhow\s+(?:many|much)\s+((?:[a-z][\w\-]*\s+){0,3}[a-z][\w\-]*)", re.I)
-# Counts that say only the order of magnitude ("Millions of …", "one of these"): an answer to "how
-# many" that gives no more is weaker than one with a figure ("2 million").
-_VAGUE_COUNT = frozenset(
-    "one dozen dozens hundred hundreds thousand thousands million millions billion billions trillion "
-    "trillions half percent".split()
-)
-# What a sentence gains beyond :func:`full_fit` for the strongest kind of piece: a figure followed by the
-# thing counted ("187 minutes" for "How many minutes …"), a place of the kind asked ("California" for
-# "Which state …").
-UNIT_BONUS = 0.15
-# "How many X": a count of things, which a sum of money does not give.
-_COUNTS_THINGS = re.compile(r"\bhow\s+many\b", re.I)
-_CURRENCY = re.compile(r"[$£€¥]")
-_MONEY = frozenset(tokenize("dollars pounds euros money"))
+# What a sentence gains beyond :func:`full_fit` for a place of the kind asked ("California" for "Which
+# state …"), as :data:`assistant.counts.UNIT_BONUS` for a figure of the thing counted.
 PLACE_BONUS = 0.1
 
 
@@ -119,25 +85,10 @@ def _category(text: str) -> tuple[str, ...]:
         return ()
     words = []
     for word in match.group(1).lower().split():
-        if word in _X_STOP or (word.endswith("ed") and len(word) > 4):
+        if word in NOUN_PHRASE_ENDS or (word.endswith("ed") and len(word) > 4):
             break
         words.append(word)
     return tuple(w for w in words if tokenize(w))
-
-
-@lru_cache(maxsize=1024)
-def _unit(text: str) -> frozenset[str]:
-    """The stem of the noun "how many X" counts ("minute"; "swing" in "how many baby swings and …")."""
-    asking = text.rstrip().rsplit(". ", 1)[-1]
-    match = _HOW_MANY_X.search(asking)
-    if not match:
-        return frozenset()
-    words = []
-    for word in match.group(1).lower().split():
-        if word in _X_STOP or word in {"and", "or"}:
-            break
-        words.append(word)
-    return frozenset(tokenize(words[-1])) if words else frozenset()
 
 
 @lru_cache(maxsize=4096)
@@ -182,35 +133,9 @@ def adds(question: Question, text: str, wanted: Want | None = None) -> bool:
 def _adds(question_text: str, text: str, kind: str) -> bool:
     asked = _question_stems(question_text)
     if kind == "number":
-        return _adds_count(question_text, text)
+        return adds_count(question_text, text)
     pieces = [m.group(0) for m in DATE.finditer(text)] if kind == "date" else list(_names(text))
     return any((stems := set(tokenize(piece))) and not stems <= asked for piece in pieces)
-
-
-def _adds_count(question_text: str, text: str) -> bool:
-    """A figure the question does not hold ("4,000"), a number word ("three"), or an order of magnitude
-    that counts what is asked ("hundreds of migrants" for "How many migrants …"): "hundreds of gang
-    members" does not say how many migrants. Dates ("Oct. 26", "2023") are not counts, nor, for "how
-    many X" of things other than money, sums of money ("$20,000" does not say how many robots)."""
-    asked = _question_stems(question_text)
-    unit = _unit(question_text)
-    undated = DATE.sub(" ", text)
-    counts_things = bool(unit) and _COUNTS_THINGS.search(question_text) is not None and not unit & _MONEY
-    for match in NUMBER.finditer(undated):
-        piece = match.group(0)
-        if re.search(r"\d", piece):
-            if counts_things and _CURRENCY.search(undated[max(0, match.start() - 2) : match.start()]):
-                continue
-            if piece.strip(".,%") not in question_text:
-                return True
-            continue
-        if not set(tokenize(piece)) - asked:
-            continue
-        if piece.lower() not in _VAGUE_COUNT or not unit:
-            return True
-        if unit & set(tokenize(" ".join(undated[match.end() :].split()[:4]))):
-            return True
-    return False
 
 
 @lru_cache(maxsize=1024)
@@ -236,11 +161,17 @@ def _kind_pattern(category: tuple[str, ...]) -> re.Pattern[str] | None:
     head = category[-1] if category else ""
     if len(head) < 3:
         return None
-    return re.compile(
+    definite = (
         rf"\b(?:the|this|that|these|those|every|each|its|their|his|her)\s+(?:[\w’'\-]+\s+){{0,4}}"
-        rf"{re.escape(head)}\w*",
-        re.I,
+        rf"{re.escape(head)}\w*"
     )
+    if len(category) < 2:
+        return re.compile(definite, re.I)
+    # "a brand new character" for "Which new character …": an indefinite mention echoes the question only
+    # when it repeats the whole description; "a future product" may be said of the answer itself.
+    described = r"\s+(?:[\w’'\-]+\s+){0,2}".join(re.escape(word) for word in category)
+    indefinite = rf"\ban?\s+(?:[\w’'\-]+\s+){{0,2}}{described}\w*"
+    return re.compile(f"{definite}|{indefinite}", re.I)
 
 
 def gives(question: Question, text: str, wanted: Want | None = None) -> bool:
@@ -295,33 +226,13 @@ def echoes(question: Question, text: str, wanted: Want | None = None) -> bool:
 
 def strength(question: Question, text: str, wanted: Want | None = None) -> float:
     """How much better than a bare piece of the wanted kind ``text``'s piece fits (a sentence that gives
-    one): for "how many X", a figure followed by X +:data:`UNIT_BONUS`, only orders of magnitude
+    one): for "how many X", a figure followed by X +:data:`assistant.counts.UNIT_BONUS`, only orders of magnitude
     ("Millions of …") cancel the gain; for "which country/state", a country or state the question does not
     name +:data:`PLACE_BONUS`."""
     wanted = wanted or want(question)
     if wanted.kind == "number":
-        return _count_strength(question.text, text, full_fit(question))
+        return count_strength(question.text, text, full_fit(question))
     return PLACE_BONUS if names_place_of_kind(question, text, wanted) else 0.0
-
-
-@lru_cache(maxsize=8192)
-def _count_strength(question_text: str, text: str, gain: float) -> float:
-    unit = _unit(question_text)
-    undated = DATE.sub(" ", text)
-    figures = vague = 0
-    for match in NUMBER.finditer(undated):
-        piece = match.group(0)
-        if not re.search(r"\d", piece):
-            vague += piece.lower() in _VAGUE_COUNT
-            figures += piece.lower() not in _VAGUE_COUNT
-            continue
-        if piece.strip(".,%") in question_text:
-            continue
-        figures += 1
-        following = tokenize(" ".join(undated[match.end() :].split()[:3]))
-        if unit and unit & set(following):
-            return UNIT_BONUS
-    return -gain if vague and not figures else 0.0
 
 
 def names_place_of_kind(question: Question, text: str, wanted: Want | None = None) -> bool | None:
@@ -333,19 +244,3 @@ def names_place_of_kind(question: Question, text: str, wanted: Want | None = Non
         return None
     asked = _question_stems(question.text)
     return any(not set(tokenize(p)) <= asked for p in places_in(text, kind))
-
-
-# A year a sentence places its event in ("in 2019", "in May 2021", "in 2020 and 2021").
-_EVENT_YEAR = re.compile(
-    r"\bin\s+(?:(?:early|late|mid-?)\s*)?(?:[A-Z][a-z]+\.?\s+(?:\d{1,2},\s+)?)?((?:19|20)\d\d)\b"
-)
-_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
-
-
-def other_year(question: str, sentence: str) -> bool:
-    """The question names a year and the sentence places its event only in other years."""
-    asked = set(_YEAR.findall(question.rstrip().rsplit(". ", 1)[-1]))
-    if not asked:
-        return False
-    placed = {m.group(1) for m in _EVENT_YEAR.finditer(sentence)}
-    return bool(placed) and not placed & asked and not asked & set(_YEAR.findall(sentence))

@@ -37,6 +37,17 @@ _SAY_PATTERNS = (
     ),
 )
 
+# Words that end a noun phrase a question asks about ("which X …", "how many X …"): the verb or the
+# preposition that follows it.
+NOUN_PHRASE_ENDS = frozenset(
+    "is was were are be been has have had did does do will would can could may might should must "
+    "of in on at to for from by with that who which about over this these those the a an "
+    # Past forms that follow the noun ("Which team won …"); regular ones end in -ed.
+    "won made took became got left lost hit set led held sold paid broke said saw went came began ran fell "
+    "rose told found gave kept brought bought built sent spent struck wrote chose drew grew threw beat shot "
+    "stood fled".split()
+)
+
 _KIND_PATTERNS = (
     (
         "how_many",

@@ -36,9 +36,9 @@ from assistant.answer_type import (
     lacks,
     named_terms,
     names_place_of_kind,
-    other_year,
     want,
 )
+from assistant.dates import other_year
 from assistant.evidence import (
     Sentence,
     attributed_to,
@@ -52,20 +52,12 @@ from assistant.neighbours import Neighbours, complete, completes
 from assistant.places import place_kind
 from assistant.question import Question
 from assistant.recency import staleness
+from assistant.refusal import STRICT_NEEDS, closeness, relevance
+from assistant.refusal import missing_need as missing_need  # the answer path reads it here
+from assistant.verb_forms import holds_form
 from core.normalize import normalize_for_match
 from core.types import Passage
 
-_MONTHS = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
-_DATE = re.compile(
-    rf"\b(?:{_MONTHS}\s+\d{{1,2}}|\d{{1,2}}\s+{_MONTHS}|{_MONTHS}\s+\d{{4}}|(?:19|20)\d\d|"
-    r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|yesterday|today|tomorrow|"
-    r"(?:last|next|this)\s+(?:week|month|year|spring|summer|fall|autumn|winter)|"
-    rf"{_MONTHS}|\d{{1,2}}(?::\d\d)?\s*[ap]\.?m\.?)\b"
-)
-_NUMBER = re.compile(
-    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundreds?|thousands?|millions?|billions?|trillions?|half)\b",
-    re.I,
-)
 _CAUSE = re.compile(
     r"\b(?:because|due to|after|since|as a result|in order to|so that|amid|following|over concerns?|citing|caused by|reason)\b",
     re.I,
@@ -96,7 +88,6 @@ ECHO_COVERAGE = 0.5
 OTHER_YEAR_PENALTY = 0.1
 # How a sentence that states something ends: a full stop, "!" or "?", maybe inside a quote or bracket.
 _STATEMENT_END = re.compile(r"[.!?…][\"'”’)\]]*\s*$")
-_STRICT_NEEDS = {"when": (_DATE, "a date"), "how_many": (_NUMBER, "a number")}
 
 
 @dataclass(frozen=True)
@@ -207,7 +198,9 @@ class EvidenceSelector:
         Words of a question's opening context weigh ``context_weight`` against the asking sentence's."""
         weights = {t: self.idf(t) * (1.0 if not core or t in core else context_weight) for t in terms}
         total = sum(weights.values())
-        return sum(w for t, w in weights.items() if t in stems) / total if total else 0.0
+        return (
+            sum(w for t, w in weights.items() if t in stems or holds_form(t, stems)) / total if total else 0.0
+        )
 
     def support(self, question: Question, said: frozenset[str], context: frozenset[str]) -> float:
         """How well an answer covers the question: the stems it says count 0.6, the same with those of the
@@ -238,7 +231,7 @@ class EvidenceSelector:
             return Draft((), "the question names nothing to look for")
         wanted = want(question)
         near = Neighbours(sentences, passages)
-        needed = _STRICT_NEEDS.get(question.kind)
+        needed = STRICT_NEEDS.get(question.kind)
         if needed is not None:
             # A "when" answer must give a date, a "how many" answer a number, that the question does not
             # already hold — in the sentence or the one next to it: else it is not an answer.
@@ -341,28 +334,6 @@ class EvidenceSelector:
             lift = max(full_fit(question) - fit(question, sentence.text), 0.0) * 0.8
             score += lift / (1.0 + 0.05 * sentence.passage)
         return score
-
-
-def relevance(passages: Sequence[Passage]) -> float | None:
-    """The embedding model's cosine of the question and the closest retrieved chunk (None when no passage
-    came with a dense score: BM25-only retrieval)."""
-    scores = [p.dense_score for p in passages if p.dense_score is not None]
-    return max(scores) if scores else None
-
-
-def closeness(chunk: float | None, sentence: float | None) -> float | None:
-    """How close the evidence is to the question: the mean of the closest chunk's cosine and the closest
-    sentence's (cross-validated: it separates unanswerable questions better than either alone); the
-    chunk's alone when no sentence was compared, None without dense scores."""
-    if chunk is None or sentence is None:
-        return chunk
-    return (chunk + sentence) / 2
-
-
-def missing_need(question: Question, text: str) -> str | None:
-    """What ``text`` lacks that the question's kind requires ("a date" for when, "a number" for how many)."""
-    needed = _STRICT_NEEDS.get(question.kind)
-    return needed[1] if needed is not None and not needed[0].search(text) else None
 
 
 def _word_for(text: str, stem: str) -> str:

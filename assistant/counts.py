@@ -1,0 +1,102 @@
+"""What answers "how many X": a count of X that the question does not already give.
+
+A figure ("4,000"), a number word ("three"), or an order of magnitude of the thing counted ("hundreds of
+migrants"); not a date, and for things other than money not a sum of money. Rules, not a model.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from assistant.dates import DATE
+from assistant.question import NOUN_PHRASE_ENDS
+from core.tokenize import tokenize
+
+NUMBER = re.compile(
+    r"\d[\d,.]*%?|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
+    r"fifty|sixty|seventy|eighty|ninety|dozens?|hundreds?|thousands?|millions?|billions?|trillions?|half|"
+    r"percent)\b",
+    re.I,
+)
+_HOW_MANY_X = re.compile(r"\bhow\s+(?:many|much)\s+((?:[a-z][\w\-]*\s+){0,3}[a-z][\w\-]*)", re.I)
+# Counts that say only the order of magnitude ("Millions of …", "one of these"): an answer to "how
+# many" that gives no more is weaker than one with a figure ("2 million").
+_VAGUE_COUNT = frozenset(
+    "one dozen dozens hundred hundreds thousand thousands million millions billion billions trillion "
+    "trillions half percent".split()
+)
+# What a sentence gains beyond the bare fit for a figure followed by the thing counted ("187 minutes" for
+# "How many minutes …").
+UNIT_BONUS = 0.15
+# "How many X": a count of things, which a sum of money does not give.
+_COUNTS_THINGS = re.compile(r"\bhow\s+many\b", re.I)
+_CURRENCY = re.compile(r"[$£€¥]")
+_MONEY = frozenset(tokenize("dollars pounds euros money"))
+
+
+@lru_cache(maxsize=1024)
+def unit(text: str) -> frozenset[str]:
+    """The stem of the noun "how many X" counts ("minute"; "swing" in "how many baby swings and …")."""
+    asking = text.rstrip().rsplit(". ", 1)[-1]
+    match = _HOW_MANY_X.search(asking)
+    if not match:
+        return frozenset()
+    words = []
+    for word in match.group(1).lower().split():
+        # The verb after the noun ends it, regular past forms included ("how many migrants crossed").
+        if word in NOUN_PHRASE_ENDS or word in {"and", "or"} or (word.endswith("ed") and len(word) > 4):
+            break
+        words.append(word)
+    return frozenset(tokenize(words[-1])) if words else frozenset()
+
+
+@lru_cache(maxsize=8192)
+def adds_count(question_text: str, text: str) -> bool:
+    """A figure the question does not hold ("4,000"), a number word ("three"), or an order of magnitude
+    that counts what is asked ("hundreds of migrants" for "How many migrants …"): "hundreds of gang
+    members" does not say how many migrants. Dates ("Oct. 26", "2023") are not counts, nor, for "how
+    many X" of things other than money, sums of money ("$20,000" does not say how many robots)."""
+    asked = frozenset(tokenize(question_text))
+    counted = unit(question_text)
+    undated = DATE.sub(" ", text)
+    counts_things = (
+        bool(counted) and _COUNTS_THINGS.search(question_text) is not None and not counted & _MONEY
+    )
+    for match in NUMBER.finditer(undated):
+        piece = match.group(0)
+        if re.search(r"\d", piece):
+            if counts_things and _CURRENCY.search(undated[max(0, match.start() - 2) : match.start()]):
+                continue
+            if piece.strip(".,%") not in question_text:
+                return True
+            continue
+        if not set(tokenize(piece)) - asked:
+            continue
+        if piece.lower() not in _VAGUE_COUNT or not counted:
+            return True
+        if counted & set(tokenize(" ".join(undated[match.end() :].split()[:4]))):
+            return True
+    return False
+
+
+@lru_cache(maxsize=8192)
+def count_strength(question_text: str, text: str, gain: float) -> float:
+    """For "how many X": :data:`UNIT_BONUS` when ``text`` gives a figure followed by X, -``gain`` when it
+    gives only orders of magnitude ("Millions of …"), else 0."""
+    counted = unit(question_text)
+    undated = DATE.sub(" ", text)
+    figures = vague = 0
+    for match in NUMBER.finditer(undated):
+        piece = match.group(0)
+        if not re.search(r"\d", piece):
+            vague += piece.lower() in _VAGUE_COUNT
+            figures += piece.lower() not in _VAGUE_COUNT
+            continue
+        if piece.strip(".,%") in question_text:
+            continue
+        figures += 1
+        following = tokenize(" ".join(undated[match.end() :].split()[:3]))
+        if counted and counted & set(following):
+            return UNIT_BONUS
+    return -gain if vague and not figures else 0.0

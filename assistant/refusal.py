@@ -1,0 +1,40 @@
+"""What a refusal reads beyond shared words: how close the evidence is to the question in the embedding
+model's space, and the piece a question's kind requires (a date for "when", a number for "how many")."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from assistant.counts import NUMBER
+from assistant.dates import DATE
+from assistant.question import Question
+from core.types import Passage
+
+# What an answer to a "when" or "how many" question must hold, and how a refusal names it.
+STRICT_NEEDS: dict[str, tuple[re.Pattern[str], str]] = {
+    "when": (DATE, "a date"),
+    "how_many": (NUMBER, "a number"),
+}
+
+
+def relevance(passages: Sequence[Passage]) -> float | None:
+    """The embedding model's cosine of the question and the closest retrieved chunk (None when no passage
+    came with a dense score: BM25-only retrieval)."""
+    scores = [p.dense_score for p in passages if p.dense_score is not None]
+    return max(scores) if scores else None
+
+
+def closeness(chunk: float | None, sentence: float | None) -> float | None:
+    """How close the evidence is to the question: the mean of the closest chunk's cosine and the closest
+    sentence's (cross-validated: it separates unanswerable questions better than either alone); the
+    chunk's alone when no sentence was compared, None without dense scores."""
+    if chunk is None or sentence is None:
+        return chunk
+    return (chunk + sentence) / 2
+
+
+def missing_need(question: Question, text: str) -> str | None:
+    """What ``text`` lacks that the question's kind requires ("a date" for when, "a number" for how many)."""
+    needed = STRICT_NEEDS.get(question.kind)
+    return needed[1] if needed is not None and not needed[0].search(text) else None
