@@ -280,8 +280,10 @@ def test_a_replica_index_switches_to_each_verified_snapshot_between_requests(tmp
 
                     proxy.damage = "articles.sqlite"
                     _ingest(index, settings, tmp_path, _article(3))
-                    assert puller.pull() is None and puller.rejected == 1
-                    assert "snapshot 3 discarded" in (puller.last_error or "")
+                    assert puller.pull() is None
+                    status = puller.status()
+                    assert status["rejected"] == 1 and status["pulled"] == 1 and status["url"] == url
+                    assert "snapshot 3 discarded" in (status["last_error"] or "")
                     assert not follower.follow()
                     assert follower.generation.number == 2 and replica_index.dir.name == "00000002"  # type: ignore[union-attr]
                     assert replica_index.store.article("harbour-1") is not None  # still serving

@@ -208,13 +208,14 @@ def test_a_replica_on_another_host_pulls_each_snapshot_and_rejects_one_damaged_i
         proxy.wait_for(damaged_pull_finished, timeout=30)
         health = client.get(f"{url}/api/health").json()
         assert health["generation"] == 1
+        assert health["snapshots"]["rejected"] >= 1 and "discarded" in health["snapshots"]["last_error"]
         assert cites(client.post(f"{url}/api/ask", json={"question": QUESTION}).json(), LIGHTHOUSE["id"])
         # Complete snapshots (the next pull, as damaged, may be under way in a hidden folder).
         assert sorted(p.name for p in (replica_index / "snapshots").glob("0*")) == ["00000001"]
 
         proxy.damage = None  # the next pull carries it whole
         health = _wait_for_generation(client, url, 2, 30)
-        assert health["indexed_articles"] == 2
+        assert health["indexed_articles"] == 2 and health["snapshots"]["pulled"] == 2
         assert sorted(p.name for p in (replica_index / "snapshots").glob("0*")) == ["00000002"]
 
 

@@ -23,6 +23,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -199,6 +200,7 @@ class SnapshotReplica:
         self.pulled = 0  # snapshots pulled
         self.rejected = 0  # snapshots discarded as damaged
         self.last_error: str | None = None
+        self.last_checked: str | None = None  # when a pull last read the writer's newest snapshot (UTC)
         self._stop = threading.Event()
         self._pulling = threading.Lock()  # one pull at a time into the folder
         self._thread: threading.Thread | None = None
@@ -233,11 +235,26 @@ class SnapshotReplica:
             self.last_error = str(exc)
             log.warning("%s; serving the current snapshot", exc)
             return None
+        except Exception as exc:  # e.g. a full disk: the replica serves what it has and tries again
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            log.exception("pulling a snapshot from %s failed; serving the current snapshot", self.url)
+            return None
         self.last_error = None
+        self.last_checked = datetime.now(UTC).isoformat(timespec="seconds")
         if pulled is not None:
             self.pulled += 1
             log.info("pulled snapshot %d from %s", pulled.number, self.url)
         return pulled
+
+    def status(self) -> dict[str, Any]:
+        """For ``/api/health``: where it pulls from, how it went, when it last reached the writer."""
+        return {
+            "url": self.url,
+            "pulled": self.pulled,
+            "rejected": self.rejected,
+            "last_checked": self.last_checked,
+            "last_error": self.last_error,
+        }
 
     def start(self) -> SnapshotReplica:
         if self._thread is None:

@@ -178,6 +178,9 @@ class ChatService:
             "generation": served.number if served is not None else None,  # the index generation served
             "version": version(),
         }
+        replica = self.follower.replica if self.follower is not None else None
+        if replica is not None:  # a replica on another host: its pulls of the writer's snapshots
+            body["snapshots"] = replica.status()
         from ingest.web_schedule import freshness  # newest_published, last_sync, sources, stale
 
         body.update(freshness(self.index, interval_minutes=self.settings.sync_interval))
