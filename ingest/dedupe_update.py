@@ -142,7 +142,7 @@ def _texts_of(store: ArticleStore, nums: Iterable[int]) -> dict[int, _Text]:
 
 def _post_new_texts(store: ArticleStore, bands: Postings, shingles: Postings, threshold: float) -> None:
     """Add the new texts' bands and shingles to the postings; a shingle they push past ``MAX_SHARING``
-    texts stops counting for containment, so the texts already holding it are compared again."""
+    texts stops counting for containment (:func:`_recompare_crossed`)."""
     state = store.dedupe
     waiting = state.unposted()
     if not waiting:
@@ -161,11 +161,7 @@ def _post_new_texts(store: ArticleStore, bands: Postings, shingles: Postings, th
         after = before + adding[1][np.searchsorted(adding[0], held)]
         crossed = held[(before <= MAX_SHARING) & (after > MAX_SHARING)]
         if len(crossed):
-            state.mark(
-                a
-                for ids_ in state.members_of(set(ids[np.isin(keys, crossed)].tolist())).values()
-                for a in ids_
-            )
+            _recompare_crossed(store, keys, ids, crossed)
         shingles.add(hashes, owners)
         signatures = store.signatures(t.rep for t in texts.values())
         band_rows = [
@@ -179,27 +175,51 @@ def _post_new_texts(store: ArticleStore, bands: Postings, shingles: Postings, th
     state.set_posted(waiting)
 
 
+def _recompare_crossed(store: ArticleStore, keys: np.ndarray, ids: np.ndarray, crossed: np.ndarray) -> None:
+    """Shingles ``crossed`` now count no more for containment: the shared count of two stored texts
+    holding one falls, so a pair of them confirmed as copies may no longer be a candidate (no pair becomes
+    one: counts only fall). Both texts of every such pair are compared again; the others keep theirs."""
+    state = store.dedupe
+    holders = np.isin(keys, crossed)
+    crossed_of: dict[int, set[int]] = {}
+    for key, num in zip(keys[holders].tolist(), ids[holders].tolist(), strict=True):
+        crossed_of.setdefault(num, set()).add(key)
+    again = {
+        n
+        for r in state.pairs_touching(crossed_of)
+        if crossed_of.get(r.a, set()) & crossed_of.get(r.b, set())
+        for n in (r.a, r.b)
+    }
+    if again:
+        state.mark(a for ids_ in state.members_of(again).values() for a in ids_)
+
+
 def _pairs_of(
     store: ArticleStore, bands: Postings, shingles: Postings, threshold: float, nums: set[int]
 ) -> list[TextPairRow]:
     """Every confirmed pair of distinct texts with one of ``nums`` in it."""
     state = store.dedupe
     texts = _texts_of(store, nums)
-    near: set[frozenset[int]] = set()
-    contained: set[frozenset[int]] = set()
     signatures = store.signatures(t.rep for t in texts.values())
-    for t in texts.values():
-        keys = band_keys(signature_of(t.rep, t.normalized, signatures), threshold)
-        near.update(frozenset((t.num, int(o))) for o in np.unique(bands.lookup(keys)[1]) if o != t.num)
-    for t in texts.values():
-        keys, ids, _ = shingles.lookup(text_shingles(t.normalized), most=MAX_SHARING)
-        shared_by = np.unique(keys, return_counts=True)
-        shared_keys = shared_by[0][shared_by[1] >= 2]
-        others, shared = np.unique(ids[np.isin(keys, shared_keys) & (ids != t.num)], return_counts=True)
-        sizes = state.sizes([t.num, *others.tolist()])
-        for other, n in zip(others.tolist(), shared.tolist(), strict=True):
-            if n >= MIN_CONTAINMENT * min(sizes[t.num], sizes[other]):
-                contained.add(frozenset((t.num, other)))
+    order = list(texts.values())
+    nums_at = np.array([t.num for t in order], dtype=np.int64)
+    bands_of = [band_keys(signature_of(t.rep, t.normalized, signatures), threshold) for t in order]
+    owner, other = _matches(bands, bands_of)
+    keep = other != nums_at[owner]
+    near = {frozenset((int(nums_at[i]), int(o))) for i, o in zip(owner[keep], other[keep], strict=True)}
+    owner, other = _matches(
+        shingles, [text_shingles(t.normalized) for t in order], most=MAX_SHARING, shared=True
+    )
+    keep = other != nums_at[owner]
+    owner, other = owner[keep], other[keep]
+    width = int(other.max(initial=0)) + 1
+    codes, shared = np.unique(owner * width + other, return_counts=True)
+    sizes = state.sizes([*nums_at.tolist(), *np.unique(other).tolist()])
+    contained: set[frozenset[int]] = set()
+    for code, n in zip(codes.tolist(), shared.tolist(), strict=True):
+        t, o = int(nums_at[code // width]), code % width
+        if n >= MIN_CONTAINMENT * min(sizes[t], sizes[o]):
+            contained.add(frozenset((t, o)))
     texts.update(_texts_of(store, {n for pair in near | contained for n in pair} - set(texts)))
     by_rep = {t.rep: t for t in texts.values()}
     skip = state.boilerplate_among({k for t in texts.values() for k in paragraph_keys(t.text)})
@@ -218,6 +238,27 @@ def _pairs_of(
     return [
         TextPairRow(by_rep[p.a].num, by_rep[p.b].num, p.jaccard, p.coverage, p.based_on) for p in confirmed
     ]
+
+
+def _matches(
+    postings: Postings, keys_of: list[np.ndarray], *, most: int | None = None, shared: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """(i, id) for every key of ``keys_of[i]`` and every other id posted under it (``most``: keys with more
+    postings are left out; ``shared``: only keys posted under two ids or more, as containment counts)."""
+    owners = np.repeat(np.arange(len(keys_of)), [len(k) for k in keys_of])
+    wanted = np.concatenate(keys_of) if keys_of else np.zeros(0, dtype=np.uint64)
+    keys, ids, _ = postings.lookup(wanted, most=most)
+    order = np.argsort(keys, kind="stable")
+    keys, ids = keys[order], ids[order]
+    lo, hi = np.searchsorted(keys, wanted, side="left"), np.searchsorted(keys, wanted, side="right")
+    lengths = hi - lo
+    if shared:
+        lengths = np.where(lengths >= 2, lengths, 0)
+    rows = np.repeat(lo, lengths) + (
+        np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    )
+    owner, other = np.repeat(owners, lengths), ids[rows]
+    return owner, other
 
 
 def _recluster(store: ArticleStore, dirty: list[str], nums: set[int]) -> None:

@@ -140,9 +140,10 @@ def test_updates_end_where_a_full_comparison_ends(tmp_path, monkeypatch):
     canonical, links = pair.assert_same()
     assert any(c != a for a, c in canonical.items()) and {r for _, _, r, _ in links} >= {"copy", "based_on"}
     assert _used_updates(pair.updated) > 0
-    # The sign-off became boilerplate and the stock sentence too common while updates ran.
-    assert any(all(a.startswith("letter-") for a in ids) and ids for ids in recompared)
-    assert any(len(ids) >= MAX_SHARING for ids in recompared)
+    # The sign-off became boilerplate (every letter compared again) and the stock sentence too common
+    # (the stories and copies paired while holding it compared again) while updates ran.
+    assert any(ids and all(a.startswith("letter-") for a in ids) for ids in recompared)
+    assert any(any(a.startswith("copy-") for a in ids) for ids in recompared)
 
     # A copy's source changes (its text stays), an exact copy is deleted: still updates.
     moved = next(r for r in records if r["id"].startswith("copy-"))

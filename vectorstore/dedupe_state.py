@@ -111,11 +111,15 @@ class DedupeState:
 
     def sizes(self, nums: Iterable[int]) -> dict[int, int]:
         """num → its number of distinct shingles."""
-        return {
-            num: size
-            for num in dict.fromkeys(nums)
-            for (size,) in self._db.execute("SELECT shingles FROM dedupe_texts WHERE num=?", (num,))
-        }
+        wanted = list(dict.fromkeys(nums))
+        found: dict[int, int] = {}
+        for start in range(0, len(wanted), 500):
+            part = wanted[start : start + 500]
+            marks = ",".join("?" * len(part))
+            found.update(
+                self._db.execute(f"SELECT num, shingles FROM dedupe_texts WHERE num IN ({marks})", part)
+            )
+        return found
 
     def unposted(self) -> list[int]:
         return [r[0] for r in self._db.execute("SELECT num FROM dedupe_texts WHERE posted=0 ORDER BY num")]
