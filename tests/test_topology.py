@@ -1,7 +1,9 @@
 """The deployment's topology on 127.0.0.1: a real ``chroma run`` server, two app processes and one
 ``python -m ingest`` process sharing the index folder (article store, lexical index, generations) with
 the vectors in the server. An article the ingest adds is answered by both apps within 30 s, no restart.
-And deploy/compose.yaml describes that topology with settings the product has."""
+Past one host: a replica app with its own folder pulls the writer's snapshots over HTTP, answers a new
+article within 30 s and rejects a snapshot damaged in transit. And deploy/compose.yaml and
+deploy/compose.replica.yaml describe those topologies with settings the product has."""
 
 from __future__ import annotations
 
