@@ -31,7 +31,7 @@ from ingest.quote_names import (
     trim,
 )
 
-EXTRACTOR_VERSION = "1"  # bump when the rules change: stored quotes are then extracted again
+EXTRACTOR_VERSION = "2"  # bump when the rules change: stored quotes are then extracted again
 
 _VERBS = (
     "said|says|say|told|tells|added|adds|warned|warns|insisted|insists|argued|argues|claimed|claims|stated|"
@@ -50,6 +50,7 @@ _INVERTIBLE = re.compile(
     "suggested|commented|acknowledged|admitted|countered|recalled|reiterated|went on|declared|claimed"
 )
 _PRONOUNS = frozenset({"he", "she"})
+_RELATIVE = frozenset({"who", "which", "whom"})
 _SPOKES = re.compile(
     rf"spokes(?:man|woman|person)\s+for\s+(?:the\s+)?({NAME.pattern})"
     rf"|({NAME.pattern})(?:’s|'s)\s+(?:spokes|statement\b|written\s+statement\b)"
@@ -199,6 +200,13 @@ class _Reader:
         if reporting and re.search(r"\bthat\b", clause[reporting.end() :]):
             return None  # "X pointed out that … Y announced": Y's verb is inside what X said
         segments = [strip_filler(s.strip()) for s in clause.split(",")]
+        hung_on = (
+            last_name(segments[-2]) if len(segments) >= 2 and segments[-1].lower() in _RELATIVE else None
+        )
+        if hung_on is not None and not _PREPOSITION.fullmatch((hung_on[1].split() or [""])[-1]):
+            # "… to replace Johnson, who announced …": the name the relative clause hangs on, not the
+            # sentence's subject (but "an analyst at Zumper, who notes": Zumper is where the speaker works).
+            return hung_on[0], ""
         role = ""
         for depth in range(len(segments) - 1, max(-1, len(segments) - 5), -1):
             segment = segments[depth]

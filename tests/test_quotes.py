@@ -95,6 +95,18 @@ CASES = [
         "Shares rose in May.",
         {"The Shadow": "Theresa May", "Shares": None},
     ),
+    (
+        # A relative clause's verb belongs to the name it hangs on, not to the sentence's subject.
+        "Liz Truss said she would cut taxes. Truss, who served as foreign minister, enters office after "
+        "winning the most votes in the leadership contest to replace Johnson, who announced his resignation.",
+        {"Liz Truss": "Liz Truss", "Truss, who": "Johnson"},
+    ),
+    (
+        # ... unless the name is where the speaker works: "an analyst at Zumper, who notes".
+        "Wait until winter to move, according to Jeff Andrews, senior data analyst at Zumper, who notes "
+        "that rents cool in the winter months.",
+        {"Wait": "Jeff Andrews"},
+    ),
 ]
 
 
