@@ -13,7 +13,7 @@ from assistant.retrieve import HybridRetriever
 from core.settings import Settings
 from ingest.pipeline import ingest
 from tests.fakes import HashingEmbedder
-from tests.test_retrieve import ARTICLES, build
+from tests.retrieval_articles import ARTICLES, build
 from vectorstore.articles import ArticleStore
 from vectorstore.index import Index
 
