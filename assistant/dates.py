@@ -31,3 +31,28 @@ def other_year(question: str, sentence: str) -> bool:
         return False
     placed = {m.group(1) for m in _EVENT_YEAR.finditer(sentence)}
     return bool(placed) and not placed & asked and not asked & set(_YEAR.findall(sentence))
+
+
+# What places an event before the story's own week: "last November", "last year", "two years ago",
+# "earlier this year", "in 2021" (a year before the story's).
+_EARLIER = re.compile(
+    rf"\blast\s+(?:year|month|season|spring|summer|fall|autumn|winter|{_MONTHS}(?!\s+\d))|"
+    r"\b(?:\d+|two|three|four|five|six|several|many|a)\s+(?:years|months|decades|year|month)\s+ago\b|"
+    r"\bearlier\s+this\s+year\b",
+    re.I,
+)
+_COMPARED = re.compile(
+    r"\b(?:than|from|since|over|versus|vs\.?|compared\s+(?:to|with)|against)(?:\s+the\s+same\s+\w+)?\s*$",
+    re.I,
+)
+
+
+def placed_earlier(sentence: str, published: str) -> bool:
+    """The sentence places its event well before the week its story was published: background, not the
+    news of that week ("The Braves defeated the Astros … last November")."""
+    story_year = published[:4]
+    earlier = [m for m in _EARLIER.finditer(sentence)]
+    if story_year.isdigit():
+        earlier += [m for m in _EVENT_YEAR.finditer(sentence) if int(m.group(1)) < int(story_year)]
+    # "up 12% from a year ago" compares a figure with an earlier one: the news is still this week's.
+    return any(not _COMPARED.search(sentence[max(0, m.start() - 40) : m.start()]) for m in earlier)

@@ -145,12 +145,13 @@ def unique_sentences(sentences: Sequence[Sentence]) -> list[Sentence]:
     return kept
 
 
-_PASSAGE_STEMS: dict[str, frozenset[str]] = {}
+_PASSAGE_STEMS: dict[tuple[str, str, str], frozenset[str]] = {}
 
 
 def passage_stems(passage: Passage) -> frozenset[str]:
-    """The search stems of a passage and its title (remembered by chunk id: one question reads them often)."""
-    key = passage.chunk_id
+    """The search stems of a passage and its title (remembered: one question reads them often). Remembered
+    by text as well as chunk id: an edited article's chunk may come back with new text."""
+    key = (passage.chunk_id, passage.title, passage.text)
     if key not in _PASSAGE_STEMS:
         if len(_PASSAGE_STEMS) > 4096:
             _PASSAGE_STEMS.clear()

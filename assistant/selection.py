@@ -38,7 +38,7 @@ from assistant.answer_type import (
     names_place_of_kind,
     want,
 )
-from assistant.dates import other_year
+from assistant.dates import other_year, placed_earlier
 from assistant.evidence import (
     Sentence,
     attributed_to,
@@ -51,7 +51,7 @@ from assistant.evidence import (
 from assistant.neighbours import Neighbours, complete, completes
 from assistant.places import place_kind
 from assistant.question import Question
-from assistant.recency import staleness
+from assistant.recency import asks_for_latest, staleness
 from assistant.refusal import STRICT_NEEDS, closeness, relevance
 from assistant.refusal import missing_need as missing_need  # the answer path reads it here
 from assistant.verb_forms import holds_form
@@ -86,6 +86,9 @@ ECHO_COVERAGE = 0.5
 # What a sentence loses when the question names a year and the sentence places its event in another one:
 # "Which team won the 2022 Stanley Cup?" is not answered by "The Lightning won the Stanley Cup in 2020".
 OTHER_YEAR_PENALTY = 0.1
+# The same when the question asks for the latest news and the sentence places its event before its story's
+# week ("… last November", "in 2021" in a 2022 story). Chosen by cross-validation (benchmarks/calibrate.py).
+EARLIER_PENALTY = 0.3
 # How a sentence that states something ends: a full stop, "!" or "?", maybe inside a quote or bracket.
 _STATEMENT_END = re.compile(r"[.!?…][\"'”’)\]]*\s*$")
 
@@ -121,7 +124,9 @@ class EvidenceSelector:
         min_relevance: float = MIN_RELEVANCE,
         strong_support: float = STRONG_SUPPORT,
         embed: Callable[[Sequence[str]], np.ndarray] | None = None,
+        earlier_penalty: float = EARLIER_PENALTY,
     ) -> None:
+        self.earlier_penalty = earlier_penalty
         self.idf = idf
         self.embed = embed  # the embedding model, for the question's closeness to single sentences
         self.min_relevance = min_relevance
@@ -220,6 +225,8 @@ class EvidenceSelector:
         score += fit(question, sentence.text)
         if other_year(question.text, sentence.text):
             score -= OTHER_YEAR_PENALTY
+        elif asks_for_latest(question.text) and placed_earlier(sentence.text, passage.published):
+            score -= self.earlier_penalty  # "this week": a sentence about an earlier event is background
         if not _STATEMENT_END.search(sentence.text):
             score -= (
                 0.1  # a headline, a byline or a list's lead-in ("… predict the winners:"), not a statement

@@ -316,7 +316,7 @@ def test_a_sentence_that_places_its_event_in_another_year_than_asked_scores_lowe
     from tests.passages import passage
 
     text = (
-        "The Lightning team won the Stanley Cup in 2020 and 2021. "
+        "The Lightning, a Florida team, won the Stanley Cup in 2020 and 2021. "
         "Hockey fans filled the streets. "
         "The Avalanche won the 2022 Stanley Cup in Game 6."
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from assistant.answer_type import lacks, names_by_kind, want
 from assistant.counts import adds_count, unit
-from assistant.dates import other_year
+from assistant.dates import other_year, placed_earlier
 from assistant.question import analyze
 from assistant.verb_forms import holds_form
 from assistant.verify import quote_verified
@@ -14,7 +14,7 @@ from tests.passages import assistant_over, passage
 
 
 def _ask(question: str, *texts: str):
-    passages = [passage(text, f"story{i}", f"c{i}") for i, text in enumerate(texts)]
+    passages = [passage(text, f"story{i}", f"{question[:20]}-{i}") for i, text in enumerate(texts)]
     return assistant_over(passages).ask(question, [])
 
 
@@ -65,3 +65,47 @@ def test_counts_and_dates_keep_their_rules_in_their_own_modules():
     assert adds_count(question, "Officials counted 4,000 people at the crossing.")
     assert not adds_count(question, "Hundreds of gang members were arrested.")
     assert other_year("Which team won the 2022 Stanley Cup?", "The Lightning won the Stanley Cup in 2020.")
+
+
+def test_a_this_week_question_prefers_the_sentence_about_this_week_over_background():
+    story = (
+        "The Hawks won Major League Baseball's championship last November, beating the Owls in six games. "
+        "The president welcomed the Atlanta Hawks to the White House on Monday."
+    )
+    passages = [passage(story, "hawks", "hawks-1")]
+    selector = assistant_over(passages).selector
+    question = "Which Major League Baseball team was invited to a celebration at the White House this week?"
+    best = selector.select(analyze(question), passages).sentences[0]
+    assert best.text.startswith("The president welcomed the Atlanta Hawks")
+    # Without "this week" the background sentence is not marked down: it holds more of the question.
+    timeless = selector.select(analyze(question.replace(" this week", "")), passages).sentences[0]
+    assert timeless.text.startswith("The Hawks won")
+
+
+def test_an_event_placed_before_the_story_s_week_is_background():
+    published = "2022-09-26"
+    assert placed_earlier("The Braves won the title last November.", published)
+    assert placed_earlier("Bonds hit 73 home runs in 2001.", published)
+    assert placed_earlier("She took office two years ago.", published)
+    assert not placed_earlier("He resigned last week.", published)
+    assert not placed_earlier("The vote took place in May 2022.", published)
+    assert not placed_earlier("The museum opened in 2001.", "undated")
+
+
+def test_a_passage_s_words_are_its_own_when_a_chunk_id_comes_back_with_new_text():
+    from assistant.evidence import passage_stems
+
+    before = passage("The council approved the budget.", "council", "council-1")
+    after = passage(
+        "The council rejected the stadium plan.", "council", "council-1"
+    )  # the article was edited
+    assert "budget" in passage_stems(before)
+    assert "stadium" in passage_stems(after) and "budget" not in passage_stems(after)
+
+
+def test_a_figure_compared_with_last_year_s_is_still_this_week_s_news():
+    published = "2022-08-24"
+    assert not placed_earlier("Rents in Miami rose 41% compared to a year ago.", published)
+    assert not placed_earlier("Sales were up 5% from last year.", published)
+    assert placed_earlier("A year ago, rents in Miami were falling.", published)
+    assert not placed_earlier("Prices rose 9% compared with the same month in 2021.", published)

@@ -57,3 +57,31 @@ def test_relevance_refuses_on_topic_questions_that_support_cannot_tell_apart() -
     assert 0.4 < chosen.min_relevance <= 0.7
     assert (chosen.refusal_rate, chosen.false_refusal_rate, chosen.answer_contains) == (1.0, 0.0, 1.0)
     assert figures(answerable + unanswerable, chosen.min_support, chosen.max_missing).refusal_rate == 0.0
+
+
+def test_a_selection_parameter_is_scored_on_each_fold_at_the_value_fitted_on_the_others() -> None:
+    from benchmarks.calibrate import Choice, choice_figures, cross_validate_choice, fit_choice
+
+    grid = (0.0, 0.1, 0.2)
+    # 0.1 answers every question right; 0.2 as many right but cites worse; 0.0 misses a third.
+    choices = [
+        Choice(
+            f"q{i}",
+            {0.0: i % 3 != 0, 0.1: True, 0.2: True},
+            {0.0: (1, 1), 0.1: (1, 1), 0.2: (1, 2)},
+        )
+        for i in range(15)
+    ]
+    assert fit_choice(choices, grid) == 0.1
+    assert choice_figures(choices, 0.2) == {
+        "value": 0.2,
+        "answer_contains": 1.0,
+        "citation_precision": 0.5,
+        "n": 15,
+    }
+    report = cross_validate_choice(choices, grid, 5, seed=1)
+    assert [fold["value"] for fold in report["folds"]] == [0.1] * 5
+    assert report["pooled_held_out"] == {"answer_contains": 1.0, "citation_precision": 1.0, "n": 15}
+    # Ties on both measures go to the smaller value: no correction the questions do not ask for.
+    even = [Choice("q", {v: True for v in grid}, {v: (1, 1) for v in grid})]
+    assert fit_choice(even, grid) == 0.0
