@@ -10,7 +10,8 @@ import pytest
 from assistant.assistant import Assistant
 from assistant.cli import main as cli_main
 from assistant.question import analyze
-from assistant.speakers import close_names, match_speaker, speaker_question
+from assistant.speaker_names import close_names, match_speaker
+from assistant.speakers import speaker_question
 from core.settings import Settings
 from ingest.pipeline import ingest
 from tests.fakes import HashingEmbedder
