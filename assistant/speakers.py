@@ -47,7 +47,7 @@ _NO_STATEMENT = re.compile(
     re.I,
 )
 _PRONOUNS = frozenset({"he", "she", "they", "him", "her", "it", "them"})
-_ABOUT = re.compile(r"\b(?:about|on|regarding|over|to|after)\s+(?P<topic>.+?)\s*\??$", re.I)
+_ABOUT = re.compile(r"\b(?P<how>about|on|regarding|over|to|after)\s+(?P<topic>.+?)\s*\??$", re.I)
 _QUOTATION = re.compile(r'["“]([^"“”]{20,})["”]')
 
 
@@ -73,7 +73,10 @@ def speaker_question(question: Question) -> SpeakerQuestion | None:
     if not name or name.lower() in _PRONOUNS:
         return None
     topic = tuple(t for t in topic if t not in _SPEECH_STEMS)
-    said_about = f"{about.group(0).split()[0].lower()} {about.group('topic')}" if about and topic else ""
+    said_about = ""
+    if about and topic:  # "react to the defeat": nothing X said about the defeat; "say after …" stays
+        how = "after" if about.group("how").lower() == "after" else "about"
+        said_about = f"{how} {about.group('topic')}"
     return SpeakerQuestion(name, topic, said_about)
 
 
