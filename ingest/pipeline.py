@@ -154,8 +154,8 @@ def index_articles(
     summary.articles = len(run_ids)
     _count_duplicates(index, run_ids, summary)
     summary.embedded, summary.reused, summary.deleted = embedded, result.reused, result.deleted
-    counts = index.store.counts()
-    summary.indexed_articles, summary.indexed_chunks = counts["indexed_articles"], counts["chunks"]
+    summary.indexed_articles = index.store.article_counts()["indexed_articles"]
+    summary.indexed_chunks = result.chunks
     return run_ids
 
 

@@ -58,6 +58,7 @@ class SyncResult:
     metadata_updated: int
     # chunk id → why the model failed on it; the rest was written. The caller decides what to drop.
     failed: dict[str, str] = field(default_factory=dict)
+    chunks: int = 0  # chunks the store indexes after the sync
 
 
 @dataclass(frozen=True)
@@ -116,17 +117,14 @@ class Index:
         wrote, a rebuild, a copy of the vectors to fill); if the vector count then disagrees with the
         store's (vectors lost behind its back), everything is reconciled."""
         scope = None if whole or not self.store.chunk_vectors.complete() else self.store.unsynced()
-        result, chunks = self._sync(scope, progress)
-        if scope is not None and not result.failed and self.vectors.count() != chunks:
+        result = self._sync(scope, progress)
+        if scope is not None and not result.failed and self.vectors.count() != result.chunks:
             log.warning("the vector index does not hold what the store indexes: reconciling everything")
-            whole_result, _ = self._sync(None, progress)
-            result = _combined(result, whole_result)
+            result = _combined(result, self._sync(None, progress))
         return result
 
-    def _sync(
-        self, scope: list[str] | None, progress: Callable[[int], None] | None
-    ) -> tuple[SyncResult, int]:
-        """Sync the chunk ids in ``scope`` (None: every one); returns the result and the store's chunk count."""
+    def _sync(self, scope: list[str] | None, progress: Callable[[int], None] | None) -> SyncResult:
+        """Sync the chunk ids in ``scope`` (None: every one)."""
         desired = self.store.indexed_for_embedding(only=scope)
         existing = self.vectors.existing() if scope is None else self._existing_of(scope)
         model_id = self.embedder.model_id
@@ -156,15 +154,16 @@ class Index:
         # stays marked, so the next sync tries it again (or the caller drops its article).
         self.store.synced(scope, still=sorted(failed))
         record_generation(self, changed=bool(to_embed or to_update or stale))  # readers switch to it
-        chunks = len(desired) if scope is None else self.store.counts()["chunks"]
-        result = SyncResult(
+        # The ledger now lists what the store indexes: counted there, not over the store's chunks.
+        chunks = len(desired) if scope is None else sum(self.ledger().held_counts())
+        return SyncResult(
             embedded=len(to_embed) - len(failed),
             reused=chunks - len(to_embed),
             deleted=len(stale),
             metadata_updated=len(to_update),
             failed=failed,
+            chunks=chunks,
         )
-        return result, chunks
 
     def _existing_of(self, chunk_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """Those of ``chunk_ids`` that Chroma holds, with their metadata."""
@@ -335,6 +334,7 @@ def _combined(first: SyncResult, then: SyncResult) -> SyncResult:
         deleted=first.deleted + then.deleted,
         metadata_updated=first.metadata_updated + then.metadata_updated,
         failed=then.failed,
+        chunks=then.chunks,
     )
 
 

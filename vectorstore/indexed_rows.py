@@ -81,9 +81,14 @@ class IndexedRows:
             db.executemany("INSERT OR IGNORE INTO unsynced(chunk_id) VALUES (?)", [(c,) for c in still])
 
     # --- indexed chunks ---------------------------------------------------------------------------
-    def counts(self) -> dict[str, int]:
+    def article_counts(self) -> dict[str, int]:
+        """Articles, and those indexed (their own canonical copy): cheap, unlike the chunk count."""
         articles = self._db.execute("SELECT count(*) FROM articles").fetchone()[0]
         indexed = self._db.execute("SELECT count(*) FROM articles WHERE canonical_id = id").fetchone()[0]
+        return {"articles": articles, "indexed_articles": indexed}
+
+    def counts(self) -> dict[str, int]:
+        articles, indexed = self.article_counts().values()
         # One per distinct chunk text among the indexed articles, as _indexed_rows gives them.
         chunks = self._db.execute(
             "SELECT count(DISTINCT c.id) FROM chunks c JOIN articles a ON a.id = c.article_id"
