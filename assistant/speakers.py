@@ -47,7 +47,9 @@ _NO_STATEMENT = re.compile(
     re.I,
 )
 _PRONOUNS = frozenset({"he", "she", "they", "him", "her", "it", "them"})
-_ABOUT = re.compile(r"\b(?P<how>about|on|regarding|over|to|after)\s+(?P<topic>.+?)\s*\??$", re.I)
+_ABOUT = re.compile(
+    r"\b(?<!according )(?P<how>about|on|regarding|over|to|after)\s+(?P<topic>.+?)\s*\??$", re.I
+)
 _QUOTATION = re.compile(r'["“]([^"“”]{20,})["”]')
 
 

@@ -214,6 +214,20 @@ def test_speaker_questions_name_the_speaker_and_the_topic(question: str, name: s
 
 
 @pytest.mark.parametrize(
+    ("question", "about"),
+    [
+        ("How did Warren Gatland react to the Leicester defeat?", "about the Leicester defeat"),
+        ("What did Kanye West's lawyer say after the account was locked?", "after the account was locked"),
+        ("What is the biggest threat, according to Fiji's defence minister?", ""),
+        ("What has Mark Serwotka said?", ""),
+    ],
+)
+def test_a_refusal_names_what_was_asked_about(question: str, about: str):
+    asked = speaker_question(analyze(question))
+    assert asked is not None and asked.about == about
+
+
+@pytest.mark.parametrize(
     "question", ["Who won the election?", "What else did he say?", "How many jobs were cut?"]
 )
 def test_other_questions_are_not_speaker_questions(question: str):
