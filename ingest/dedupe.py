@@ -76,6 +76,17 @@ class DuplicatePair:
     based_on: bool = False  # each side has body paragraphs the other lacks: linked, not folded
 
 
+@dataclass(frozen=True)
+class Comparison:
+    """What :func:`compare_texts` worked out on the way: each distinct text's representative (the first
+    of its exact group in input order) with its group and normalized text, and containment's shingle
+    arrays of the representatives in that order (:func:`ingest.containment.shingles_by_text`)."""
+
+    groups: dict[str, list[str]]
+    normalized: dict[str, str]
+    shingles: tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
 def find_duplicate_pairs(
     texts: Mapping[str, str],
     *,
@@ -84,6 +95,20 @@ def find_duplicate_pairs(
     sources: Mapping[str, str] | None = None,
     boilerplate_keys: Collection[int] | None = None,
 ) -> list[DuplicatePair]:
+    """All pairs of exact and near-duplicate texts: :func:`compare_texts`' pairs."""
+    return compare_texts(
+        texts, threshold=threshold, signatures=signatures, sources=sources, boilerplate_keys=boilerplate_keys
+    )[0]
+
+
+def compare_texts(
+    texts: Mapping[str, str],
+    *,
+    threshold: float = 0.8,
+    signatures: Mapping[str, np.ndarray] | None = None,
+    sources: Mapping[str, str] | None = None,
+    boilerplate_keys: Collection[int] | None = None,
+) -> tuple[list[DuplicatePair], Comparison]:
     """All pairs of exact and near-duplicate texts, ordered by the input order of ``a`` then ``b``.
 
     ``texts`` maps an id to its (cleaned) text. ``signatures`` may hold stored signatures (from
@@ -144,12 +169,12 @@ def find_duplicate_pairs(
         lsh.insert(rep, m, check_duplication=False)
 
     # Edited copies: containment candidates.
-    from ingest.containment import containment_candidates
+    from ingest.containment import candidates_among, shingles_by_text
 
     reps = list(members)
+    arrays = shingles_by_text([normalized_of[r] for r in reps])
     contained = [
-        _ordered(reps[i], reps[k], order)
-        for i, k in containment_candidates([normalized_of[r] for r in reps], MIN_CONTAINMENT)
+        _ordered(reps[i], reps[k], order) for i, k in candidates_among(*arrays, len(reps), MIN_CONTAINMENT)
     ]
     # A newsletter's recurring sections are no evidence of copying.
     skip = boilerplate(texts, sources) if boilerplate_keys is None else boilerplate_keys
@@ -189,7 +214,7 @@ def find_duplicate_pairs(
         n_exact,
         len(pairs) - n_exact,
     )
-    return pairs
+    return pairs, Comparison(members, normalized_of, arrays)
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from core.normalize import normalize_for_match
-from ingest.containment import shingles_by_text
-from ingest.dedupe import _WORD, DuplicatePair, _lsh_params, clusters, find_duplicate_pairs, signature
-from ingest.overlap import boilerplate, keyset_key, paragraph_keys
+from ingest.dedupe import Comparison, DuplicatePair, _lsh_params, clusters, compare_texts, signature
+from ingest.overlap import boilerplate_of_keys, keyset_key, paragraph_keys
 from ingest.stories import story_links
 from vectorstore.articles import ArticleStore
 from vectorstore.dedupe_state import Member, TextPairRow
@@ -25,22 +23,27 @@ def norm_key(normalized: str) -> int:
     return int.from_bytes(digest, "little", signed=True)
 
 
-def band_keys(sig: np.ndarray, threshold: float) -> np.ndarray:
-    """The keys of a signature's LSH bands (two texts are near candidates when they share one)."""
+_BAND_BASE = np.uint64(0x100000001B3)
+_BAND_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def band_keys_of(sigs: np.ndarray, threshold: float) -> np.ndarray:
+    """The keys of each signature's LSH bands, ``uint64[len(sigs), bands]``: equal band values give equal
+    keys (two texts are near candidates when they share one), in every process."""
     bands, rows = _lsh_params(threshold)
-    data = np.asarray(sig, dtype=np.uint64)
-    return np.array(
-        [
-            int.from_bytes(
-                hashlib.blake2b(
-                    i.to_bytes(2, "little") + data[i * rows : (i + 1) * rows].tobytes(), digest_size=8
-                ).digest(),
-                "little",
-            )
-            for i in range(bands)
-        ],
-        dtype=np.uint64,
-    )
+    values = np.asarray(sigs, dtype=np.uint64)[:, : bands * rows].reshape(len(sigs), bands, rows)
+    keys = np.zeros((len(sigs), bands), dtype=np.uint64)
+    for r in range(rows):  # uint64 arithmetic wraps: a polynomial hash mod 2**64
+        keys = keys * _BAND_BASE + values[:, :, r]
+    salt = (
+        np.arange(bands, dtype=np.uint64) + np.uint64(1)
+    ) * _BAND_MIX  # the same values in two bands differ
+    return (keys ^ salt) * _BAND_MIX
+
+
+def band_keys(sig: np.ndarray, threshold: float) -> np.ndarray:
+    """:func:`band_keys_of` one signature."""
+    return band_keys_of(np.asarray(sig, dtype=np.uint64)[None, :], threshold)[0]
 
 
 def postings(folder: Path) -> tuple[Postings, Postings]:
@@ -53,20 +56,22 @@ def rank_by(texts: Mapping[str, str]) -> Callable[[str], tuple[int, str]]:
 
 
 def full(store: ArticleStore, folder: Path, threshold: float) -> None:
+    """Compare every article with every other, write the clusters, and rewrite the dedupe state."""
     state = store.dedupe
     marks = state.undeduped()
     state.forget()
     texts = store.texts()
     facts = store.clusters.titles_and_sources()
-    sources = {article_id: source for article_id, (_, source) in facts.items()}
-    skip = boilerplate(texts, sources)
+    sources = {article_id: source or "" for article_id, (_, source) in facts.items()}
+    keys_of = {article_id: paragraph_keys(text) for article_id, text in texts.items()}
+    skip = boilerplate_of_keys(keys_of, sources)
     signatures = store.signatures()
-    pairs = find_duplicate_pairs(texts, threshold=threshold, signatures=signatures, boilerplate_keys=skip)
+    pairs, seen = compare_texts(texts, threshold=threshold, signatures=signatures, boilerplate_keys=skip)
     rank = rank_by(texts)
     store.set_canonical(clusters(pairs, rank=rank))
     titles = {article_id: title for article_id, (title, _) in facts.items()}
     store.clusters.replace(story_links(pairs, texts, titles=titles, rank=rank, skip=skip))
-    _rebuild_state(store, folder, threshold, texts, sources, pairs, signatures)
+    _rebuild_state(store, folder, threshold, keys_of, sources, pairs, seen, signatures)
     state.set_complete(threshold, marks)
 
 
@@ -74,49 +79,40 @@ def _rebuild_state(
     store: ArticleStore,
     folder: Path,
     threshold: float,
-    texts: Mapping[str, str],
+    keys_of: Mapping[str, frozenset[int]],
     sources: Mapping[str, str],
     pairs: list[DuplicatePair],
+    seen: Comparison,
     signatures: Mapping[str, np.ndarray],
 ) -> None:
-    position: dict[int, int] = {}  # norm key → position of its text
-    reps: list[tuple[str, str]] = []  # (representative article, normalized text), the first in store order
-    members: list[Member] = []
-    for article_id, text in texts.items():
-        keys = paragraph_keys(text)
-        normalized = normalize_for_match(text)
-        at = None
-        if _WORD.search(normalized) is not None:
-            at = position.setdefault(norm_key(normalized), len(reps))
-            if at == len(reps):
-                reps.append((article_id, normalized))
-        members.append(
-            Member(article_id, at, sources.get(article_id) or "", keyset_key(keys), tuple(sorted(keys)))
+    reps = list(seen.groups)  # in store order: a text's number follows its position here
+    position = {article_id: i for i, rep in enumerate(reps) for article_id in seen.groups[rep]}
+    members = [
+        Member(
+            article_id,
+            position.get(article_id),
+            sources.get(article_id, ""),
+            keyset_key(keys),
+            tuple(sorted(keys)),
         )
-    hashes, owners, sizes = shingles_by_text([normalized for _, normalized in reps])
-    of_article = {m.article_id: m.num for m in members}
+        for article_id, keys in keys_of.items()
+    ]
     text_pairs: dict[tuple[int, int], TextPairRow] = {}
     for p in pairs:
-        a, b = of_article[p.a], of_article[p.b]
+        a, b = position.get(p.a), position.get(p.b)
         if not p.exact and a is not None and b is not None and a != b:
             text_pairs[(min(a, b), max(a, b))] = TextPairRow(a, b, p.jaccard, p.coverage, p.based_on)
-    norm_keys = sorted(position, key=position.__getitem__)
-    nums = np.array(
-        store.dedupe.rebuild(
-            [(key, int(sizes[i])) for i, key in enumerate(norm_keys)],
-            members,
-            list(text_pairs.values()),
-            threshold,
-        ),
-        dtype=np.int64,
-    )
+    hashes, owners, sizes = seen.shingles
+    rows = [(norm_key(seen.normalized[rep]), int(sizes[i])) for i, rep in enumerate(reps)]
+    nums = np.array(store.dedupe.rebuild(rows, members, list(text_pairs.values()), threshold), dtype=np.int64)
     bands, shingles = postings(folder)
     shingles.clear()
     shingles.add(hashes, nums[owners])
-    band_rows = [band_keys(signature_of(rep, normalized, signatures), threshold) for rep, normalized in reps]
     bands.clear()
-    if band_rows:
-        bands.add(np.concatenate(band_rows), np.repeat(nums, [len(r) for r in band_rows]))
+    if reps:
+        sigs = np.stack([signature_of(rep, seen.normalized[rep], signatures) for rep in reps])
+        keys = band_keys_of(sigs, threshold)
+        bands.add(keys.ravel(), np.repeat(nums, keys.shape[1]))
 
 
 def signature_of(article_id: str, normalized: str, signatures: Mapping[str, np.ndarray]) -> np.ndarray:

@@ -85,12 +85,18 @@ def boilerplate(texts: Mapping[str, str], sources: Mapping[str, str] | None = No
     """Keys (:func:`paragraph_key`) of the paragraphs found in more than ``MAX_SOURCE_REPEATS`` texts of
     one source (``sources``: id → source; a missing or empty source counts as one source; identical
     texts of one source count once)."""
+    return boilerplate_of_keys({doc_id: paragraph_keys(text) for doc_id, text in texts.items()}, sources)
+
+
+def boilerplate_of_keys(
+    keys_of: Mapping[str, frozenset[int]], sources: Mapping[str, str] | None = None
+) -> frozenset[int]:
+    """:func:`boilerplate` of texts given as their :func:`paragraph_keys`."""
     sources = sources or {}
     by_source: dict[str, Counter[int]] = defaultdict(Counter)
     seen: set[tuple[str, frozenset[int]]] = set()  # an identical copy in the same source counts once
-    for doc_id, text in texts.items():
+    for doc_id, keys in keys_of.items():
         source = sources.get(doc_id) or ""
-        keys = paragraph_keys(text)
         if (source, keys) not in seen:
             seen.add((source, keys))
             by_source[source].update(keys)

@@ -17,6 +17,7 @@ import numpy as np
 from vectorstore.schema import transaction
 
 _COMPLETE = "dedupe_state"  # meta key: the state holds every article, for this near-duplicate threshold
+_VERSION = 2  # bump when what the state holds changes meaning (a hash, a band key): a full run rewrites it
 MAX_SOURCE_REPEATS = 5  # as ingest.overlap: a paragraph in more (source, paragraph set) groups is boilerplate
 
 
@@ -49,7 +50,7 @@ class DedupeState:
     # --- whether it can be trusted ----------------------------------------------------------------
     def complete(self, threshold: float) -> bool:
         row = self._db.execute("SELECT value FROM meta WHERE key=?", (_COMPLETE,)).fetchone()
-        return row is not None and row[0] == repr(threshold)
+        return row is not None and row[0] == _stamp(threshold)
 
     def article_count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM articles").fetchone()[0])
@@ -231,8 +232,14 @@ class DedupeState:
     def set_complete(self, threshold: float, article_ids: Sequence[str]) -> None:
         """The state holds every article for ``threshold``; the marks of ``article_ids`` are cleared."""
         with transaction(self._db) as db:
-            db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (_COMPLETE, repr(threshold)))
+            db.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (_COMPLETE, _stamp(threshold))
+            )
             db.executemany("DELETE FROM undeduped WHERE article_id=?", [(a,) for a in article_ids])
+
+
+def _stamp(threshold: float) -> str:
+    return f"{threshold!r} v{_VERSION}"
 
 
 def _renumbered(m: Member, nums: Sequence[int]) -> Member:

@@ -121,8 +121,9 @@ class Postings:
         return self._write(np.asarray(keys)[keep], np.asarray(ids)[keep])
 
     def _write(self, keys: np.ndarray, ids: np.ndarray) -> _Segment:
-        order = np.lexsort((ids, keys))
-        keys, ids = keys[order], ids[order]
+        if len(keys) > 1 and not bool(np.all(keys[1:] >= keys[:-1])):  # a full rebuild's come sorted
+            order = np.argsort(keys, kind="stable")
+            keys, ids = keys[order], ids[order]
         self.folder.mkdir(parents=True, exist_ok=True)
         name = uuid.uuid4().hex
         for suffix, array in (("keys", keys), ("ids", ids)):
