@@ -108,12 +108,8 @@ def _update(store: ArticleStore, folder: Path, threshold: float, dirty: list[str
                 tuple(sorted(keys)),
             )
         )
-    touched = {k for m in [*old.values(), *added] for k in m.paragraphs}
-    before = state.boilerplate_among(touched)
+    # Texts holding a paragraph that became (or ceased to be) boilerplate are marked to compare again.
     state.replace_members(list(old.values()), added)
-    flipped = before ^ state.boilerplate_among(touched)
-    if flipped:  # texts holding a paragraph that became (or ceased to be) boilerplate are compared again
-        state.mark(state.articles_with_paragraphs(flipped))
     bands, shingles = postings(folder)
     _post_new_texts(store, bands, shingles, threshold)
 

@@ -124,8 +124,15 @@ def test_updates_end_where_a_full_comparison_ends(tmp_path, monkeypatch):
     from vectorstore.dedupe_state import DedupeState
 
     recompared: list[set[str]] = []  # articles compared again because something global changed
-    mark = DedupeState.mark
+    mark, replace = DedupeState.mark, DedupeState.replace_members
     monkeypatch.setattr(DedupeState, "mark", lambda self, ids: recompared.append(set(ids)) or mark(self, ids))
+
+    def replace_members(self, removed, added):
+        flipped = replace(self, removed, added)
+        recompared.append(self.articles_with_paragraphs(flipped))
+        return flipped
+
+    monkeypatch.setattr(DedupeState, "replace_members", replace_members)
     rng = random.Random(7)
     records = _synthetic(rng)
     pair = Pair(tmp_path)

@@ -127,14 +127,7 @@ class DedupeState:
 
     def boilerplate_among(self, keys: Iterable[int]) -> set[int]:
         """Those of ``keys`` that some source repeats in more than MAX_SOURCE_REPEATS paragraph sets."""
-        return {
-            key
-            for key in set(keys)
-            if self._db.execute(
-                "SELECT 1 FROM dedupe_paragraphs WHERE key=? GROUP BY source HAVING count(*) > ? LIMIT 1",
-                (key, MAX_SOURCE_REPEATS),
-            ).fetchone()
-        }
+        return _boilerplate_among(self._db, keys)
 
     def articles_with_paragraphs(self, keys: Iterable[int]) -> set[str]:
         return {
@@ -157,9 +150,13 @@ class DedupeState:
         return list(rows.values())
 
     # --- writes -----------------------------------------------------------------------------------
-    def replace_members(self, removed: Sequence[Member], added: Sequence[Member]) -> None:
-        """Take ``removed`` out and put ``added`` in; texts left without an article go, with their pairs."""
+    def replace_members(self, removed: Sequence[Member], added: Sequence[Member]) -> set[int]:
+        """Take ``removed`` out and put ``added`` in; texts left without an article go, with their pairs.
+        Returns the paragraph keys that became, or ceased to be, boilerplate; the articles holding them
+        are marked undeduped in the same transaction (a run killed after it still compares them)."""
+        touched = {k for m in [*removed, *added] for k in m.paragraphs}
         with transaction(self._db) as db:
+            before = _boilerplate_among(db, touched)
             for m in removed:
                 db.execute("DELETE FROM dedupe_members WHERE article_id=?", (m.article_id,))
                 db.executemany(
@@ -175,6 +172,13 @@ class DedupeState:
                 if not db.execute("SELECT 1 FROM dedupe_members WHERE num=? LIMIT 1", (num,)).fetchone():
                     db.execute("DELETE FROM dedupe_texts WHERE num=?", (num,))
                     db.execute("DELETE FROM dedupe_pairs WHERE a=? OR b=?", (num, num))
+            flipped = before ^ _boilerplate_among(db, touched)
+            if flipped:
+                db.executemany(
+                    "INSERT OR IGNORE INTO undeduped(article_id) VALUES (?)",
+                    [(a,) for a in self.articles_with_paragraphs(flipped)],
+                )
+        return flipped
 
     def add_text(self, norm_key: int, shingles: int) -> int:
         with transaction(self._db) as db:
@@ -236,6 +240,17 @@ class DedupeState:
                 "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (_COMPLETE, _stamp(threshold))
             )
             db.executemany("DELETE FROM undeduped WHERE article_id=?", [(a,) for a in article_ids])
+
+
+def _boilerplate_among(db: sqlite3.Connection, keys: Iterable[int]) -> set[int]:
+    return {
+        key
+        for key in set(keys)
+        if db.execute(
+            "SELECT 1 FROM dedupe_paragraphs WHERE key=? GROUP BY source HAVING count(*) > ? LIMIT 1",
+            (key, MAX_SOURCE_REPEATS),
+        ).fetchone()
+    }
 
 
 def _stamp(threshold: float) -> str:
