@@ -32,7 +32,7 @@ def file_server(root: Path) -> Iterator[str]:
 
 class DamagingProxy:
     """Relays GET requests to ``upstream``; while ``damage`` is set, flips a byte in the body of every
-    path ending with it. Records the paths requested, in order."""
+    path holding it (``articles.sqlite`` damages the store's blocks). Records the paths requested, in order."""
 
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream
@@ -58,7 +58,7 @@ class DamagingProxy:
             def do_GET(self) -> None:
                 upstream = httpx.get(proxy.upstream + self.path, timeout=30)
                 body = upstream.content
-                damaged = proxy.damage is not None and self.path.endswith(proxy.damage) and body
+                damaged = proxy.damage is not None and proxy.damage in self.path and body
                 if damaged:
                     middle = len(body) // 2
                     body = body[:middle] + bytes([body[middle] ^ 0xFF]) + body[middle + 1 :]

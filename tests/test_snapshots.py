@@ -1,6 +1,7 @@
 """Snapshots for replicas on other hosts: what the writer publishes per generation (complete, immutable,
-checksummed, pruned), what a replica pulls over a real HTTP server (only what changed, verified, damage
-rejected), and a replica's index switching to a newer pulled snapshot between requests."""
+checksummed, pruned, the SQLite files as blocks linked when unchanged), what a replica pulls over a real
+HTTP server (only the changed segments and blocks, verified, damage rejected), and a replica's index
+switching to a newer pulled snapshot between requests."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from vectorstore.articles import ArticleStore
 from vectorstore.generation import IndexFollower, ReadWriteLock, read_generation
 from vectorstore.index import Index
 from vectorstore.lexical import LexicalIndex
+from vectorstore.snapshot_blocks import decode_map, map_path, pack_path, rebuild_file
 from vectorstore.snapshot_pull import (
     SnapshotDamaged,
     SnapshotReplica,
@@ -33,7 +35,9 @@ from vectorstore.snapshot_pull import (
     pull_newest,
     replica_folder,
 )
-from vectorstore.snapshots import LATEST, MANIFEST, Manifest, SnapshotPublisher, read_manifest
+from vectorstore.snapshots import LATEST, MANIFEST, FileEntry, Manifest, SnapshotPublisher, read_manifest
+
+BLOCK = 8192  # small blocks: the tests' stores are a few hundred KB
 
 
 def _article(n: int) -> dict[str, str]:
@@ -55,7 +59,7 @@ def _ingest(index: Index, settings: Settings, tmp: Path, *articles: dict[str, st
 def _writer(tmp: Path, *, keep: int = 3, chroma_url: str | None = None) -> tuple[Index, Settings]:
     settings = Settings(index_dir=tmp / "writer", ingest_workers=1, collection="snap")
     index = Index(settings.index_dir, HashingEmbedder(), chroma_url=chroma_url, collection="snap")
-    index.snapshots = SnapshotPublisher(tmp / "published", keep=keep)
+    index.snapshots = SnapshotPublisher(tmp / "published", keep=keep, block_size=BLOCK)
     return index, settings
 
 
@@ -65,6 +69,24 @@ def _sha(path: Path) -> str:
 
 def _files(folder: Path) -> set[str]:
     return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+
+
+def _published_files(manifest: Manifest) -> set[str]:
+    """The files a snapshot folder holds by its manifest: all but the SQLite files (in their packs)."""
+    return {f.path for f in manifest.files if not f.block_size}
+
+
+def _joined(snapshot: Path, entry: FileEntry, target: Path) -> Path:
+    """A file published as blocks, rebuilt from its map and packs (every block and the whole checked)."""
+    rebuild_file(
+        target,
+        size=entry.size,
+        sha256=entry.sha256,
+        block_size=entry.block_size,
+        blocks=decode_map((snapshot / map_path(entry.path)).read_bytes()),
+        read_pack=lambda key: snapshot / pack_path(entry.path, key),
+    )
+    return target
 
 
 # --- publishing ------------------------------------------------------------------------------------
@@ -78,15 +100,22 @@ def test_each_generation_is_published_whole_with_every_file_checksummed(tmp_path
     assert latest["manifest_sha256"] == _sha(snapshot / MANIFEST)
     manifest = read_manifest(snapshot)
     assert manifest is not None and manifest.generation == read_generation(settings.index_dir)
-    assert {f.path for f in manifest.files} == _files(snapshot) - {MANIFEST}
+    assert _published_files(manifest) == _files(snapshot) - {MANIFEST}
+    in_blocks = {f.path for f in manifest.files if f.block_size}
+    assert in_blocks == {"articles.sqlite", "lexical/ledger.sqlite"}
+    store = manifest.entry("articles.sqlite")
+    assert store is not None and store.block_size == BLOCK and store.size > 3 * BLOCK
+    assert {"articles.sqlite.map", "articles.sqlite.packs/0000000002"} <= _files(snapshot)
     for entry in manifest.files:
-        assert (entry.size, entry.sha256) == (
-            (snapshot / entry.path).stat().st_size,
-            _sha(snapshot / entry.path),
-        )
+        if not entry.block_size:
+            assert (entry.size, entry.sha256) == (
+                (snapshot / entry.path).stat().st_size,
+                _sha(snapshot / entry.path),
+            )
     # Self-contained: the store copy has no WAL beside it, and holds the article.
-    assert not [p for p in _files(snapshot) if p.endswith(("-wal", "-shm", ".lock"))]
+    assert not [p for p in _files(snapshot) if p.endswith(("-wal", "-shm", ".lock", ".backup"))]
     copy = shutil.copytree(snapshot, tmp_path / "copy")  # opening writes beside the files: not the published
+    _joined(snapshot, store, copy / "articles.sqlite")
     assert ArticleStore(copy / "articles.sqlite").article(LIGHTHOUSE["id"]) is not None
     assert LexicalIndex(copy / "lexical" / "tantivy").search("Cape Arden lighthouse", 3)
 
@@ -112,8 +141,20 @@ def test_older_snapshots_stay_unchanged_and_beyond_keep_are_pruned(tmp_path: Pat
         os.path.samefile(p, tantivy / p.name) for p in linked if (tantivy / p.name).exists()
     )
 
+    # The store's unchanged blocks stay in the first snapshot's pack, linked; the second writes a pack
+    # of the blocks that changed.
+    packs = root / "00000002" / "articles.sqlite.packs"
+    assert sorted(p.name for p in packs.iterdir()) == ["0000000002", "0000000004"]
+    assert os.path.samefile(packs / "0000000002", first / "articles.sqlite.packs" / "0000000002")
+    assert (packs / "0000000004").stat().st_size < (packs / "0000000002").stat().st_size
+
     _ingest(index, settings, tmp_path, _article(3))
     assert sorted(p.name for p in root.iterdir()) == ["00000002", "00000003", LATEST]
+    for number in ("00000002", "00000003"):  # whole once the first, their blocks' origin, is pruned
+        manifest = read_manifest(root / number)
+        assert manifest is not None and _published_files(manifest) == _files(root / number) - {MANIFEST}
+        store = _joined(root / number, manifest.entry("articles.sqlite"), tmp_path / f"{number}.sqlite")  # type: ignore[arg-type]
+        assert ArticleStore(store).article(f"harbour-{int(number)}") is not None
 
 
 def test_a_sync_that_changes_nothing_publishes_only_a_generation_not_out_yet(tmp_path: Path):
@@ -148,18 +189,33 @@ def test_a_replica_pulls_the_newest_snapshot_and_then_only_what_changed(tmp_path
         pulled = pull_newest(url, replica)
         assert pulled == read_generation(settings.index_dir) == read_generation(replica)
         first = replica / "snapshots" / "00000001"
-        assert _files(first) == _files(tmp_path / "published" / "00000001")
+        manifest = read_manifest(first)  # the files whole, the SQLite files' maps but not their packs
+        assert manifest is not None
+        assert _files(first) == {f.path for f in manifest.files if ".packs/" not in f.path} | {MANIFEST}
+        assert _sha(first / "articles.sqlite") == manifest.entry("articles.sqlite").sha256  # type: ignore[union-attr]
         assert pull_newest(url, replica) is None  # nothing newer
         (replica / "generation.json").unlink()  # as a pull killed between its rename and this file
         assert pull_newest(url, replica) is None and read_generation(replica) == pulled
 
+        assert ArticleStore(first / "articles.sqlite").article("harbour-1")  # served: opened in WAL mode
         _ingest(index, settings, tmp_path, _article(2))
-        assert pull_newest(url, replica).number == 2  # type: ignore[union-attr]
+        published = read_manifest(tmp_path / "published" / "00000002")
+        assert published is not None
+        proxy = DamagingProxy(url)  # it records the paths requested
+        with proxy.serving() as counted:
+            assert pull_newest(counted, replica).number == 2  # type: ignore[union-attr]
         second = replica / "snapshots" / "00000002"
         shared = [
             p for p in _files(second) if (first / p).exists() and os.path.samefile(first / p, second / p)
         ]
         assert shared and all(p.startswith("lexical/tantivy/") for p in shared)  # not downloaded again
+        assert not [r for r in proxy.requests if any(r.endswith(f"/{p}") for p in shared)]
+        # The store is rebuilt whole, from the blocks it held and the changed ones fetched.
+        store = published.entry("articles.sqlite")
+        assert store is not None and _sha(second / "articles.sqlite") == store.sha256
+        fetched = [r for r in proxy.requests if "/articles.sqlite" in r]
+        assert fetched == ["/00000002/articles.sqlite.map", "/00000002/articles.sqlite.packs/0000000004"]
+        assert (second / "articles.sqlite.map").is_file()  # for the next pull
         assert ArticleStore(second / "articles.sqlite").article("harbour-2") is not None
 
 
@@ -188,23 +244,29 @@ def test_a_snapshot_damaged_in_transit_is_rejected_and_the_replica_keeps_what_it
                 proxy.damage = damaged
                 with pytest.raises(SnapshotDamaged, match="snapshot 2"):
                     pull_newest(url, replica)
-                assert proxy.damaged[-1].endswith(damaged)
+                assert damaged in proxy.damaged[-1]
                 assert sorted(p.name for p in (replica / "snapshots").iterdir()) == ["00000001"]  # no partial
                 assert read_generation(replica).number == 1  # type: ignore[union-attr]
             proxy.damage = None
             assert pull_newest(url, replica).number == 2  # type: ignore[union-attr]
 
 
-def test_a_file_cut_short_is_rejected(tmp_path: Path):
+def test_a_file_or_block_cut_short_is_rejected(tmp_path: Path):
     index, settings = _writer(tmp_path)
     _ingest(index, settings, tmp_path, LIGHTHOUSE)
-    store = tmp_path / "published" / "00000001" / "articles.sqlite"
-    data = store.read_bytes()
-    store.unlink()  # a new file: the writer's hard links elsewhere are left alone
-    store.write_bytes(data[: len(data) // 2])
-    with file_server(tmp_path / "published") as url, pytest.raises(SnapshotDamaged, match="expected"):
-        pull_newest(url, tmp_path / "replica")
-    assert not (tmp_path / "replica" / "snapshots" / "00000001").exists()
+    snapshot = tmp_path / "published" / "00000001"
+    for cut in (
+        snapshot / "articles.sqlite.packs" / "0000000002",
+        snapshot / "articles.sqlite.map",
+        snapshot / "lexical" / "tantivy" / "meta.json",
+    ):
+        data = cut.read_bytes()
+        cut.unlink()  # a new file: the writer's hard links elsewhere are left alone
+        cut.write_bytes(data[: len(data) // 2])
+        with file_server(tmp_path / "published") as url, pytest.raises(SnapshotDamaged, match="expected"):
+            pull_newest(url, tmp_path / "replica")
+        assert not (tmp_path / "replica" / "snapshots" / "00000001").exists()
+        cut.write_bytes(data)
 
 
 def test_a_replica_needs_the_chroma_server(tmp_path: Path):

@@ -6,8 +6,9 @@ host) and the replica's own files (conversations). A pull reads ``latest.json`` 
 ``NEWSROOM_SNAPSHOT_URL``; when it names a newer generation it fetches the manifest (checked against
 the SHA-256 ``latest.json`` gives), then each file, checking its size and SHA-256 as it streams in. A
 lexical segment the newest local snapshot already holds with the same checksum is hard-linked instead
-(segments are immutable): only what changed travels, plus the store. The copy is built under a hidden
-name and renamed when every file checked out; any damage discards it and the replica goes on serving
+(segments are immutable). A SQLite file published as blocks is rebuilt from the newest local copy's
+identical blocks and the packs holding the others (vectorstore/snapshot_blocks.py); its map is kept
+beside it for the next pull: only what changed travels. The copy is built under a hidden name and renamed when every file checked out; any damage discards it and the replica goes on serving
 what it has. :class:`SnapshotReplica` pulls in a background thread; ``IndexFollower`` switches to what
 it pulled between requests and then removes the older local snapshots.
 """
@@ -31,10 +32,19 @@ import httpx
 
 from core.errors import InputError, Unavailable
 from vectorstore.generation import GENERATION_FILE, Generation, read_generation
+from vectorstore.snapshot_blocks import (
+    PACKS_SUFFIX,
+    BlockMismatch,
+    decode_map,
+    map_path,
+    pack_path,
+    rebuild_file,
+)
 from vectorstore.snapshots import (
     LEXICAL,
     MANIFEST,
     MUTABLE,
+    FileEntry,
     Manifest,
     complete_snapshots,
     folder_name,
@@ -135,7 +145,10 @@ def _pull(base: str, root: Path, http: httpx.Client) -> Generation | None:
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
+        companions = _companions(manifest)
         for entry in manifest.files:
+            if entry.path in companions:
+                continue  # fetched by the rebuild of the file they describe
             target = tmp / entry.path
             target.parent.mkdir(parents=True, exist_ok=True)
             if previous is not None and previous[1] is not None and _reusable(entry.path):
@@ -143,6 +156,9 @@ def _pull(base: str, root: Path, http: httpx.Client) -> Generation | None:
                 if held == entry and (previous[0] / entry.path).is_file():
                     target.hardlink_to(previous[0] / entry.path)
                     continue
+            if entry.block_size:
+                _rebuild(http, f"{base}/{name}", manifest, entry, tmp, previous, number)
+                continue
             _download(http, f"{base}/{name}/{entry.path}", target, entry.size, entry.sha256, number)
         (tmp / MANIFEST).write_bytes(raw)
         tmp.rename(root / SNAPSHOTS / name)
@@ -153,6 +169,17 @@ def _pull(base: str, root: Path, http: httpx.Client) -> Generation | None:
     return manifest.generation
 
 
+def _companions(manifest: Manifest) -> set[str]:
+    """The maps and packs of the files published as blocks."""
+    described = [f.path for f in manifest.files if f.block_size]
+    return {
+        f.path
+        for f in manifest.files
+        for path in described
+        if f.path == map_path(path) or f.path.startswith(f"{path}{PACKS_SUFFIX}/")
+    }
+
+
 def _point_at(root: Path, snapshot: Path) -> None:
     """Name ``snapshot``'s generation in ``root/generation.json``: the file the follower watches, as it
     watches the writer's own on one host."""
@@ -160,6 +187,53 @@ def _point_at(root: Path, snapshot: Path) -> None:
     served = read_generation(root)
     if manifest is not None and (served is None or served.number != manifest.generation.number):
         write_atomically(root / GENERATION_FILE, json.dumps(asdict(manifest.generation)).encode())
+
+
+def _rebuild(
+    http: httpx.Client,
+    base: str,
+    manifest: Manifest,
+    entry: FileEntry,
+    tmp: Path,
+    previous: tuple[Path, Manifest | None] | None,
+    number: int,
+) -> None:
+    """A SQLite file published as blocks: its map fetched, then the file rebuilt from the local copy's
+    identical blocks and the packs holding the others (each fetched once, checked, then let go)."""
+
+    def fetch(path: str, target: Path) -> Path:
+        listed = manifest.entry(path)
+        if listed is None:
+            raise SnapshotDamaged(f"snapshot {number}: {path} is not in its manifest")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _download(http, f"{base}/{path}", target, listed.size, listed.sha256, number)
+        return target
+
+    try:
+        blocks = decode_map(fetch(map_path(entry.path), tmp / map_path(entry.path)).read_bytes())
+        local: Path | None = None
+        local_blocks = None
+        held = previous[1].entry(entry.path) if previous is not None and previous[1] is not None else None
+        if previous is not None and held is not None and held.block_size == entry.block_size:
+            local = previous[0] / entry.path
+            local_map = previous[0] / map_path(entry.path)
+            local_blocks = decode_map(local_map.read_bytes()) if local_map.is_file() else None
+        packs = tmp / f".{entry.path.replace('/', '_')}.packs"
+        rebuild_file(
+            tmp / entry.path,
+            size=entry.size,
+            sha256=entry.sha256,
+            block_size=entry.block_size,
+            blocks=blocks,
+            read_pack=lambda key: fetch(pack_path(entry.path, key), packs / str(key)),
+            local=local,
+            local_blocks=local_blocks,
+        )
+        shutil.rmtree(packs, ignore_errors=True)
+    except (BlockMismatch, ValueError) as exc:
+        raise SnapshotDamaged(
+            f"snapshot {number} discarded: {entry.path} does not match its manifest ({exc})"
+        ) from None
 
 
 def _download(http: httpx.Client, url: str, target: Path, size: int, sha256: str, number: int) -> None:

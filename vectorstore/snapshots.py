@@ -5,10 +5,14 @@ With a Chroma server the vectors are shared, but the article store (SQLite) and 
 ``NEWSROOM_SNAPSHOT_DIR``) publishes ``ROOT/<generation, 8 digits>/``:
 
 - ``articles.sqlite`` and ``lexical/ledger.sqlite``: copies made with SQLite's online backup API, turned
-  into self-contained files (no WAL beside them);
+  into self-contained files (no WAL beside them), published as small blocks (vectorstore/snapshot_blocks.py):
+  ``articles.sqlite.map`` says where each block is, in packs ``articles.sqlite.packs/<key>``; a
+  generation writes one pack of the blocks that changed and links the older packs, so a replica one
+  generation behind fetches the map and that pack;
 - ``lexical/tantivy/``: the segment files hard-linked (tantivy never rewrites one in place, so an unchanged
   segment costs neither a copy nor a transfer), its small mutable files copied;
-- ``generation.json``, and ``manifest.json`` listing every file with its size and SHA-256.
+- ``generation.json``, and ``manifest.json`` listing every file with its size and SHA-256 (the SQLite
+  files, which are not in the folder whole, with their block size).
 
 The folder is built under a hidden name and renamed when complete; then ``ROOT/latest.json`` (its
 generation, folder and the manifest's own SHA-256) is replaced atomically. A reader (any static HTTP
@@ -32,12 +36,13 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from vectorstore.generation import GENERATION_FILE, Generation, read_generation
+from vectorstore.snapshot_blocks import BLOCK_SIZE, publish_blocks
 
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 LATEST = "latest.json"
-FORMAT = 1
+FORMAT = 2  # 2: SQLite files as blocks
 SNAPSHOT_NAME = re.compile(r"^\d{8}$")
 STORE = "articles.sqlite"
 LEXICAL = "lexical"
@@ -51,6 +56,11 @@ class FileEntry:
     path: str  # relative, with forward slashes
     size: int
     sha256: str
+    block_size: int = 0  # when not 0, published as blocks: ``<path>.map`` and ``<path>.packs/``
+
+    def as_json(self) -> dict[str, Any]:
+        plain = {"path": self.path, "size": self.size, "sha256": self.sha256}
+        return {**plain, "block_size": self.block_size} if self.block_size else plain
 
 
 @dataclass(frozen=True)
@@ -62,7 +72,7 @@ class Manifest:
         body = {
             "format": FORMAT,
             "generation": asdict(self.generation),
-            "files": [asdict(f) for f in self.files],
+            "files": [f.as_json() for f in self.files],
         }
         return json.dumps(body, indent=1).encode()
 
@@ -73,7 +83,15 @@ class Manifest:
             body = json.loads(data)
             if body.get("format") != FORMAT:
                 raise ValueError(f"manifest format {body.get('format')!r}, expected {FORMAT}")
-            files = tuple(FileEntry(str(f["path"]), int(f["size"]), str(f["sha256"])) for f in body["files"])
+            files = tuple(
+                FileEntry(
+                    str(f["path"]),
+                    int(f["size"]),
+                    str(f["sha256"]),
+                    int(f.get("block_size", 0)),
+                )
+                for f in body["files"]
+            )
             g = body["generation"]
             vectors = g.get("vectors")
             generation = Generation(
@@ -86,6 +104,8 @@ class Manifest:
             raise ValueError(f"not a snapshot manifest: {exc}") from None
         for entry in files:
             check_relative(entry.path)
+            if entry.block_size < 0:
+                raise ValueError(f"not a snapshot manifest: block size {entry.block_size} of {entry.path}")
         return cls(generation, files)
 
     def entry(self, path: str) -> FileEntry | None:
@@ -139,12 +159,14 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 
 def _backup(source: Path, target: Path) -> None:
-    """A consistent copy of a live SQLite file (the writer's WAL included), as one self-contained file."""
+    """A consistent copy of a live SQLite file (the writer's WAL included), as one self-contained file.
+    It stays in WAL mode (no WAL file beside it once closed): the replica's store opens it in WAL mode,
+    which then rewrites nothing in it, so its blocks stay reusable for the next pull."""
     src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
     dst = sqlite3.connect(target)
     try:
         src.backup(dst)
-        dst.execute("PRAGMA journal_mode=DELETE")
+        dst.execute("PRAGMA journal_mode=WAL")
     finally:
         dst.close()
         src.close()
@@ -157,21 +179,25 @@ class PublishReport:
     seconds: float
     store_seconds: float  # of which the store's backup
     files: int
-    bytes: int
+    bytes: int  # of the files in the folder (what a first pull fetches)
     linked: int  # segment files hard-linked from the index
     copied: int  # small mutable files
     backed_up: int  # SQLite files
     hashed_bytes: int  # bytes read to checksum (a linked file hashed in the previous snapshot is not re-read)
+    blocks: int  # of the SQLite files
+    blocks_written: int  # of which new (in this generation's packs; the others in linked packs)
+    compacted: int  # SQLite files whose older packs were folded into a base pack of this generation
 
 
 class SnapshotPublisher:
     """Publishes the snapshots of one index in ``root``; the caller is the index's writer (holds its lock)."""
 
-    def __init__(self, root: Path, *, keep: int = 3) -> None:
+    def __init__(self, root: Path, *, keep: int = 3, block_size: int = BLOCK_SIZE) -> None:
         if keep < 1:
             raise ValueError("keep at least one snapshot")
         self.root = root
         self.keep = keep
+        self.block_size = block_size
 
     def has(self, number: int) -> bool:
         return (self.root / folder_name(number) / MANIFEST).is_file()
@@ -200,10 +226,31 @@ class SnapshotPublisher:
         return PublishReport(**{**report, "path": self.root / name, "seconds": time.perf_counter() - started})
 
     def _fill(self, index_dir: Path, tmp: Path, generation: Generation, started: float) -> dict[str, Any]:
-        counts = {"linked": 0, "copied": 0, "backed_up": 0}
-        _backup(index_dir / STORE, tmp / STORE)
+        counts = {"linked": 0, "copied": 0, "backed_up": 0, "blocks": 0, "blocks_written": 0, "compacted": 0}
+        previous = complete_snapshots(self.root)
+        earlier = (previous[-1][1], read_manifest(previous[-1][1])) if previous else None
+        in_blocks: list[FileEntry] = []
+
+        def publish_sqlite(source: Path, relative: str) -> None:
+            backup = tmp / f".{Path(relative).name}.backup"
+            _backup(source, backup)
+            published = publish_blocks(
+                backup,
+                tmp,
+                relative,
+                generation=generation.number,
+                block_size=self.block_size,
+                previous=earlier[0] if earlier else None,
+            )
+            backup.unlink()
+            in_blocks.append(FileEntry(relative, published.size, published.sha256, self.block_size))
+            counts["backed_up"] += 1
+            counts["blocks"] += published.blocks
+            counts["blocks_written"] += published.written
+            counts["compacted"] += published.compacted
+
+        publish_sqlite(index_dir / STORE, STORE)
         store_seconds = time.perf_counter() - started
-        counts["backed_up"] += 1
         lexical = index_dir / LEXICAL
         for path in sorted(lexical.rglob("*")) if lexical.is_dir() else []:
             target = tmp / path.relative_to(index_dir)
@@ -214,8 +261,7 @@ class SnapshotPublisher:
             if path.name.endswith(("-wal", "-shm", ".lock")):
                 continue  # the SQLite backups carry their WAL; locks are the writer's own
             if path.name.endswith((".sqlite", ".sqlite3")):
-                _backup(path, target)
-                counts["backed_up"] += 1
+                publish_sqlite(path, path.relative_to(index_dir).as_posix())
             elif path.name in MUTABLE:
                 shutil.copy2(path, target)
                 counts["copied"] += 1
@@ -227,24 +273,26 @@ class SnapshotPublisher:
                     shutil.copy2(path, target)
                     counts["copied"] += 1
         (tmp / GENERATION_FILE).write_text(json.dumps(asdict(generation)), encoding="utf-8")
-        files, hashed = self._entries(tmp)
+        files, hashed = self._entries(tmp, earlier)
+        files = sorted(files + in_blocks, key=lambda f: f.path)
         (tmp / MANIFEST).write_bytes(Manifest(generation, tuple(files)).to_json())
         return {
             "generation": generation.number,
             "store_seconds": store_seconds,
             "files": len(files),
-            "bytes": sum(f.size for f in files),
-            "hashed_bytes": hashed,
+            "bytes": sum(f.size for f in files if not f.block_size),  # in the folder
+            "hashed_bytes": hashed + sum(f.size for f in in_blocks),
             **counts,
         }
 
-    def _entries(self, tmp: Path) -> tuple[list[FileEntry], int]:
-        """Every file's entry; a file hard-linked to one in the newest snapshot reuses its checksum."""
-        previous = complete_snapshots(self.root)
+    def _entries(
+        self, tmp: Path, earlier: tuple[Path, Manifest | None] | None
+    ) -> tuple[list[FileEntry], int]:
+        """Every whole file's entry (not the blocks); a file hard-linked to one in the newest snapshot
+        reuses its checksum."""
         known: dict[tuple[int, int], str] = {}
-        if previous:
-            folder = previous[-1][1]
-            manifest = read_manifest(folder)
+        if earlier is not None:
+            folder, manifest = earlier
             for entry in manifest.files if manifest else ():
                 try:
                     st = (folder / entry.path).stat()
