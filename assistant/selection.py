@@ -10,8 +10,9 @@ used verbatim, each with its passage.
   date for "when", number for "how many", name for "who"/"where"/"which X", a cause for "why"). A
   sentence that echoes the question comes with the neighbour that gives the missing piece
   (:mod:`assistant.neighbours`). A quiz question's opening context counts half its asking sentence; a
-  sentence that places its event in another year than asked loses a little; "which country/state" needs
-  one named. The best one or two or three are kept.
+  sentence that places its event in another year than asked loses a little, and for "this week" one that
+  places it before its story's week ("… last November"); "which country/state" needs one named. A verb's
+  irregular forms count as the verb ("left" for "leave"). The best one or two or three are kept.
 - Not enough support (:meth:`EvidenceSelector.support`, the one measure every answer is held to), or
   passages that are all far from the question in the embedding model's space (:func:`relevance`) with
   support that does not make up for it (:meth:`EvidenceSelector.far`) → an empty draft, with the reason:

@@ -21,10 +21,8 @@ answer_contains, then the fewer refusals) are picked, and scored on the held-out
 last, with their in-sample figures, labelled as such) are the product's defaults in assistant/selection.py.
 
 What a "this week" question's sentence loses for placing its event before its story's week
-(``earlier_penalty``, :data:`EARLIER_GRID`) chooses among answers rather than refusing: it is calibrated
-the same way on the answerable questions, with the refusal thresholds at the product's defaults. Each
-fold's training part picks the value with the best answer_contains (ties: the better citation precision,
-then the smaller value).
+(``earlier_penalty``) chooses among answers rather than refusing: it is cross-validated on the answerable
+questions by benchmarks/calibrate_choice.py, printed after the thresholds.
 """
 
 from __future__ import annotations
@@ -54,8 +52,18 @@ SUPPORT_GRID = tuple(round(0.25 + 0.025 * i, 3) for i in range(19))  # 0.25 … 
 MISSING_GRID = (*(round(0.05 * i, 2) for i in range(1, 21)), 1.01)  # 0.05 … 1.00, and off
 RELEVANCE_GRID = (0.0, *(round(0.3 + 0.025 * i, 3) for i in range(17)))  # off, 0.30 … 0.70
 STRONG_GRID = (*(round(0.5 + 0.05 * i, 2) for i in range(10)), 1.01)  # 0.50 … 0.95, and never
-EARLIER_GRID = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3)
 Thresholds = tuple[float, float, float, float]  # min_support, max_missing, min_relevance, strong_support
+
+from benchmarks.calibrate_choice import (  # noqa: E402  (after the path setup above)
+    EARLIER_GRID,
+    choice_figures,
+    collect_choices,
+    cross_validate_choice,
+    fit_choice,
+    memoized,
+    print_choice_report,
+    share,
+)
 
 log = logging.getLogger("benchmarks.calibrate")
 
@@ -184,111 +192,17 @@ def cross_validate(
     answerable = [(c, f) for c, f in held_out if c.answerable]
     unanswerable = [(c, f) for c, f in held_out if not c.answerable]
     pooled = {
-        "refusal_rate": _share(c.refused(*_thresholds(f)) for c, f in unanswerable),
-        "false_refusal_rate": _share(c.refused(*_thresholds(f)) for c, f in answerable),
-        "answer_contains": _share(c.correct(*_thresholds(f)) for c, f in answerable),
+        "refusal_rate": share(c.refused(*_thresholds(f)) for c, f in unanswerable),
+        "false_refusal_rate": share(c.refused(*_thresholds(f)) for c, f in answerable),
+        "answer_contains": share(c.correct(*_thresholds(f)) for c, f in answerable),
         "n_answerable": len(answerable),
         "n_unanswerable": len(unanswerable),
     }
     return {"folds": per_fold, "pooled_held_out": pooled}
 
 
-@dataclass(frozen=True)
-class Choice:
-    """One answerable question answered at every value of a selection parameter: whether the answer
-    holds a gold answer, and its citations on a gold article out of those it makes."""
-
-    id: str
-    correct: dict[float, bool]
-    cited_gold: dict[float, tuple[int, int]]
-
-
-def choice_figures(choices: Sequence[Choice], value: float) -> dict[str, Any]:
-    on_gold = sum(c.cited_gold[value][0] for c in choices)
-    cited = sum(c.cited_gold[value][1] for c in choices)
-    return {
-        "value": value,
-        "answer_contains": _share(c.correct[value] for c in choices),
-        "citation_precision": round(on_gold / cited, 4) if cited else None,
-        "n": len(choices),
-    }
-
-
-def fit_choice(choices: Sequence[Choice], grid_values: Sequence[float]) -> float:
-    """The value with the best answer_contains on ``choices`` (ties: citation precision, then smaller)."""
-
-    def objective(value: float) -> tuple[float, float, float]:
-        f = choice_figures(choices, value)
-        return (f["answer_contains"] or 0.0, f["citation_precision"] or 0.0, -value)
-
-    return max(grid_values, key=objective)
-
-
-def cross_validate_choice(
-    choices: Sequence[Choice], grid_values: Sequence[float], k: int, seed: int
-) -> dict[str, Any]:
-    """k-fold cross-validation of a selection parameter: each fold scored at the value fitted on the others."""
-    rng = random.Random(seed)
-    shuffled = list(choices)
-    rng.shuffle(shuffled)
-    parts = [shuffled[i::k] for i in range(k)]
-    per_fold, correct, on_gold, cited = [], 0, 0, 0
-    for i, test in enumerate(parts):
-        train = [c for j, part in enumerate(parts) if j != i for c in part]
-        value = fit_choice(train, grid_values)
-        per_fold.append({"fold": i + 1, "value": value, "held_out": choice_figures(test, value)})
-        correct += sum(c.correct[value] for c in test)
-        on_gold += sum(c.cited_gold[value][0] for c in test)
-        cited += sum(c.cited_gold[value][1] for c in test)
-    pooled = {
-        "answer_contains": round(correct / len(choices), 4) if choices else None,
-        "citation_precision": round(on_gold / cited, 4) if cited else None,
-        "n": len(choices),
-    }
-    return {"folds": per_fold, "pooled_held_out": pooled}
-
-
-def collect_choices(
-    index_dir: Path, questions: Path, attribute: str, grid_values: Sequence[float], *, progress: bool
-) -> list[Choice]:
-    """Answer every answerable question with the selector's ``attribute`` at each of ``grid_values``
-    (refusal thresholds at their defaults)."""
-    from assistant import Assistant
-    from core.settings import Settings
-    from evals.index_cache import prepare_index
-    from evals.inputs import read_questions
-    from evals.metrics import contains_answer
-
-    settings = Settings()
-    index, _ = prepare_index(DATA / "corpus.jsonl", settings, index_dir=index_dir, progress=progress)
-    bot = Assistant(settings, index)
-    bot.selector.embed = _memoized(index.embedder.embed_array)  # the same sentences at every value
-    choices = []
-    for q in read_questions(questions):
-        if not q["answerable"]:
-            continue
-        asked = bot._question(q["question"], q.get("history") or ())
-        passages = list(bot.retriever.retrieve(asked.query, as_of=q.get("asked_on")))
-        golds = [str(a) for a in q.get("answers") or ()]
-        gold_ids = {str(g) for g in q.get("gold_article_ids") or ()}
-        correct, cited_gold = {}, {}
-        for value in grid_values:
-            setattr(bot.selector, attribute, value)
-            answer = bot._extract(asked, passages)
-            correct[value] = bool(golds) and not answer.refused and contains_answer(answer.answer, golds)
-            citations = [] if answer.refused else answer.citations
-            cited_gold[value] = (sum(c.article_id in gold_ids for c in citations), len(citations))
-        choices.append(Choice(q["id"], correct, cited_gold))
-    return choices
-
-
 def _thresholds(f: Figures) -> Thresholds:
     return f.min_support, f.max_missing, f.min_relevance, f.strong_support
-
-
-def _share(flags: Any) -> float | None:
-    values = list(flags)
-    return round(sum(values) / len(values), 4) if values else None
 
 
 def collect(
@@ -308,7 +222,7 @@ def collect(
     bot = Assistant(settings, index)
     bot.selector.max_missing = float("inf")
     bot.selector.min_relevance = 0.0
-    bot.selector.embed = _memoized(index.embedder.embed_array)  # the same sentences at every min_support
+    bot.selector.embed = memoized(index.embedder.embed_array)  # the same sentences at every min_support
     cases = []
     for path in question_files:
         for q in read_questions(path):
@@ -328,18 +242,6 @@ def collect(
                 Case(q["id"], bool(q["answerable"]), outcomes, closeness(relevance(passages), closest))
             )
     return cases
-
-
-def _memoized(embed: Any) -> Any:
-    memo: dict[tuple[str, ...], Any] = {}
-
-    def remembered(texts: Any) -> Any:
-        key = tuple(texts)
-        if key not in memo:
-            memo[key] = embed(key)
-        return memo[key]
-
-    return remembered
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -362,7 +264,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from assistant.selection import MAX_MISSING, MIN_RELEVANCE, MIN_SUPPORT, STRONG_SUPPORT
 
     defaults = (MIN_SUPPORT, MAX_MISSING, MIN_RELEVANCE, STRONG_SUPPORT)
-    choices = collect_choices(args.index, args.questions, "earlier_penalty", EARLIER_GRID, progress=False)
+    choices = collect_choices(
+        args.index, DATA / "corpus.jsonl", args.questions, "earlier_penalty", EARLIER_GRID, progress=False
+    )
     from assistant.selection import EARLIER_PENALTY
 
     report: dict[str, Any] = {
@@ -410,24 +314,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{_fmt(f['refusal_rate'])}, false_refusal_rate {_fmt(f['false_refusal_rate'])}, "
             f"answer_contains {_fmt(f['answer_contains'])}"
         )
-    earlier = report["earlier_penalty"]
-    print("earlier_penalty (choice of the answer sentence), answerable questions:")
-    for fold in earlier["cross_validated"]["folds"]:
-        h = fold["held_out"]
-        print(
-            f"{fold['fold']:>4}  value {fold['value']:<5} | held-out: answer_contains "
-            f"{_fmt(h['answer_contains'])}  citation_precision {_fmt(h['citation_precision'])}"
-        )
-    pooled = earlier["cross_validated"]["pooled_held_out"]
-    print(
-        f"pooled held-out ({pooled['n']} answerable): answer_contains {_fmt(pooled['answer_contains'])}, "
-        f"citation_precision {_fmt(pooled['citation_precision'])}"
-    )
-    for f in earlier["in_sample_by_value"]:
-        print(
-            f"value {f['value']} (IN-SAMPLE): answer_contains {_fmt(f['answer_contains'])}, "
-            f"citation_precision {_fmt(f['citation_precision'])}"
-        )
+    print_choice_report("earlier_penalty", report["earlier_penalty"])
     return 0
 
 

@@ -60,7 +60,7 @@ def test_relevance_refuses_on_topic_questions_that_support_cannot_tell_apart() -
 
 
 def test_a_selection_parameter_is_scored_on_each_fold_at_the_value_fitted_on_the_others() -> None:
-    from benchmarks.calibrate import Choice, choice_figures, cross_validate_choice, fit_choice
+    from benchmarks.calibrate_choice import Choice, choice_figures, cross_validate_choice, fit_choice
 
     grid = (0.0, 0.1, 0.2)
     # 0.1 answers every question right; 0.2 as many right but cites worse; 0.0 misses a third.
