@@ -18,6 +18,10 @@ benchmarks/scale.py's update). ``*_fetched_mb`` is what travelled (the bodies th
 ``*_whole_files_mb`` what the same pull fetched when changed SQLite files travelled whole (before they
 were published as blocks), ``*_blocks_written`` of ``*_blocks`` the store and ledger blocks that changed.
 Before them, one article is ingested untimed (a store of an older schema is migrated then).
+With ``--scale-dir`` (a copy of a kept ``benchmarks/scale.py`` folder, which it changes: that
+benchmark's planted facts allow a few updates per folder), the kept index's generation is published and
+pulled whole (``first_*``), then ``next1_*`` and ``next_update_*`` after that benchmark's own update
+phase adds one article and ``--update-chunks``. ``SNAPSHOT_BENCH_VERBOSE=1`` lists every file fetched.
 Run it when no ingest runs; the index itself is only read.
 """
 
