@@ -3,7 +3,7 @@ and its switch to the pulled snapshot (vectorstore/snapshots.py, vectorstore/sna
 
     python benchmarks/snapshot.py --index benchmarks/out/index-query [--runs 3] [--update-articles 460]
         [--block-kb 16] [--json]
-    python benchmarks/snapshot.py --scale-dir COPY-OF-A-KEPT-SCALE-FOLDER [--update-chunks 1000] [--json]
+    python benchmarks/snapshot.py --scale-dir COPY-OF-A-KEPT-SCALE-FOLDER [--update-articles 460] [--json]
 
 Each run publishes the index's current generation into a fresh folder (under the index's writer lock,
 as the writer does at the end of a sync), serves it with the standard library's HTTP server on
@@ -18,11 +18,11 @@ benchmarks/scale.py's update). ``*_fetched_mb`` is what travelled (the bodies th
 ``*_whole_files_mb`` what the same pull fetched when changed SQLite files travelled whole (before they
 were published as blocks), ``*_blocks_written`` of ``*_blocks`` the store and ledger blocks that changed.
 Before them, one article is ingested untimed (a store of an older schema is migrated then).
-With ``--scale-dir`` (a copy of a kept ``benchmarks/scale.py`` folder, which it changes: that
-benchmark's planted facts allow a few updates per folder), the kept index's generation is published and
-pulled whole (``first_*``), then ``next1_*`` and ``next_update_*`` after that benchmark's own update
-phase adds one article and ``--update-chunks``. ``SNAPSHOT_BENCH_VERBOSE=1`` lists every file fetched.
-Run it when no ingest runs; the index itself is only read.
+With ``--scale-dir`` (a copy of a kept ``benchmarks/scale.py`` folder: its index is changed), the kept
+index's generation is published and pulled whole (``first_*``), then ``next1_*`` and ``nextN_*`` after
+one article and ``--update-articles`` more are ingested with that benchmark's embedder.
+``SNAPSHOT_BENCH_VERBOSE=1`` lists every file fetched. Run it when no ingest runs; ``--index`` is only
+read.
 """
 
 from __future__ import annotations
@@ -195,12 +195,12 @@ def _whole_files(new: Path, old: Path) -> int:
     return sum(f.size for f in whole if before.entry(f.path) != f)
 
 
-def _updates(count: int) -> list[dict[str, Any]]:
+def _updates(count: int, prefix: str = "snapshot-benchmark/") -> list[dict[str, Any]]:
     """``count`` generated news articles, as benchmarks/scale.py adds to its index."""
     from benchmarks.scale_corpus import SentencePool, articles
 
     pool = SentencePool.load()
-    generated = articles(pool, seed=29, prefix="snapshot-benchmark/", topics=len(pool.topics))
+    generated = articles(pool, seed=29, prefix=prefix, topics=len(pool.topics))
     keys = ("id", "title", "text", "url", "source", "published")
     return [{k: getattr(a, k) for k in keys} for a, _ in zip(generated, range(count), strict=False)]
 
@@ -281,24 +281,38 @@ def next_generations(
     return figures
 
 
-def kept_generations(scale_dir: Path, work: Path, block_size: int, update_chunks: int) -> dict[str, Any]:
-    """On a kept ``benchmarks/scale.py`` folder (it is changed: give it a copy): publish its index's
-    generation and pull it whole, then after that benchmark's own update (its ``add`` phase, through
-    ``ingest()``) of one article and of ``update_chunks`` chunks, publish and pull each next one."""
-    index_dir = scale_dir / "index"
-    plan = json.loads((scale_dir / "plan.json").read_text())
+def kept_generations(scale_dir: Path, work: Path, block_size: int, update_articles: int) -> dict[str, Any]:
+    """On a kept ``benchmarks/scale.py`` folder (its index is changed: give it a copy): publish the
+    index's generation and pull it whole, then ingest one article and ``update_articles`` more through
+    ``ingest()`` (with that benchmark's embedder: real vectors for a sample, perturbed copies for the
+    rest), publishing and pulling after each."""
+    from argparse import Namespace
+
+    from benchmarks.scale_corpus import SentencePool
+    from benchmarks.scale_measure import _embedder, _settings
+    from ingest.pipeline import ingest
+    from vectorstore.index import Index
+
+    options = Namespace(dir=scale_dir, threads=1, fake_vectors=False)
+    settings = _settings(options)
+    index = Index(settings.index_dir, _embedder(options, settings, SentencePool.load()))
+    chunks = index.store.counts()["chunks"]  # in ids: new to this index on every run
+    batches: tuple[tuple[str, list[dict[str, Any]]], ...] = (
+        ("first", []),
+        ("next1", [{**NEW_ARTICLE, "id": f"snapshot-benchmark-{chunks}"}]),
+        (f"next{update_articles}", _updates(update_articles, prefix=f"snapshot-benchmark-{chunks}/")),
+    )
     publisher = SnapshotPublisher(work / "published", block_size=block_size)
-    figures: dict[str, Any] = {"chunks": plan["chunks"]}
+    figures: dict[str, Any] = {"chunks": chunks}
     previous = None
     with _file_server(work / "published") as url, _CountingClient() as client:
-        for label, chunks in (("first", 0), ("next1", 1), ("next_update", update_chunks)):
-            if chunks:
-                command = [sys.executable, str(REPO / "benchmarks" / "scale.py"), "--phase", "add"]
-                command += ["--dir", str(scale_dir), "--chunks", str(plan["requested"])]
-                command += ["--planted", str(len(plan["planted"])), "--add-chunks", str(chunks)]
-                subprocess.run(command, check=True, cwd=REPO, stdout=subprocess.DEVNULL)
-            with writer_lock(index_dir):
-                report = publisher.publish(index_dir)
+        for label, batch in batches:
+            if batch:
+                corpus = work / f"{label}.jsonl"
+                corpus.write_text("".join(json.dumps(a) + "\n" for a in batch), encoding="utf-8")
+                ingest([corpus], settings=settings, index=index)
+            with writer_lock(settings.index_dir):
+                report = publisher.publish(settings.index_dir)
             assert report is not None
             client.received = 0
             started = time.perf_counter()
@@ -329,9 +343,6 @@ def main() -> int:
         type=Path,
         help="instead, a copy of a kept benchmarks/scale.py folder: its updates are published and pulled",
     )
-    parser.add_argument(
-        "--update-chunks", type=int, default=1000, help="with --scale-dir: the update's chunks"
-    )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument(
         "--probe", default="election results announced", help="the lexical query after the switch"
@@ -349,7 +360,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.scale_dir is not None:
         with tempfile.TemporaryDirectory(prefix="snapshot-bench-") as tmp:
-            kept = kept_generations(args.scale_dir, Path(tmp), args.block_kb * 1024, args.update_chunks)
+            kept = kept_generations(args.scale_dir, Path(tmp), args.block_kb * 1024, args.update_articles)
         print_report(kept, as_json=args.json)
         return 0
     if args.index is None:
