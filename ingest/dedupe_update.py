@@ -13,9 +13,11 @@ that reads every text on every ingest. Here an update reads only what it needs:
 * the pairs of distinct texts are kept (``dedupe_pairs``), so only the stories the changed texts
   belong to, before and after, are clustered again and have their canonical copy and links rewritten.
 
-The full comparison (ingest/dedupe_rebuild.py) still runs, and rewrites the state, when the state is missing (an index from an
-earlier version, a rebuild, another threshold), when many articles changed, or when a text leaves the
-store (its shingles' counts fall; the state does not keep every text's shingles to count them down).
+A text no article has any more leaves the postings (a rewrite of the segments holding it, the one
+step that reads them whole); a shingle it held that falls back to ``MAX_SHARING`` texts counts again,
+so the texts holding it are compared again, and so are its partners. The full comparison
+(ingest/dedupe_rebuild.py) still runs, and rewrites the state, when the state is missing (an index from
+an earlier version, a rebuild, another threshold) or when many articles changed.
 """
 
 from __future__ import annotations
@@ -75,8 +77,7 @@ class _Text:
 
 
 def _update(store: ArticleStore, folder: Path, threshold: float, dirty: list[str]) -> bool:
-    """Bring the clusters of the ``dirty`` articles up to date; False (nothing changed) when only the
-    full comparison can (a text leaves the store)."""
+    """Bring the clusters of the ``dirty`` articles up to date."""
     state = store.dedupe
     current = store.texts(dirty)
     sources = {a: s for a, (_, s) in store.clusters.titles_and_sources(current).items()}
@@ -84,13 +85,8 @@ def _update(store: ArticleStore, folder: Path, threshold: float, dirty: list[str
     normalized = {a: normalize_for_match(t) for a, t in current.items()}
     worded = {a: norm_key(n) for a, n in normalized.items() if _WORD.search(n) is not None}
     old_nums = {m.num for m in old.values() if m.num is not None}
-    if old_nums:
-        kept_by = state.members_of(old_nums)
-        keys_of = state.norm_keys(old_nums)
-        for old_num in old_nums:
-            if not any(a not in old or worded.get(a) == keys_of.get(old_num) for a in kept_by[old_num]):
-                log.info("dedupe: a text leaves the store: comparing every article again")
-                return False
+    bands, shingles = postings(folder)
+    _drop_gone_texts(store, bands, shingles)  # left by a run killed before it finished
     # Members: the dirty articles as they are now, new texts numbered (their postings follow).
     known = state.text_nums(worded.values())
     for article_id, key in worded.items():
@@ -108,9 +104,10 @@ def _update(store: ArticleStore, folder: Path, threshold: float, dirty: list[str
                 tuple(sorted(keys)),
             )
         )
-    # Texts holding a paragraph that became (or ceased to be) boilerplate are marked to compare again.
+    # Texts holding a paragraph that became (or ceased to be) boilerplate, and the partners of texts no
+    # article has any more, are marked to compare again.
     state.replace_members(list(old.values()), added)
-    bands, shingles = postings(folder)
+    _drop_gone_texts(store, bands, shingles)
     _post_new_texts(store, bands, shingles, threshold)
 
     dirty = state.undeduped()
@@ -134,6 +131,30 @@ def _texts_of(store: ArticleStore, nums: Iterable[int]) -> dict[int, _Text]:
         for num, rep in reps.items()
         if rep in raw
     }
+
+
+def _drop_gone_texts(store: ArticleStore, bands: Postings, shingles: Postings) -> None:
+    """Remove the postings of texts no article has any more. A shingle that falls back to
+    ``MAX_SHARING`` texts counts again for containment, so the texts still holding it are compared again
+    (marked first: a run killed after the removal must not lose them)."""
+    state = store.dedupe
+    gone = np.array(state.gone(), dtype=np.int64)
+    if not len(gone):
+        return
+    held = np.unique(shingles.keys_of(gone))
+    keys, ids, _ = shingles.lookup(held, most=MAX_SHARING + len(gone))
+    alive = ~np.isin(ids, gone)
+    counted, before = np.unique(keys, return_counts=True)
+    after = np.zeros(len(counted), dtype=np.int64)
+    kept, kept_counts = np.unique(keys[alive], return_counts=True)
+    after[np.searchsorted(counted, kept)] = kept_counts
+    fallen = counted[(before > MAX_SHARING) & (after <= MAX_SHARING)]
+    again = set(ids[alive & np.isin(keys, fallen)].tolist())
+    if again:
+        state.mark(a for ids_ in state.members_of(again).values() for a in ids_)
+    shingles.remove(gone)
+    bands.remove(gone)
+    state.drop_texts(gone.tolist())
 
 
 def _post_new_texts(store: ArticleStore, bands: Postings, shingles: Postings, threshold: float) -> None:

@@ -15,6 +15,7 @@ import pytest
 from core.types import Article
 from ingest.containment import MAX_SHARING
 from ingest.dedupe import signature
+from ingest.dedupe_rebuild import full
 from ingest.dedupe_update import deduplicate
 from ingest.overlap import MAX_SOURCE_REPEATS
 from tests.conftest import shared_data
@@ -50,8 +51,7 @@ class Pair:
 
     def deduplicate(self) -> None:
         deduplicate(self.updated, self.folders[id(self.updated)], THRESHOLD)
-        self.full.dedupe.forget()
-        deduplicate(self.full, self.folders[id(self.full)], THRESHOLD)
+        full(self.full, self.folders[id(self.full)], THRESHOLD)
 
     def assert_same(self) -> tuple[dict[str, str], list[tuple[Any, ...]]]:
         got, want = _clusters(self.updated), _clusters(self.full)
@@ -160,12 +160,28 @@ def test_updates_end_where_a_full_comparison_ends(tmp_path, monkeypatch):
     pair.delete(["copy-000"])
     pair.deduplicate()
     pair.assert_same()
-    # A text leaving the store (an article rewritten, one deleted): compared in full, still the same.
+    # Texts leaving the store (an article rewritten, one deleted, copies' originals deleted), down to
+    # fewer texts holding the stock sentence than containment skips: still updates, still the same.
+    import ingest.dedupe_update
+
+    compared_in_full = []
+    monkeypatch.setattr(ingest.dedupe_update, "full", lambda *args: compared_in_full.append(args))
     changed = next(r for r in records if r["id"] == "story-001")
     pair.put([{**changed, "text": changed["text"] + "\n\nA correction was appended."}])
     pair.delete(["story-002"])
     pair.deduplicate()
     pair.assert_same()
+    stories = sorted(
+        r["id"] for r in records if r["id"].startswith("story-") and r["id"] not in ("story-001", "story-002")
+    )
+    marked_before = len(recompared)
+    for start in range(0, 40, 5):
+        pair.delete(stories[start : start + 5])
+        pair.deduplicate()
+        pair.assert_same()
+    assert not compared_in_full
+    # The stock sentence fell back to MAX_SHARING texts: every text still holding it was compared again.
+    assert any(len(ids) >= MAX_SHARING - 10 for ids in recompared[marked_before:])
 
 
 def test_updates_on_the_bbc_corpus_and_its_edited_copies(tmp_path):
@@ -190,25 +206,38 @@ def test_updates_on_the_bbc_corpus_and_its_edited_copies(tmp_path):
     assert sum(1 for a, c in canonical.items() if a != c) > 50 and len(links) > 100
 
 
-@pytest.mark.parametrize("kill_after", ["replace_members", "set_posted", "replace_pairs"])
+@pytest.mark.parametrize(
+    "kill_after",
+    [
+        "DedupeState.replace_members",
+        "DedupeState.set_posted",
+        "DedupeState.replace_pairs",
+        "Postings.remove",
+        "DedupeState.drop_texts",
+    ],
+)
 def test_an_update_killed_midway_is_finished_by_the_next(tmp_path, monkeypatch, kill_after):
     from vectorstore.dedupe_state import DedupeState
+    from vectorstore.postings import Postings
 
+    owner = {"DedupeState": DedupeState, "Postings": Postings}[kill_after.split(".")[0]]
+    method = kill_after.split(".")[1]
     records = _synthetic(random.Random(11))
     pair = Pair(tmp_path)
     pair.put(records[:-8])
     pair.deduplicate()
-    pair.put(records[-8:])
-    original = getattr(DedupeState, kill_after)
+    pair.put(records[-8:])  # new articles, and texts leaving the store
+    pair.delete([r["id"] for r in records[:12]])
+    original = getattr(owner, method)
 
     def killed(self, *args, **kwargs):
         original(self, *args, **kwargs)
         raise KeyboardInterrupt("killed")
 
-    monkeypatch.setattr(DedupeState, kill_after, killed)
+    monkeypatch.setattr(owner, method, killed)
     with pytest.raises(KeyboardInterrupt):
         deduplicate(pair.updated, tmp_path / "updated" / "dedupe", THRESHOLD)
-    monkeypatch.setattr(DedupeState, kill_after, original)
+    monkeypatch.setattr(owner, method, original)
     assert pair.updated.dedupe.undeduped()  # the marks are left for the next run
     pair.deduplicate()
     pair.assert_same()

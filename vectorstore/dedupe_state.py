@@ -98,17 +98,12 @@ class DedupeState:
         """norm key → num, for the texts already known."""
         found: dict[int, int] = {}
         for key in dict.fromkeys(norm_keys):
-            row = self._db.execute("SELECT num FROM dedupe_texts WHERE norm_key=?", (key,)).fetchone()
+            row = self._db.execute(
+                "SELECT num FROM dedupe_texts WHERE norm_key=? AND posted >= 0", (key,)
+            ).fetchone()
             if row is not None:
                 found[key] = row[0]
         return found
-
-    def norm_keys(self, nums: Iterable[int]) -> dict[int, int]:
-        return {
-            num: key
-            for num in dict.fromkeys(nums)
-            for (key,) in self._db.execute("SELECT norm_key FROM dedupe_texts WHERE num=?", (num,))
-        }
 
     def sizes(self, nums: Iterable[int]) -> dict[int, int]:
         """num → its number of distinct shingles."""
@@ -124,6 +119,14 @@ class DedupeState:
 
     def unposted(self) -> list[int]:
         return [r[0] for r in self._db.execute("SELECT num FROM dedupe_texts WHERE posted=0 ORDER BY num")]
+
+    def gone(self) -> list[int]:
+        """Texts no article has any more, whose postings are still to be removed."""
+        return [r[0] for r in self._db.execute("SELECT num FROM dedupe_texts WHERE posted=-1 ORDER BY num")]
+
+    def drop_texts(self, nums: Sequence[int]) -> None:
+        with transaction(self._db) as db:
+            db.executemany("DELETE FROM dedupe_texts WHERE num=? AND posted=-1", [(n,) for n in nums])
 
     def boilerplate_among(self, keys: Iterable[int]) -> set[int]:
         """Those of ``keys`` that some source repeats in more than MAX_SOURCE_REPEATS paragraph sets."""
@@ -170,7 +173,14 @@ class DedupeState:
             _insert_members(db, added)
             for num in {m.num for m in removed if m.num is not None}:
                 if not db.execute("SELECT 1 FROM dedupe_members WHERE num=? LIMIT 1", (num,)).fetchone():
-                    db.execute("DELETE FROM dedupe_texts WHERE num=?", (num,))
+                    # Gone: its postings go next (posted -1 until then); its partners are compared again.
+                    db.execute("UPDATE dedupe_texts SET posted=-1 WHERE num=?", (num,))
+                    partners = {n for r in self.pairs_touching([num]) for n in (r.a, r.b)} - {num}
+                    db.executemany(
+                        "INSERT OR IGNORE INTO undeduped(article_id) SELECT article_id FROM dedupe_members"
+                        " WHERE num=?",
+                        [(n,) for n in partners],
+                    )
                     db.execute("DELETE FROM dedupe_pairs WHERE a=? OR b=?", (num, num))
             flipped = before ^ _boilerplate_among(db, touched)
             if flipped:

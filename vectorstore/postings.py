@@ -104,6 +104,22 @@ class Postings:
             segments[-1] = self._write(*_joined(self._load(older), self._load(newer)))
         self._commit(segments)
 
+    def keys_of(self, ids: np.ndarray) -> np.ndarray:
+        """The keys posted under any of ``ids`` (one row per posting): a scan of every segment."""
+        found = [np.asarray(keys)[np.isin(seg_ids, ids)] for keys, seg_ids in map(self._load, self._segments)]
+        return np.concatenate(found) if found else np.zeros(0, dtype=np.uint64)
+
+    def remove(self, ids: np.ndarray) -> None:
+        """Remove every posting of ``ids`` (segments holding one are written again without them)."""
+        segments = []
+        for segment in self._segments:
+            keys, seg_ids = self._load(segment)
+            gone = np.isin(seg_ids, ids)
+            if gone.any():
+                segment = self._write(np.asarray(keys)[~gone], np.asarray(seg_ids)[~gone])
+            segments.append(segment)
+        self._commit([s for s in segments if s.size])
+
     def forget_from(self, first: int) -> None:
         """Remove every posting of an id ``first`` or larger (left by a run killed before it finished)."""
         if any(s.top >= first for s in self._segments):
