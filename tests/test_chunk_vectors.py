@@ -136,3 +136,23 @@ def test_a_store_without_the_copy_gets_the_table_when_opened(tmp_path: Path):
     store.close()
     reopened = ArticleStore(path)
     assert reopened.chunk_vectors.count() == 0 and not reopened.chunk_vectors.complete()
+
+
+def test_a_chunk_the_graph_search_misses_keeps_its_dense_rank_when_bm25_finds_it(tmp_path, monkeypatch):
+    index = build(tmp_path)
+    query = "Yellowstone flooding washed out roads and bridges"
+    retriever = HybridRetriever(index, mode="hybrid")
+    complete = retriever.retrieve(query, k=5)
+    top = complete[0]
+    assert top.article_id == "flood" and top.dense_rank == 1 and top.bm25_rank == 1
+
+    # Chroma's graph search is approximate: here it leaves the best chunk out, as it can at scale.
+    query_vectors = index.vectors.query
+    monkeypatch.setattr(
+        index.vectors, "query", lambda *a, **kw: [h for h in query_vectors(*a, **kw) if h[0] != top.chunk_id]
+    )
+    missed = retriever.retrieve(query, k=5)
+    assert [p.chunk_id for p in missed] == [p.chunk_id for p in complete]
+    assert missed[0].dense_rank == 1 and missed[0].dense_score == pytest.approx(top.dense_score, abs=2e-3)
+    dense_only = HybridRetriever(index, mode="dense").retrieve(query, k=5)
+    assert top.chunk_id not in {p.chunk_id for p in dense_only}  # the dense mode alone has no BM25 list
