@@ -6,7 +6,10 @@
   lexical index applies them inside its engine, and Chroma's hits are checked against the same filter
   in the lexical index, so both sides agree exactly; a filter that keeps most rows (as ``as_of`` does)
   is applied to an oversampled unfiltered Chroma search, which gives the same hits as a ``where``
-  search in a fraction of the time.
+  search in a fraction of the time; a selective one (at most ``EXACT_MAX`` chunks pass) is searched
+  exactly among the passing chunks, their vectors read from the article store's float16 copy.
+- Hybrid: the lexical candidates the dense list lacks are scored by their exact closeness too, so a
+  chunk Chroma's approximate graph search missed still counts on both lists.
 - Fusion: reciprocal-rank fusion, ``score = 0.5/(rrf_k + dense_rank) + 0.5/(rrf_k + bm25_rank)`` with
   the textbook ``rrf_k=60``. Tuned on the RealtimeQA dev set (``python -m benchmarks.retrieval --sweep``):
   other k's and weights moved results by 1-2 of 69 questions (noise), and min-max weighted score fusion
