@@ -129,6 +129,18 @@ def test_the_date_window_in_sql_passes_what_the_lexical_filter_passes(tmp_path, 
     assert ("undated" in names) == (window.lo is None)
 
 
+def test_a_window_reaching_the_ends_of_the_calendar_is_read_not_refused(tmp_path):
+    # A form's "until 9999-12-31" or "from 0001-01-01": a day one past them does not exist.
+    index = build(tmp_path, [{**a, "title": a["id"]} for a in ZONED])
+    window = DateWindow.of(Filters(published_from="0001-01-01", published_to="9999-12-31"), None)
+    where = lexical_filter(Filters(published_from="0001-01-01"), window, index.store.chunk_ids_of)
+    assert where is not None
+    expected = sorted(index.lexical().published(index.lexical().ids, where))
+    got = sorted(index.store.passing_chunk_ids((), None, window.lo, window.hi))
+    owners = index.store.indexed_metadata()
+    assert got == expected and {"late-west", "next-day", "compact"} <= {owners[c][0] for c in got}
+
+
 def test_a_store_without_the_copy_gets_the_table_when_opened(tmp_path: Path):
     path = tmp_path / "articles.sqlite"
     store = ArticleStore(path)

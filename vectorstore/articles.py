@@ -31,17 +31,22 @@ def _window_clause(published_from: int | None, published_to: int | None) -> tupl
     date by less than that); dates not written as ISO days pass, for the exact check in Python."""
     from datetime import UTC, datetime, timedelta
 
-    def day(ts: int, shift: int) -> str:
-        return (datetime.fromtimestamp(ts, UTC) + timedelta(days=shift)).date().isoformat()
+    def day(ts: int, shift: int) -> str | None:
+        try:
+            return (datetime.fromtimestamp(ts, UTC) + timedelta(days=shift)).date().isoformat()
+        except (OverflowError, ValueError, OSError):  # past the calendar's ends: narrows nothing
+            return None
 
     window: list[str] = []
     params: list[Any] = []
-    if published_from is not None:
+    start = None if published_from is None else day(published_from, -1)
+    end = None if published_to is None else day(published_to, 2)
+    if start is not None:
         window.append("a.published >= ?")
-        params.append(day(published_from, -1))
-    if published_to is not None:
+        params.append(start)
+    if end is not None:
         window.append("a.published < ?")
-        params.append(day(published_to, 2))
+        params.append(end)
     if not window:
         return ["1"], []
     iso_day = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*"
