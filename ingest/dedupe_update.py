@@ -168,6 +168,12 @@ def _post_new_texts(store: ArticleStore, bands: Postings, shingles: Postings, th
     first = min(waiting)
     bands.forget_from(first)
     shingles.forget_from(first)
+    # Numbered by a run killed before an article held it, and no article does: posted, it would stand
+    # for its text when it came back, without postings for later copies to find it by.
+    orphans = [num for num in waiting if num not in texts]
+    if orphans:
+        state.drop_texts(orphans)
+        waiting = [num for num in waiting if num in texts]
     if texts:
         new = [(t.num, text_shingles(t.normalized)) for t in texts.values()]
         hashes = np.concatenate([h for _, h in new])

@@ -241,3 +241,35 @@ def test_an_update_killed_midway_is_finished_by_the_next(tmp_path, monkeypatch, 
     assert pair.updated.dedupe.undeduped()  # the marks are left for the next run
     pair.deduplicate()
     pair.assert_same()
+
+
+def test_a_text_left_by_a_killed_update_is_still_found_as_a_copy_later(tmp_path, monkeypatch):
+    # Killed after numbering a new text, before its article held it; the article then changed. When the
+    # text comes back, later near-copies of it must still find it.
+    from vectorstore.dedupe_state import DedupeState
+
+    rng = random.Random(5)
+    vocabulary = [f"w{i}" for i in range(3000)]
+    original = "\n\n".join(_paragraphs(rng, vocabulary, 6))
+    pair = Pair(tmp_path)
+    pair.put([{"id": f"base-{i}", "text": "\n\n".join(_paragraphs(rng, vocabulary, 6))} for i in range(8)])
+    pair.deduplicate()
+    pair.put([{"id": "x", "text": original}])
+    add_text = DedupeState.add_text
+
+    def killed(self, *args, **kwargs):
+        add_text(self, *args, **kwargs)
+        raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(DedupeState, "add_text", killed)
+    with pytest.raises(KeyboardInterrupt):
+        deduplicate(pair.updated, tmp_path / "updated" / "dedupe", THRESHOLD)
+    monkeypatch.setattr(DedupeState, "add_text", add_text)
+    pair.put([{"id": "x", "text": "\n\n".join(_paragraphs(rng, vocabulary, 6))}])
+    pair.deduplicate()
+    pair.put([{"id": "y", "text": original}])
+    pair.deduplicate()
+    pair.put([{"id": "z", "text": original.replace(original.split()[5], "changed", 1)}])
+    pair.deduplicate()
+    canonical, _ = pair.assert_same()
+    assert canonical["z"] == canonical["y"]

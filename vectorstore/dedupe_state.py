@@ -125,8 +125,9 @@ class DedupeState:
         return [r[0] for r in self._db.execute("SELECT num FROM dedupe_texts WHERE posted=-1 ORDER BY num")]
 
     def drop_texts(self, nums: Sequence[int]) -> None:
+        """Forget these texts, gone or never posted (their postings are removed already)."""
         with transaction(self._db) as db:
-            db.executemany("DELETE FROM dedupe_texts WHERE num=? AND posted=-1", [(n,) for n in nums])
+            db.executemany("DELETE FROM dedupe_texts WHERE num=? AND posted<=0", [(n,) for n in nums])
 
     def boilerplate_among(self, keys: Iterable[int]) -> set[int]:
         """Those of ``keys`` that some source repeats in more than MAX_SOURCE_REPEATS paragraph sets."""
