@@ -59,3 +59,17 @@ def test_incremental_ingest_against_a_chroma_server(server_url: str, tmp_path: P
 def test_an_unreachable_server_is_a_clear_error(tmp_path: Path):
     with pytest.raises(VectorStoreError, match="Cannot reach the Chroma server"):
         Index(tmp_path / "index", HashingEmbedder(), chroma_url=f"http://127.0.0.1:{free_port()}")
+
+
+def test_an_update_while_the_server_is_down_names_it_and_keeps_the_articles(tmp_path: Path):
+    settings = Settings(index_dir=tmp_path / "index", ingest_workers=1, collection="down_sync")
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Budget\n\n" + BUDGET, encoding="utf-8")
+    with chroma_server(tmp_path / "chroma") as url:
+        index = Index(settings.index_dir, HashingEmbedder(), chroma_url=url, collection=settings.collection)
+        ingest([folder], settings=settings, index=index)
+    (folder / "b.txt").write_text("Storm\n\n" + STORM, encoding="utf-8")
+    with pytest.raises(VectorStoreError, match="does not answer"):
+        ingest([folder], settings=settings, index=index)
+    assert len(index.store.fingerprints()) == 2  # written, marked for the next update

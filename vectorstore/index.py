@@ -170,9 +170,10 @@ class Index:
         found: dict[str, dict[str, Any]] = {}
         step = self.vectors.max_batch
         for start in range(0, len(chunk_ids), step):
-            page = self.vectors.collection.get(
-                ids=list(chunk_ids[start : start + step]), include=["metadatas"]
-            )
+            with self.vectors._reachable():  # a server that stopped answering is named, not a traceback
+                page = self.vectors.collection.get(
+                    ids=list(chunk_ids[start : start + step]), include=["metadatas"]
+                )
             for chunk_id, meta in zip(page["ids"], page["metadatas"] or [], strict=False):
                 found[chunk_id] = dict(meta or {})
         return found
