@@ -170,6 +170,27 @@ def test_a_sync_that_changes_nothing_publishes_only_a_generation_not_out_yet(tmp
     assert read_generation(settings.index_dir).number == 1  # type: ignore[union-attr]
 
 
+def test_a_publish_killed_before_naming_its_snapshot_latest_is_named_by_the_next_sync(tmp_path, monkeypatch):
+    import vectorstore.snapshots
+
+    index, settings = _writer(tmp_path)
+    _ingest(index, settings, tmp_path, LIGHTHOUSE)  # generation 1, published
+    publisher, index.snapshots = index.snapshots, None
+    _ingest(index, settings, tmp_path, _article(1))  # generation 2: its folder written, then killed
+    monkeypatch.setattr(vectorstore.snapshots, "write_atomically", _killed)
+    with pytest.raises(KeyboardInterrupt):
+        publisher.publish(settings.index_dir)
+    monkeypatch.undo()
+    assert publisher.has(2)
+    index.snapshots = publisher
+    index.sync()  # nothing changed: the snapshot is out, but replicas must be told
+    assert json.loads((tmp_path / "published" / LATEST).read_text())["generation"] == 2
+
+
+def _killed(*args: object) -> None:
+    raise KeyboardInterrupt("killed")
+
+
 def test_a_manifest_naming_a_path_outside_its_folder_is_refused():
     for path in ("../articles.sqlite", "/etc/passwd", "lexical/../../x", "a\\b", ""):
         body = {"format": 1, "generation": {"number": 1, "written": "", "writer": "h:1"}, "files": []}

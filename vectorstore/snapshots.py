@@ -205,7 +205,10 @@ class SnapshotPublisher:
     def publish(self, index_dir: Path) -> PublishReport | None:
         """Publish the index's current generation (None when it has none, or it is published already)."""
         generation = read_generation(index_dir)
-        if generation is None or self.has(generation.number):
+        if generation is None:
+            return None
+        if self.has(generation.number):
+            self._name_latest(generation.number, only_if_newer=True)  # a publisher killed before naming it
             return None
         started = time.perf_counter()
         self.root.mkdir(parents=True, exist_ok=True)
@@ -219,11 +222,23 @@ class SnapshotPublisher:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        manifest_sha = hashlib.sha256((self.root / name / MANIFEST).read_bytes()).hexdigest()
-        latest = {"generation": generation.number, "folder": name, "manifest_sha256": manifest_sha}
-        write_atomically(self.root / LATEST, json.dumps(latest).encode())
+        self._name_latest(generation.number)
         self.prune()
         return PublishReport(**{**report, "path": self.root / name, "seconds": time.perf_counter() - started})
+
+    def _name_latest(self, number: int, *, only_if_newer: bool = False) -> None:
+        """Point ``latest.json`` (what replicas poll) at snapshot ``number``; ``only_if_newer``: unless it
+        names that one or a newer one already."""
+        if only_if_newer:
+            try:
+                if int(json.loads((self.root / LATEST).read_bytes())["generation"]) >= number:
+                    return
+            except (OSError, ValueError, KeyError, TypeError):
+                pass
+        name = folder_name(number)
+        manifest_sha = hashlib.sha256((self.root / name / MANIFEST).read_bytes()).hexdigest()
+        latest = {"generation": number, "folder": name, "manifest_sha256": manifest_sha}
+        write_atomically(self.root / LATEST, json.dumps(latest).encode())
 
     def _fill(self, index_dir: Path, tmp: Path, generation: Generation, started: float) -> dict[str, Any]:
         counts = {"linked": 0, "copied": 0, "backed_up": 0, "blocks": 0, "blocks_written": 0, "compacted": 0}
