@@ -217,10 +217,10 @@ class HybridRetriever:
                 if len(kept) >= min(n, passing):
                     return kept
         # A selective filter is searched exactly among the chunks that pass: their ids from the article
-        # store (~5 µs each, read by source or date window), their vectors from its float16 copy (~3 µs
-        # each), one matrix product. Its cost follows the passing chunks, not the archive; Chroma's
-        # `where` or `ids=` searches grow with the archive (a 3-year window: 223 ms of CPU at 100k, 786
-        # at 300k) and its filtered graph walk misses true neighbours. Chunks without a copied vector
+        # store (read by source or date window), their vectors from its float16 copy, one matrix product:
+        # 38 + 51 ms of CPU for ~3,600 chunks at 1M. Its cost follows the passing chunks, not the archive;
+        # Chroma's `where` (3.3 s at 1M) and `ids=` (186 ms) searches grow with the archive, and its
+        # filtered graph walk kept half of the true top 10 (benchmarks/scale_filters.py). Chunks without a copied vector
         # (an index from before the copy, until its next sync) are searched in Chroma among their ids.
         if passing <= EXACT_MAX:
             passing_ids = self._passing_ids(where)
