@@ -7,6 +7,7 @@ so an index folder from an earlier version stays usable.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -172,6 +173,9 @@ CREATE TABLE IF NOT EXISTS undeduped (article_id TEXT PRIMARY KEY) WITHOUT ROWID
 """
 
 
+OPEN_RETRY_S = 30.0  # how long opening a store retries a locked start-up (see open_store)
+
+
 @contextmanager
 def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """One write transaction, taken at once (BEGIN IMMEDIATE), rolled back on any error."""
@@ -188,6 +192,22 @@ def open_store(path: Path) -> sqlite3.Connection:
     """A connection to the store at ``path`` (autocommit; transactions are explicit), created or upgraded."""
     path.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    # Processes opening one new store at once (two app replicas starting) contend for the switch to
+    # WAL and the first CREATEs; SQLite answers some of those collisions "database is locked" at once,
+    # without waiting, to avoid a deadlock. Every step is idempotent, so the opening is simply retried.
+    deadline = time.monotonic() + OPEN_RETRY_S
+    while True:
+        try:
+            _prepare(db)
+            return db
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                db.close()
+                raise
+            time.sleep(0.05)
+
+
+def _prepare(db: sqlite3.Connection) -> None:
     db.execute("PRAGMA journal_mode=WAL")
     # WAL + NORMAL: a crash never corrupts the store; at worst the last commits are lost, and the
     # next ingest redoes them. FULL would fsync on every article.
@@ -200,7 +220,6 @@ def open_store(path: Path) -> sqlite3.Connection:
     db.executescript(DEDUPE_SCHEMA)
     db.executescript(VECTORS_SCHEMA)
     _upgrade(db)
-    return db
 
 
 def _upgrade(db: sqlite3.Connection) -> None:
