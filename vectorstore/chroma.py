@@ -147,6 +147,16 @@ class ChromaVectors:
                 return found
             offset += self.max_batch
 
+    def existing_of(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Those of ``ids`` that are stored, with their metadata."""
+        found: dict[str, dict[str, Any]] = {}
+        for i in range(0, len(ids), self.max_batch):
+            with self._reachable():  # a server that stopped answering is named, not a traceback
+                page = self.collection.get(ids=list(ids[i : i + self.max_batch]), include=["metadatas"])
+            for chunk_id, meta in zip(page["ids"], page["metadatas"] or [], strict=False):
+                found[chunk_id] = dict(meta or {})
+        return found
+
     def upsert(self, ids: Sequence[str], vectors: np.ndarray, metadatas: Sequence[dict[str, Any]]) -> None:
         for i in range(0, len(ids), self.max_batch):
             end = i + self.max_batch

@@ -126,7 +126,7 @@ class Index:
     def _sync(self, scope: list[str] | None, progress: Callable[[int], None] | None) -> SyncResult:
         """Sync the chunk ids in ``scope`` (None: every one)."""
         desired = self.store.indexed_for_embedding(only=scope)
-        existing = self.vectors.existing() if scope is None else self._existing_of(scope)
+        existing = self.vectors.existing() if scope is None else self.vectors.existing_of(scope)
         model_id = self.embedder.model_id
         to_embed: list[_Item] = []
         to_update: list[tuple[str, dict[str, Any]]] = []
@@ -164,19 +164,6 @@ class Index:
             failed=failed,
             chunks=chunks,
         )
-
-    def _existing_of(self, chunk_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        """Those of ``chunk_ids`` that Chroma holds, with their metadata."""
-        found: dict[str, dict[str, Any]] = {}
-        step = self.vectors.max_batch
-        for start in range(0, len(chunk_ids), step):
-            with self.vectors._reachable():  # a server that stopped answering is named, not a traceback
-                page = self.vectors.collection.get(
-                    ids=list(chunk_ids[start : start + step]), include=["metadatas"]
-                )
-            for chunk_id, meta in zip(page["ids"], page["metadatas"] or [], strict=False):
-                found[chunk_id] = dict(meta or {})
-        return found
 
     def _embed_and_write(self, items: list[_Item], progress: Callable[[int], None] | None) -> dict[str, str]:
         """Embed and write ``items``; returns the ones the model failed on, with the reason."""
