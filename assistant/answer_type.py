@@ -18,6 +18,7 @@ from assistant.counts import adds_count, count_strength
 from assistant.dates import DATE
 from assistant.places import place_kind, places_in
 from assistant.question import NOUN_PHRASE_ENDS, Question
+from assistant.works import titles_in, work_kind
 from core.tokenize import tokenize
 
 # A capitalised word, or a run of them (with initials, "of"/"de" inside): a name in news copy.
@@ -45,9 +46,10 @@ _ANAPHOR = re.compile(
 _WH_X = re.compile(
     r"\b(?:which|what)\s+(?:(?:kind|type|sort|variety)\s+of\s+)?((?:[a-z][\w\-]*\s+){0,3}[a-z][\w\-]*)", re.I
 )
-# What a sentence gains beyond :func:`full_fit` for a place of the kind asked ("California" for "Which
-# state …"), as :data:`assistant.counts.UNIT_BONUS` for a figure of the thing counted.
-PLACE_BONUS = 0.1
+# What a sentence gains beyond :func:`full_fit` for a name of the kind asked ("California" for "Which
+# state …", a quoted title for "Which movie …"), as :data:`assistant.counts.UNIT_BONUS` for a figure of the
+# thing counted.
+KIND_BONUS = 0.1
 
 
 @dataclass(frozen=True)
@@ -227,20 +229,29 @@ def echoes(question: Question, text: str, wanted: Want | None = None) -> bool:
 def strength(question: Question, text: str, wanted: Want | None = None) -> float:
     """How much better than a bare piece of the wanted kind ``text``'s piece fits (a sentence that gives
     one): for "how many X", a figure followed by X +:data:`assistant.counts.UNIT_BONUS`, only orders of magnitude
-    ("Millions of …") cancel the gain; for "which country/state", a country or state the question does not
-    name +:data:`PLACE_BONUS`."""
+    ("Millions of …") cancel the gain; for "which country/state/movie", a name of that kind the question
+    does not give +:data:`KIND_BONUS`."""
     wanted = wanted or want(question)
     if wanted.kind == "number":
         return count_strength(question.text, text, full_fit(question))
-    return PLACE_BONUS if names_place_of_kind(question, text, wanted) else 0.0
+    return KIND_BONUS if names_kind_asked(question, text, wanted) else 0.0
 
 
-def names_place_of_kind(question: Question, text: str, wanted: Want | None = None) -> bool | None:
-    """For "which country/state …": whether ``text`` names a country/state the question does not (None
-    when the question asks for no such kind)."""
+def checked_kind(wanted: Want) -> str | None:
+    """The kind "which X" asks for when a name of it can be told in text: a place ("state", "country",
+    :mod:`assistant.places`) or a work ("movie", "song", :mod:`assistant.works`); None otherwise."""
+    if wanted.kind != "name":
+        return None
+    return place_kind(wanted.category) or work_kind(wanted.category)
+
+
+def names_kind_asked(question: Question, text: str, wanted: Want | None = None) -> bool | None:
+    """For "which country/state/movie …": whether ``text`` names one the question does not (None when the
+    question asks for no such kind)."""
     wanted = wanted or want(question)
-    kind = place_kind(wanted.category) if wanted.kind == "name" else None
+    kind = checked_kind(wanted)
     if kind is None:
         return None
+    names = places_in(text, kind) if place_kind(wanted.category) else titles_in(text)
     asked = _question_stems(question.text)
-    return any(not set(tokenize(p)) <= asked for p in places_in(text, kind))
+    return any(not set(tokenize(name)) <= asked for name in names)

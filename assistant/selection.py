@@ -11,8 +11,9 @@ used verbatim, each with its passage.
   sentence that echoes the question comes with the neighbour that gives the missing piece
   (:mod:`assistant.neighbours`). A quiz question's opening context counts half its asking sentence; a
   sentence that places its event in another year than asked loses a little, and for "this week" one that
-  places it before its story's week ("… last November"); "which country/state" needs one named. A verb's
-  irregular forms count as the verb ("left" for "leave"). The best one or two or three are kept.
+  places it before its story's week ("… last November"); "which country/state" needs one named, "which
+  movie/song" a quoted title. A verb's irregular forms count as the verb ("left" for "leave"). The best
+  one or two or three are kept.
 - Not enough support (:meth:`EvidenceSelector.support`, the one measure every answer is held to), or
   passages that are all far from the question in the embedding model's space (:func:`relevance`) with
   support that does not make up for it (:meth:`EvidenceSelector.far`) → an empty draft, with the reason:
@@ -30,13 +31,14 @@ import numpy as np
 
 from assistant.answer_type import (
     Want,
+    checked_kind,
     echoes,
     fit,
     full_fit,
     gives,
     lacks,
     named_terms,
-    names_place_of_kind,
+    names_kind_asked,
     want,
 )
 from assistant.dates import other_year, placed_earlier
@@ -50,7 +52,6 @@ from assistant.evidence import (
     unique_sentences,
 )
 from assistant.neighbours import Neighbours, complete, completes
-from assistant.places import place_kind
 from assistant.question import Question
 from assistant.recency import asks_for_latest, staleness
 from assistant.refusal import STRICT_NEEDS, closeness, relevance
@@ -250,10 +251,11 @@ class EvidenceSelector:
             ]
             if not sentences:
                 return Draft((), f"they don't give {needed[1]} for that")
-        kind = place_kind(wanted.category) if wanted.kind == "name" else None
+        kind = checked_kind(wanted)
         if kind is not None:
-            # "Which state …?" is answered by a state's name, in the sentence or the one next to it.
-            sentences = [s for s in sentences if self._names_place(question, s, near, wanted)]
+            # "Which state …?" is answered by a state's name, "Which movie …?" by a title, in the sentence
+            # or the one next to it.
+            sentences = [s for s in sentences if self._names_kind(question, s, near, wanted)]
             if not sentences:
                 return Draft((), f"they don't name a {kind} for that")
         stale = staleness(question.text, passages)
@@ -313,9 +315,9 @@ class EvidenceSelector:
         return self.coverage(question.terms, sentence.stems, question.core) >= ECHO_COVERAGE
 
     @staticmethod
-    def _names_place(question: Question, sentence: Sentence, near: Neighbours, wanted: Want) -> bool:
+    def _names_kind(question: Question, sentence: Sentence, near: Neighbours, wanted: Want) -> bool:
         return any(
-            candidate is not None and names_place_of_kind(question, candidate.text, wanted)
+            candidate is not None and names_kind_asked(question, candidate.text, wanted)
             for candidate in (sentence, near.before(sentence), near.after(sentence))
         )
 
