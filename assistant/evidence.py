@@ -24,6 +24,15 @@ _PRONOUN_START = re.compile(
 _NAME = re.compile(
     r"\b(?:[A-Z][a-z’'\-]+|[A-Z]\.(?:[A-Z]\.)*)(?:\s+(?:[A-Z][a-z’'\-]+|[A-Z]\.(?:[A-Z]\.)*))+"
 )
+# A link to another story that scraped text kept ("More:Parents were confused …", "Read more: …",
+# "RELATED: …"): another article's headline, not what this article says, so it is never evidence.
+_LINK_LABEL = re.compile(
+    r"^[“\"]?(?:(?:read|see|watch|listen)(?:\s+(?:more|also|this|next|the\s+rest\s+here))?|"
+    r"more(?:\s+(?:money|news|coverage|stories))?|related(?:\s+(?:stories|coverage|articles?|links?))?|"
+    r"also(?:\s+read)?|previously|recommended|top\s+headlines|(?:[a-z]+\s+)?newsletter|sign\s+up|subscribe)"
+    r"\s*:",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,11 @@ def sentences_of(passages: Sequence[Passage]) -> list[Sentence]:
                 )
             )
     return found
+
+
+def links_elsewhere(text: str) -> bool:
+    """The sentence is a link to another story ("More:…", "Read more: …"), not this article's text."""
+    return bool(_LINK_LABEL.match(text))
 
 
 def reports_speech(text: str) -> bool:

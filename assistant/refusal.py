@@ -4,11 +4,13 @@ model's space, and the piece a question's kind requires (a date for "when", a nu
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 
+from assistant.answer_type import named_terms
 from assistant.counts import NUMBER
 from assistant.dates import DATE
 from assistant.question import Question
+from core.tokenize import tokenize
 from core.types import Passage
 
 # What an answer to a "when" or "how many" question must hold, and how a refusal names it.
@@ -38,3 +40,22 @@ def missing_need(question: Question, text: str) -> str | None:
     """What ``text`` lacks that the question's kind requires ("a date" for when, "a number" for how many)."""
     needed = STRICT_NEEDS.get(question.kind)
     return needed[1] if needed is not None and not needed[0].search(text) else None
+
+
+def missing_name(question: Question, held: Collection[str], idf: Callable[[str], float]) -> tuple[str, float]:
+    """The rarest name or number of the asking sentence that ``held`` (the stems of an answer and its
+    passages) lacks, and its rarity (idf over that of a word never seen; 0.0 when nothing is missing).
+    Other words may be said another way ("reconsider" for "reassess"); names and numbers rarely."""
+    core = question.core or frozenset(question.terms)
+    named = named_terms(question.text)
+    absent = [t for t in question.terms if t in core and t in named and t not in held]
+    if not absent:
+        return "", 0.0
+    ceiling = idf("\x00unseen") or 1.0
+    rarest = max(absent, key=idf)
+    return _word_for(question.text, rarest), idf(rarest) / ceiling
+
+
+def _word_for(text: str, stem: str) -> str:
+    """The question's own word for a stem ("Brazil" for "brazil")."""
+    return next((w for w in re.findall(r"[\w’'\-]+", text) if tokenize(w) == [stem]), stem)

@@ -13,7 +13,8 @@ used verbatim, each with its passage.
   sentence that places its event in another year than asked loses a little, and for "this week" one that
   places it before its story's week ("… last November"); "which country/state" needs one named, "which
   movie/song" a quoted title. A verb's irregular forms count as the verb ("left" for "leave"). The best
-  one or two or three are kept.
+  one or two or three are kept. Links to other stories that scraped text kept ("More:…") are never
+  evidence.
 - Not enough support (:meth:`EvidenceSelector.support`, the one measure every answer is held to), or
   passages that are all far from the question in the embedding model's space (:func:`relevance`) with
   support that does not make up for it (:meth:`EvidenceSelector.far`) → an empty draft, with the reason:
@@ -37,7 +38,6 @@ from assistant.answer_type import (
     full_fit,
     gives,
     lacks,
-    named_terms,
     names_kind_asked,
     want,
 )
@@ -46,6 +46,7 @@ from assistant.evidence import (
     Sentence,
     attributed_to,
     closest_sentence,
+    links_elsewhere,
     passage_stems,
     sentences_of,
     speaker_aliases,
@@ -54,7 +55,7 @@ from assistant.evidence import (
 from assistant.neighbours import Neighbours, complete, completes
 from assistant.question import Question
 from assistant.recency import asks_for_latest, staleness
-from assistant.refusal import STRICT_NEEDS, closeness, relevance
+from assistant.refusal import STRICT_NEEDS, closeness, missing_name, relevance
 from assistant.refusal import missing_need as missing_need  # the answer path reads it here
 from assistant.verb_forms import holds_form
 from core.normalize import normalize_for_match
@@ -148,6 +149,10 @@ class EvidenceSelector:
             return Draft((), "nothing relevant was found")
         if question.kind == "say" and question.speaker:
             return self._speaker(question, sentences, exclude)
+        # Links to other stories that scraped text kept are not this article's words.
+        sentences = [s for s in sentences if not links_elsewhere(s.text)]
+        if not sentences:
+            return Draft((), "they hold only links to other stories")
         fresh = [s for s in sentences if normalize_for_match(s.text) not in exclude]
         if not fresh:
             return Draft((), "they hold nothing beyond what was already said")
@@ -295,20 +300,11 @@ class EvidenceSelector:
     def missing(
         self, question: Question, chosen: Sequence[Sentence], passages: Sequence[Passage]
     ) -> tuple[str, float]:
-        """The rarest name or number of the asking sentence that neither the chosen sentences nor their
-        passages hold, and its rarity (idf over that of a word never seen; 0.0 when nothing is missing).
-        Other words may be said another way ("reconsider" for "reassess"); names and numbers rarely."""
+        """:func:`missing_name` of the chosen sentences and their passages."""
         held: set[str] = set()
         for sentence in chosen:
             held |= sentence.stems | passage_stems(passages[sentence.passage])
-        core = question.core or frozenset(question.terms)
-        named = named_terms(question.text)
-        absent = [t for t in question.terms if t in core and t in named and t not in held]
-        if not absent:
-            return "", 0.0
-        ceiling = self.idf("\x00unseen") or 1.0
-        rarest = max(absent, key=self.idf)
-        return _word_for(question.text, rarest), self.idf(rarest) / ceiling
+        return missing_name(question, held, self.idf)
 
     def _on_topic(self, question: Question, sentence: Sentence) -> bool:
         """The sentence alone holds most of what is asked: its neighbour may then give the missing piece."""
@@ -344,10 +340,3 @@ class EvidenceSelector:
             lift = max(full_fit(question) - fit(question, sentence.text), 0.0) * 0.8
             score += lift / (1.0 + 0.05 * sentence.passage)
         return score
-
-
-def _word_for(text: str, stem: str) -> str:
-    """The question's own word for a stem ("Brazil" for "brazil")."""
-    from core.tokenize import tokenize
-
-    return next((w for w in re.findall(r"[\w’'\-]+", text) if tokenize(w) == [stem]), stem)

@@ -1,0 +1,37 @@
+"""A link to another story that scraped text kept ("More:…", "Read more: …") is never cited as what the
+article says (assistant.evidence.links_elsewhere), through the production Assistant on hand-made passages."""
+
+from assistant.evidence import links_elsewhere
+from tests.passages import assistant_over, passage
+
+
+def test_link_labels_are_told_from_sentences():
+    for link in (
+        "More:Jennifer Lopez, Ben Affleck show PDA inside the Met Gala",
+        "Read more: Senate candidates change tactics.",
+        "RELATED:Tennessee Republicans want to withhold funding.",
+        "SPORTS NEWSLETTER:Sign up to get daily headlines.",
+        "Read the rest here:The US is out of Afghanistan.",
+    ):
+        assert links_elsewhere(link), link
+    for sentence in (
+        "More than 100 people were evacuated on Monday.",
+        "Salem:The state’s iconic Douglas firs are declining.",
+        "Also, the plan was delayed.",
+    ):
+        assert not links_elsewhere(sentence), sentence
+
+
+def test_a_link_to_another_story_is_not_cited_as_the_articles_own_words():
+    text = (
+        "More:Jennifer Lopez and Ben Affleck go on honeymoon in Paris after Las Vegas wedding. "
+        "Jennifer Lopez and Ben Affleck married in Las Vegas on Saturday, a source told CNN."
+    )
+    bot = assistant_over([passage(text, "wedding", "w1")])
+    result = bot.ask("Where did Jennifer Lopez and Ben Affleck go on honeymoon?", [])
+    assert "More:" not in result.answer and "Paris" not in result.answer
+    linked_only = passage(
+        "Read more: Lopez and Affleck honeymoon in Paris after their wedding.", "links", "l1"
+    )
+    refusal = assistant_over([linked_only]).ask("Where did Lopez and Affleck honeymoon?", [])
+    assert refusal.refused and "only links to other stories" in refusal.answer
