@@ -13,8 +13,9 @@ used verbatim, each with its passage.
   sentence that places its event in another year than asked loses a little, and for "this week" one that
   places it before its story's week ("… last November"); "which country/state" needs one named, "which
   movie/song" a quoted title. A verb's irregular forms count as the verb ("left" for "leave"). The best
-  one or two or three are kept. Links to other stories that scraped text kept ("More:…") are never
-  evidence.
+  one or two or three are kept. An explainer's own question ("What do the images show?") states nothing;
+  the sentence after it scores as well as that question matches the one asked. Links to other stories
+  that scraped text kept ("More:…") are never evidence.
 - Not enough support (:meth:`EvidenceSelector.support`, the one measure every answer is held to), or
   passages that are all far from the question in the embedding model's space (:func:`relevance`) with
   support that does not make up for it (:meth:`EvidenceSelector.far`) → an empty draft, with the reason:
@@ -26,7 +27,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 
@@ -42,6 +43,7 @@ from assistant.answer_type import (
     want,
 )
 from assistant.dates import other_year, placed_earlier
+from assistant.draft import Draft as Draft  # the answer path reads it here
 from assistant.evidence import (
     Sentence,
     attributed_to,
@@ -94,22 +96,11 @@ OTHER_YEAR_PENALTY = 0.1
 EARLIER_PENALTY = 0.3
 # How a sentence that states something ends: a full stop, "!" or "?", maybe inside a quote or bracket.
 _STATEMENT_END = re.compile(r"[.!?…][\"'”’)\]]*\s*$")
-
-
-@dataclass(frozen=True)
-class Draft:
-    """The sentences chosen (empty means refuse) and why."""
-
-    sentences: tuple[Sentence, ...]
-    refusal_reason: str | None = None
-    support: float = 0.0
-    # Rarity (idf over the idf of an unseen word) of the rarest name or number of the asking sentence that
-    # neither the answer nor its passage holds: "Brazil" in "What does the plan cost in Brazil?".
-    missing: float = 0.0
-    # The closest retrieved chunk's cosine with the question (None without dense scores): :func:`relevance`.
-    relevance: float | None = None
-    # The same for the closest of the best-scored sentences (None without an embedding model).
-    sentence_relevance: float | None = None
+# A question of the article's own, outside quotes: an explainer's heading ("What do the images show?")
+# that the sentence after it answers.
+_ASKS = re.compile(r"\?\s*$")
+# What a sentence that states nothing loses: a headline, a byline, a list's lead-in, a question.
+NOT_STATEMENT_PENALTY = 0.1
 
 
 class EvidenceSelector:
@@ -234,10 +225,8 @@ class EvidenceSelector:
             score -= OTHER_YEAR_PENALTY
         elif asks_for_latest(question.text) and placed_earlier(sentence.text, passage.published):
             score -= self.earlier_penalty  # "this week": a sentence about an earlier event is background
-        if not _STATEMENT_END.search(sentence.text):
-            score -= (
-                0.1  # a headline, a byline or a list's lead-in ("… predict the winners:"), not a statement
-            )
+        if not _STATEMENT_END.search(sentence.text) or _ASKS.search(sentence.text):
+            score -= NOT_STATEMENT_PENALTY  # "… predict the winners:", "What do the images show?"
         return score / (1.0 + 0.05 * rank)
 
     def _best(self, question: Question, sentences: list[Sentence], passages: Sequence[Passage]) -> Draft:
@@ -317,6 +306,14 @@ class EvidenceSelector:
             for candidate in (sentence, near.before(sentence), near.after(sentence))
         )
 
+    def _heading_score(self, question: Question, heading: Sentence, passage: Passage) -> float:
+        asking = [t for t in question.terms if not question.core or t in question.core]
+        context = heading.stems | passage_stems(passage)
+        score = 0.75 * self.coverage(asking, heading.stems) + 0.25 * self.coverage(
+            question.terms, context, question.core, SCORE_CONTEXT_WEIGHT
+        )
+        return score / (1.0 + 0.05 * heading.passage)
+
     def _completable(self, question: Question, sentence: Sentence, near: Neighbours, wanted: Want) -> bool:
         return self._on_topic(question, sentence) and completes(question, sentence, near, wanted)
 
@@ -331,6 +328,13 @@ class EvidenceSelector:
         """The sentence's score; one that echoes the question scores as its pair with the neighbour that
         adds the missing piece."""
         score = self.score(question, sentence, passages[sentence.passage], sentence.passage)
+        heading = near.before(sentence)
+        if heading is not None and _ASKS.search(heading.text):
+            # It answers the article's own question: it scores as well as that question matches the asking
+            # sentence (the article's question retells no opening context; its passage does), and gains
+            # or loses for what it adds itself (a place for "where").
+            gain = fit(question, sentence.text) / (1.0 + 0.05 * sentence.passage)
+            score = max(score, self._heading_score(question, heading, passages[heading.passage]) + gain)
         if (
             wanted.kind
             and echoes(question, sentence.text, wanted)

@@ -1,0 +1,32 @@
+"""An explainer's own questions ("What do the images show?") are headings: the sentence after one answers
+it (assistant.selection), through the production Assistant on hand-made passages."""
+
+from tests.passages import assistant_over, passage
+
+EXPLAINER = (
+    "NASA released the first images from its new space telescope this week, to wide acclaim.\n\n"
+    "The telescope launched in December and reached its orbit in January, NASA said.\n\n"
+    "What do the images show?\n\n"
+    "The first pictures show thousands of galaxies, some of which formed 13 billion years ago.\n\n"
+    "Where is the telescope now?\n\n"
+    "It sits a million miles from Earth."
+)
+
+
+def test_the_sentence_after_the_articles_own_question_answers_it():
+    bot = assistant_over([passage(EXPLAINER, "webb", "w1")])
+    result = bot.ask("NASA released astonishing images from space this week. What did the images show?", [])
+    assert result.answer.startswith("The first pictures show thousands of galaxies")
+    assert "What do the images show?" not in result.answer
+    assert result.citations[0].quote.startswith("The first pictures show thousands of galaxies")
+
+
+def test_a_question_is_not_an_answer_by_itself():
+    text = (
+        "The telescope was launched last winter and has since reached its orbit.\n\n"
+        "Where is the telescope now?\n\n"
+        "It sits a million miles from Earth."
+    )
+    # The article's question holds every word asked, but it states nothing: what follows it answers.
+    result = assistant_over([passage(text, "webb", "w1")]).ask("Where is the telescope now?", [])
+    assert result.answer.startswith("It sits a million miles from Earth.")
