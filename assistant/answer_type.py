@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from assistant.counts import adds_count, count_strength
 from assistant.dates import DATE
-from assistant.places import place_kind, places_in
+from assistant.places import ANY_PLACE, place_kind, places_in
 from assistant.question import NOUN_PHRASE_ENDS, Question
 from assistant.works import titles_in, work_kind
 from core.tokenize import tokenize
@@ -42,6 +42,10 @@ _ANAPHOR = re.compile(
     r"^[“\"(]?\s*(?:It|He|She|They|Its|His|Her|Their|This|That|These|Those|"
     r"The\s+(?:[a-z][\w\-]*\s+){0,2}[a-z][\w\-]*(?=[\s,]))\b"
 )
+# A name where something is: "in Mexico City", "at Kennedy Space Center" (a bare "where" asks for one).
+_LOCATED = re.compile(
+    r"\b(?:in|at|near|outside|across|throughout)\s+(?:the\s+)?([A-Z][\w’'\-]+(?:\s+[A-Z][\w’'\-]+)*)"
+)
 # "Which kind of animal …": the kind asked for is the word after "kind of".
 _WH_X = re.compile(
     r"\b(?:which|what)\s+(?:(?:kind|type|sort|variety)\s+of\s+)?((?:[a-z][\w\-]*\s+){0,3}[a-z][\w\-]*)", re.I
@@ -54,7 +58,8 @@ KIND_BONUS = 0.1
 
 @dataclass(frozen=True)
 class Want:
-    """What the answer must add: ``kind`` is "name", "date", "number" or "" (nothing strict), and the
+    """What the answer must add: ``kind`` is "name", "place" (a bare "where"), "date", "number" or ""
+    (nothing strict), and the
     words of "which X" ("wildly", "popular", "show" in "Which wildly popular show …"; the last is the noun)."""
 
     kind: str
@@ -72,6 +77,8 @@ def _want(text: str, kind: str) -> Want:
         return Want("date", category)
     if kind == "how_many":
         return Want("number", category)
+    if kind == "where" and not category:
+        return Want("place")
     if kind in {"who", "where"}:
         return Want("name", category)
     if kind == "what" and category:
@@ -136,7 +143,12 @@ def _adds(question_text: str, text: str, kind: str) -> bool:
     asked = _question_stems(question_text)
     if kind == "number":
         return adds_count(question_text, text)
-    pieces = [m.group(0) for m in DATE.finditer(text)] if kind == "date" else list(_names(text))
+    if kind == "date":
+        pieces = [m.group(0) for m in DATE.finditer(text)]
+    elif kind == "place":
+        pieces = [*places_in(text, ANY_PLACE), *(m.group(1) for m in _LOCATED.finditer(text))]
+    else:
+        pieces = list(_names(text))
     return any((stems := set(tokenize(piece))) and not stems <= asked for piece in pieces)
 
 
@@ -186,7 +198,7 @@ def gives(question: Question, text: str, wanted: Want | None = None) -> bool:
 
 
 # The score a sentence gains for giving the wanted piece (and loses for lacking it), by question kind.
-_FIT = {"date": 0.15, "number": 0.15, "who": 0.1, "where": 0.1, "what": 0.05}
+_FIT = {"date": 0.15, "number": 0.15, "place": 0.1, "who": 0.1, "where": 0.1, "what": 0.05}
 
 
 def full_fit(question: Question) -> float:

@@ -40,8 +40,12 @@ _STATES = (
     "North Carolina|North Dakota|Ohio|Oklahoma|Oregon|Pennsylvania|Rhode Island|South Carolina|"
     "South Dakota|Tennessee|Texas|Utah|Vermont|Virginia|Washington|West Virginia|Wisconsin|Wyoming"
 )
+_CONTINENTS = "Africa|Antarctica|Asia|Australia|Europe|North America|South America|Latin America|the Arctic"
 # The noun of "which X" → the names of its kind.
 _KINDS = {"country": _COUNTRIES, "nation": _COUNTRIES, "state": _STATES}
+# Any of them: what a bare "where" question is most often answered by (with names after "in", "at").
+ANY_PLACE = "place"
+_PATTERNS = {**_KINDS, ANY_PLACE: f"{_CONTINENTS}|{_COUNTRIES}|{_STATES}"}
 
 
 def place_kind(category: tuple[str, ...]) -> str | None:
@@ -56,9 +60,10 @@ def place_kind(category: tuple[str, ...]) -> str | None:
 @lru_cache(maxsize=8)
 def _pattern(kind: str) -> re.Pattern[str]:
     # Word boundaries that let "U.S." end on its dot; case-sensitive, so "us" and "turkey" are not places.
-    return re.compile(rf"(?<![\w.])(?:{_KINDS[kind]})(?![\w])")
+    return re.compile(rf"(?<![\w.])(?:{_PATTERNS[kind]})(?![\w])")
 
 
 def places_in(text: str, kind: str) -> tuple[str, ...]:
-    """The names of places of ``kind`` ("state", "country", "nation") that ``text`` holds, in order."""
+    """The names of places of ``kind`` ("state", "country", "nation", or :data:`ANY_PLACE`: a continent,
+    country or state) that ``text`` holds, in order."""
     return tuple(m.group(0) for m in _pattern(kind).finditer(text))

@@ -109,3 +109,23 @@ def test_a_figure_compared_with_last_year_s_is_still_this_week_s_news():
     assert not placed_earlier("Sales were up 5% from last year.", published)
     assert placed_earlier("A year ago, rents in Miami were falling.", published)
     assert not placed_earlier("Prices rose 9% compared with the same month in 2021.", published)
+
+
+def test_a_bare_where_is_answered_by_a_place_not_by_a_nationality():
+    from assistant.answer_type import gives
+
+    leak = analyze("Where did the massive data leak occur?")
+    assert want(leak).kind == "place"
+    assert not gives(leak, "The database held the personal data of one billion Chinese citizens.")
+    assert gives(leak, "China is home to 1.4 billion people, most of them affected.")
+    assert gives(leak, "Americans are moving in numbers to Mexico City.")
+    assert gives(leak, "The rocket sits at Kennedy Space Center.")
+    # "Which state" keeps asking for a state's name.
+    assert want(analyze("Which state approved the measure?")).kind == "name"
+    story = (
+        "A massive database holding the personal data of one billion Chinese citizens was left open for a year. "
+        "The leak could be one of the biggest ever recorded, experts say. "
+        "China is home to 1.4 billion people, so the leak could affect most of the population."
+    )
+    result = _ask("One billion people had their data leaked. Where did the massive data leak occur?", story)
+    assert "China is home to 1.4 billion people" in result.answer

@@ -23,10 +23,10 @@ def test_the_sentence_after_the_articles_own_question_answers_it():
 
 def test_a_question_is_not_an_answer_by_itself():
     text = (
-        "The telescope was launched last winter and has since reached its orbit.\n\n"
-        "Where is the telescope now?\n\n"
-        "It sits a million miles from Earth."
+        "The rocket was rolled out last week and has since been fuelled.\n\n"
+        "Where will the rocket launch?\n\n"
+        "It will lift off from a pad at Kennedy Space Center in Florida."
     )
     # The article's question holds every word asked, but it states nothing: what follows it answers.
-    result = assistant_over([passage(text, "webb", "w1")]).ask("Where is the telescope now?", [])
-    assert result.answer.startswith("It sits a million miles from Earth.")
+    result = assistant_over([passage(text, "rocket", "r1")]).ask("Where will the rocket launch?", [])
+    assert result.answer.startswith("It will lift off from a pad at Kennedy Space Center in Florida.")
