@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 
-# The nouns of "which X" that ask for a work's title.
+# The nouns of "which X" that ask for a work's title ("series", "record", "play" often ask for other things:
+# "which series of storms", "which record did she break").
 WORK_KINDS = frozenset(
-    "movie film show series sitcom drama documentary song single album record book novel memoir play musical "
-    "podcast opera ballet".split()
+    "movie film show sitcom documentary song album book novel memoir musical podcast opera ballet".split()
 )
 # A quoted span opening with a capital or a digit: “Thor: Love and Thunder,” "Grease," 'Ride Along 2'.
 # A single quote opens only after a space or a bracket, so apostrophes ("Queen's") never pair up.

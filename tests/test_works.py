@@ -51,3 +51,8 @@ def test_which_song_is_refused_when_the_passages_name_no_title():
         text + " She will open the halftime show with “Umbrella,” her label said.", "rihanna", "r1"
     )
     assert "“Umbrella,”" in assistant_over([titled]).ask(question, []).answer
+
+
+def test_nouns_that_often_ask_for_other_things_are_not_work_kinds():
+    for category in (("series",), ("record",), ("play",)):
+        assert work_kind(category) is None, category
