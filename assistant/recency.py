@@ -19,7 +19,8 @@ _RECENT = re.compile(
     r"\bas of\b|\bright now\b|\bcurrently\b|\bjust\b",
     re.I,
 )
-# Days older than the newest passage after which a passage counts as stale, and what that costs.
+# Days older than the newest passage after which a passage counts as stale, and what that costs
+# (cross-validated by benchmarks/calibrate.py).
 STALE_AFTER_DAYS = 10
 STALE_PENALTY = 0.15
 
@@ -28,8 +29,8 @@ def asks_for_latest(question: str) -> bool:
     return bool(_RECENT.search(question))
 
 
-def staleness(question: str, passages: Sequence[Passage]) -> list[float]:
-    """The score each passage's sentences lose: :data:`STALE_PENALTY` for a passage published more than
+def staleness(question: str, passages: Sequence[Passage], penalty: float = STALE_PENALTY) -> list[float]:
+    """The score each passage's sentences lose: ``penalty`` for a passage published more than
     :data:`STALE_AFTER_DAYS` before the newest retrieved one, when the question asks for the latest news."""
     if not asks_for_latest(question):
         return [0.0] * len(passages)
@@ -38,7 +39,7 @@ def staleness(question: str, passages: Sequence[Passage]) -> list[float]:
     if not known:
         return [0.0] * len(passages)
     newest = max(known)
-    return [STALE_PENALTY if d is not None and (newest - d).days > STALE_AFTER_DAYS else 0.0 for d in days]
+    return [penalty if d is not None and (newest - d).days > STALE_AFTER_DAYS else 0.0 for d in days]
 
 
 def _day(published: str) -> date | None:

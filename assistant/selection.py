@@ -56,7 +56,7 @@ from assistant.evidence import (
 )
 from assistant.neighbours import Neighbours, complete, completes
 from assistant.question import Question
-from assistant.recency import asks_for_latest, staleness
+from assistant.recency import STALE_PENALTY, asks_for_latest, staleness
 from assistant.refusal import STRICT_NEEDS, closeness, missing_name, relevance
 from assistant.refusal import missing_need as missing_need  # the answer path reads it here
 from assistant.verb_forms import holds_form
@@ -119,8 +119,10 @@ class EvidenceSelector:
         strong_support: float = STRONG_SUPPORT,
         embed: Callable[[Sequence[str]], np.ndarray] | None = None,
         earlier_penalty: float = EARLIER_PENALTY,
+        stale_penalty: float = STALE_PENALTY,
     ) -> None:
         self.earlier_penalty = earlier_penalty
+        self.stale_penalty = stale_penalty
         self.idf = idf
         self.embed = embed  # the embedding model, for the question's closeness to single sentences
         self.min_relevance = min_relevance
@@ -252,7 +254,7 @@ class EvidenceSelector:
             sentences = [s for s in sentences if self._names_kind(question, s, near, wanted)]
             if not sentences:
                 return Draft((), f"they don't name a {kind} for that")
-        stale = staleness(question.text, passages)
+        stale = staleness(question.text, passages, self.stale_penalty)
         scored = sorted(
             (
                 (self._completed_score(question, s, passages, near, wanted) - stale[s.passage], s)

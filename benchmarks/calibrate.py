@@ -21,8 +21,9 @@ answer_contains, then the fewer refusals) are picked, and scored on the held-out
 last, with their in-sample figures, labelled as such) are the product's defaults in assistant/selection.py.
 
 What a "this week" question's sentence loses for placing its event before its story's week
-(``earlier_penalty``) chooses among answers rather than refusing: it is cross-validated on the answerable
-questions by benchmarks/calibrate_choice.py, printed after the thresholds.
+(``earlier_penalty``) or for coming from a story well before the newest one (``stale_penalty``) chooses
+among answers rather than refusing: each is cross-validated on the answerable questions by
+benchmarks/calibrate_choice.py, printed after the thresholds.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ STRONG_GRID = (*(round(0.5 + 0.05 * i, 2) for i in range(10)), 1.01)  # 0.50 …
 Thresholds = tuple[float, float, float, float]  # min_support, max_missing, min_relevance, strong_support
 
 from benchmarks.calibrate_choice import (  # noqa: E402  (after the path setup above)
-    EARLIER_GRID,
+    CHOICE_GRIDS,
     choice_figures,
     collect_choices,
     cross_validate_choice,
@@ -264,18 +265,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from assistant.selection import MAX_MISSING, MIN_RELEVANCE, MIN_SUPPORT, STRONG_SUPPORT
 
     defaults = (MIN_SUPPORT, MAX_MISSING, MIN_RELEVANCE, STRONG_SUPPORT)
-    choices = collect_choices(
-        args.index, DATA / "corpus.jsonl", args.questions, "earlier_penalty", EARLIER_GRID, progress=False
-    )
-    from assistant.selection import EARLIER_PENALTY
-
     report: dict[str, Any] = {
-        "earlier_penalty": {
-            "cross_validated": cross_validate_choice(choices, EARLIER_GRID, args.folds, args.seed),
-            "in_sample_fit": choice_figures(choices, fit_choice(choices, EARLIER_GRID)),
-            "in_sample_current_default": choice_figures(choices, EARLIER_PENALTY),
-            "in_sample_by_value": [choice_figures(choices, v) for v in EARLIER_GRID],
-        },
+        name: _choice_report(args, name, values) for name, values in CHOICE_GRIDS.items()
+    }
+    report |= {
         "cross_validated": cross_validate(cases, args.folds, args.seed, candidates),
         "in_sample_fit": asdict(fit(cases, candidates)),
         "in_sample_current_defaults": asdict(figures(cases, *defaults)),
@@ -314,8 +307,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{_fmt(f['refusal_rate'])}, false_refusal_rate {_fmt(f['false_refusal_rate'])}, "
             f"answer_contains {_fmt(f['answer_contains'])}"
         )
-    print_choice_report("earlier_penalty", report["earlier_penalty"])
+    for name in CHOICE_GRIDS:
+        print_choice_report(name, report[name])
     return 0
+
+
+def _choice_report(args: argparse.Namespace, name: str, values: Sequence[float]) -> dict[str, Any]:
+    """A selection parameter (an :class:`assistant.selection.EvidenceSelector` attribute) cross-validated."""
+    from assistant.selection import EvidenceSelector
+
+    choices = collect_choices(args.index, DATA / "corpus.jsonl", args.questions, name, values, progress=False)
+    default = getattr(EvidenceSelector(lambda term: 1.0), name)
+    return {
+        "cross_validated": cross_validate_choice(choices, values, args.folds, args.seed),
+        "in_sample_fit": choice_figures(choices, fit_choice(choices, values)),
+        "in_sample_current_default": choice_figures(choices, default),
+        "in_sample_by_value": [choice_figures(choices, v) for v in values],
+    }
 
 
 def _fmt(value: float | None) -> str:

@@ -69,6 +69,7 @@ def test_a_selection_parameter_is_scored_on_each_fold_at_the_value_fitted_on_the
             f"q{i}",
             {0.0: i % 3 != 0, 0.1: True, 0.2: True},
             {0.0: (1, 1), 0.1: (1, 1), 0.2: (1, 2)},
+            {0.0: i % 3 != 0, 0.1: True, 0.2: True},
         )
         for i in range(15)
     ]
@@ -76,12 +77,25 @@ def test_a_selection_parameter_is_scored_on_each_fold_at_the_value_fitted_on_the
     assert choice_figures(choices, 0.2) == {
         "value": 0.2,
         "answer_contains": 1.0,
+        "cited_answer_recall": 1.0,
         "citation_precision": 0.5,
         "n": 15,
     }
     report = cross_validate_choice(choices, grid, 5, seed=1)
     assert [fold["value"] for fold in report["folds"]] == [0.1] * 5
-    assert report["pooled_held_out"] == {"answer_contains": 1.0, "citation_precision": 1.0, "n": 15}
+    assert report["pooled_held_out"] == {
+        "answer_contains": 1.0,
+        "cited_answer_recall": 1.0,
+        "citation_precision": 1.0,
+        "n": 15,
+    }
+    # Equal answer_contains: the value whose cited passages hold the answer more often wins, before
+    # citation precision ("Sunak said …" cited from a passage that never names Rishi Sunak).
+    cites = [
+        Choice(f"c{i}", {0.0: True, 0.2: True}, {0.0: (1, 2), 0.2: (1, 1)}, {0.0: True, 0.2: i % 2 == 0})
+        for i in range(4)
+    ]
+    assert fit_choice(cites, (0.0, 0.2)) == 0.0
     # Ties on both measures go to the smaller value: no correction the questions do not ask for.
     even = [Choice("q", {v: True for v in grid}, {v: (1, 1) for v in grid})]
     assert fit_choice(even, grid) == 0.0
