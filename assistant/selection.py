@@ -298,8 +298,10 @@ class EvidenceSelector:
         return missing_name(question, held, self.idf)
 
     def _on_topic(self, question: Question, sentence: Sentence) -> bool:
-        """The sentence alone holds most of what is asked: its neighbour may then give the missing piece."""
-        return self.coverage(question.terms, sentence.stems, question.core) >= ECHO_COVERAGE
+        """The sentence alone holds most of what is asked: its neighbour may then give the missing piece.
+        A quiz question's opening context counts half, as when ranking: it often retells another sentence."""
+        coverage = self.coverage(question.terms, sentence.stems, question.core, SCORE_CONTEXT_WEIGHT)
+        return coverage >= ECHO_COVERAGE
 
     @staticmethod
     def _names_kind(question: Question, sentence: Sentence, near: Neighbours, wanted: Want) -> bool:

@@ -129,3 +129,18 @@ def test_a_bare_where_is_answered_by_a_place_not_by_a_nationality():
     )
     result = _ask("One billion people had their data leaked. Where did the massive data leak occur?", story)
     assert "China is home to 1.4 billion people" in result.answer
+
+
+def test_an_echo_of_the_asking_sentence_brings_its_neighbour_despite_a_long_opening_context():
+    story = (
+        "The Yankees slugger broke the American League home run record on Tuesday night, hitting his 62nd. "
+        "Fans cheered for minutes. "
+        "With seven games remaining, he is unlikely to reach the major league single-season record of 73 home runs. "
+        "It is currently held by Barry Bonds, whose era was marred by doping scandals."
+    )
+    result = _ask(
+        "New York Yankees slugger Aaron Judge hit a record-breaking 62nd home run this week. "
+        "Who holds the overall major league single-season record with 73 home runs?",
+        story,
+    )
+    assert "Barry Bonds" in result.answer
