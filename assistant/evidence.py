@@ -58,9 +58,17 @@ def sentences_of(passages: Sequence[Passage]) -> list[Sentence]:
     return found
 
 
+# A kicker glued to a headline, as scraped links are ("The queen of corgis:Photos show …"): a label of a
+# few words, one of them lowercase (a dateline such as "El Paso:Two …" is capitalised throughout).
+_GLUED_LABEL = re.compile(r"^([A-Z][\w’'\-]*(?:\s+[\w’'\-]+){1,5}):(?=[A-Z“\"‘'])")
+
+
 def links_elsewhere(text: str) -> bool:
     """The sentence is a link to another story ("More:…", "Read more: …"), not this article's text."""
-    return bool(_LINK_LABEL.match(text))
+    if _LINK_LABEL.match(text):
+        return True
+    glued = _GLUED_LABEL.match(text)
+    return glued is not None and any(word.islower() for word in glued.group(1).split()[1:])
 
 
 def reports_speech(text: str) -> bool:

@@ -35,3 +35,11 @@ def test_a_link_to_another_story_is_not_cited_as_the_articles_own_words():
     )
     refusal = assistant_over([linked_only]).ask("Where did Lopez and Affleck honeymoon?", [])
     assert refusal.refused and "only links to other stories" in refusal.answer
+
+
+def test_a_kicker_glued_to_another_storys_headline_is_a_link():
+    assert links_elsewhere("The queen of corgis:Photos show Queen Elizabeth's love of dogs")
+    assert links_elsewhere("Meta layoffs:Facebook parent company to lay off 11,000 employees")
+    # A dateline glued to its sentence is the article's own text.
+    assert not links_elsewhere("El Paso:A group of 14 soldiers was detained on Saturday.")
+    assert not links_elsewhere("Salem:The state’s iconic Douglas firs are declining.")
