@@ -53,8 +53,8 @@ def fit_choice(choices: Sequence[Choice], grid_values: Sequence[float]) -> float
 
     def objective(value: float) -> tuple[float, float, float, float]:
         f = choice_figures(choices, value)
-        measures = ("answer_contains", "cited_answer_recall", "citation_precision")
-        return (*(f[m] or 0.0 for m in measures), -value)
+        cited = f["cited_answer_recall"] or 0.0
+        return (f["answer_contains"] or 0.0, cited, f["citation_precision"] or 0.0, -value)
 
     return max(grid_values, key=objective)
 
