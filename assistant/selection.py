@@ -185,9 +185,10 @@ class EvidenceSelector:
         if not spoken:
             return Draft((), f"they report nothing else {who} said")
         if question.terms:
-            # "What did X say about Y?": keep X's sentences on Y, else all of X's sentences.
-            on_topic = [s for s in spoken if self.coverage(question.terms, s.stems) > 0]
-            spoken = on_topic or spoken
+            # "What did X say about Y?": X's sentences on Y; X's words on other matters are no answer.
+            spoken = [s for s in spoken if self.coverage(question.terms, s.stems) > 0]
+            if not spoken:
+                return Draft((), f"they report nothing {who} said about that")
         return Draft(tuple(spoken[: self.max_speaker_sentences]), support=1.0)
 
     # --- everything else -----------------------------------------------------------------------------
