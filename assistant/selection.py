@@ -4,7 +4,7 @@ The :class:`Draft` it returns is what every answer starts from. No model, millis
 used verbatim, each with its passage.
 
 - "What did X say?": every sentence in which X speaks (named with a reporting verb or a quote, and the
-  sentences right after where X goes on), across the passages, in reading order.
+  sentences right after where X goes on), across the passages, in reading order (:mod:`assistant.spoken`).
 - Other questions: sentences scored by the question's content words they hold (weighted by rarity), the
   passage's own rank, and whether they add what the question lacks (:mod:`assistant.answer_type`: a new
   date for "when", number for "how many", name for "who"/"where"/"which X", a cause for "why"). A
@@ -46,12 +46,10 @@ from assistant.dates import other_year, placed_earlier
 from assistant.draft import Draft as Draft  # the answer path reads it here
 from assistant.evidence import (
     Sentence,
-    attributed_to,
     closest_sentence,
     links_elsewhere,
     passage_stems,
     sentences_of,
-    speaker_aliases,
     unique_sentences,
 )
 from assistant.neighbours import Neighbours, complete, completes
@@ -59,6 +57,7 @@ from assistant.question import Question
 from assistant.recency import STALE_PENALTY, asks_for_latest, staleness
 from assistant.refusal import STRICT_NEEDS, closeness, missing_name, relevance
 from assistant.refusal import missing_need as missing_need  # the answer path reads it here
+from assistant.spoken import spoken_draft
 from assistant.verb_forms import holds_form
 from core.normalize import normalize_for_match
 from core.types import Passage
@@ -141,7 +140,7 @@ class EvidenceSelector:
         if not sentences:
             return Draft((), "nothing relevant was found")
         if question.kind == "say" and question.speaker:
-            return self._speaker(question, sentences, exclude)
+            return spoken_draft(question, sentences, exclude, self.max_speaker_sentences)
         # Links to other stories that scraped text kept are not this article's words.
         sentences = [s for s in sentences if not links_elsewhere(s.text)]
         if not sentences:
@@ -173,25 +172,7 @@ class EvidenceSelector:
         view.idf = remembered
         return view
 
-    # --- "What did X say?" ---------------------------------------------------------------------------
-    def _speaker(self, question: Question, sentences: list[Sentence], exclude: Collection[str]) -> Draft:
-        aliases = speaker_aliases(question, sentences)
-        # Attribute over all sentences first: a continuation needs the sentence before it.
-        spoken = unique_sentences(attributed_to(aliases, sentences))
-        who = question.speaker or "that speaker"
-        if not spoken:
-            return Draft((), f"they don't report anything {who} said")
-        spoken = [s for s in spoken if normalize_for_match(s.text) not in exclude]
-        if not spoken:
-            return Draft((), f"they report nothing else {who} said")
-        if question.terms:
-            # "What did X say about Y?": X's sentences on Y; X's words on other matters are no answer.
-            spoken = [s for s in spoken if self.coverage(question.terms, s.stems) > 0]
-            if not spoken:
-                return Draft((), f"they report nothing {who} said about that")
-        return Draft(tuple(spoken[: self.max_speaker_sentences]), support=1.0)
-
-    # --- everything else -----------------------------------------------------------------------------
+    # --- sentences that answer ------------------------------------------------------------------------
     def coverage(
         self,
         terms: Sequence[str],
@@ -237,24 +218,9 @@ class EvidenceSelector:
             return Draft((), "the question names nothing to look for")
         wanted = want(question)
         near = Neighbours(sentences, passages)
-        needed = STRICT_NEEDS.get(question.kind)
-        if needed is not None:
-            # A "when" answer must give a date, a "how many" answer a number, that the question does not
-            # already hold — in the sentence or the one next to it: else it is not an answer.
-            sentences = [
-                s
-                for s in sentences
-                if gives(question, s.text, wanted) or self._completable(question, s, near, wanted)
-            ]
-            if not sentences:
-                return Draft((), f"they don't give {needed[1]} for that")
-        kind = checked_kind(wanted)
-        if kind is not None:
-            # "Which state …?" is answered by a state's name, "Which movie …?" by a title, in the sentence
-            # or the one next to it.
-            sentences = [s for s in sentences if self._names_kind(question, s, near, wanted)]
-            if not sentences:
-                return Draft((), f"they don't name a {kind} for that")
+        sentences, reason = self.candidates(question, sentences, near, wanted)
+        if reason is not None:
+            return Draft((), reason)
         stale = staleness(question.text, passages, self.stale_penalty)
         scored = sorted(
             (
@@ -285,6 +251,28 @@ class EvidenceSelector:
         return Draft(
             tuple(unique_sentences(chosen)), support=support, missing=missing, sentence_relevance=close
         )
+
+    def candidates(
+        self, question: Question, sentences: list[Sentence], near: Neighbours, wanted: Want
+    ) -> tuple[list[Sentence], str | None]:
+        """The sentences that may answer, or none and why: a "when" or "how many" one gives a date or a
+        number the question does not hold, "which state/movie" one names a state or a title — itself
+        or with the sentence next to it."""
+        needed = STRICT_NEEDS.get(question.kind)
+        if needed is not None:
+            sentences = [
+                s
+                for s in sentences
+                if gives(question, s.text, wanted) or self._completable(question, s, near, wanted)
+            ]
+            if not sentences:
+                return [], f"they don't give {needed[1]} for that"
+        kind = checked_kind(wanted)
+        if kind is not None:
+            sentences = [s for s in sentences if self._names_kind(question, s, near, wanted)]
+            if not sentences:
+                return [], f"they don't name a {kind} for that"
+        return sentences, None
 
     def _closest(self, question: Question, ranked: Sequence[Sentence]) -> float | None:
         return closest_sentence(self.embed, question.text, ranked) if self.embed is not None else None

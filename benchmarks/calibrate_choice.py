@@ -12,7 +12,7 @@ part.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,22 +96,11 @@ def collect_choices(
 ) -> list[Choice]:
     """Answer every answerable question with the selector's ``attribute`` at each of ``grid_values``
     (refusal thresholds at their defaults)."""
-    from assistant import Assistant
-    from core.settings import Settings
-    from evals.index_cache import prepare_index
-    from evals.inputs import read_questions
     from evals.metrics import contains_answer
 
-    settings = Settings()
-    index, _ = prepare_index(corpus, settings, index_dir=index_dir, progress=progress)
-    bot = Assistant(settings, index)
-    bot.selector.embed = memoized(index.embedder.embed_array)  # the same sentences at every value
+    bot = dev_assistant(index_dir, corpus, progress=progress)
     choices = []
-    for q in read_questions(questions):
-        if not q["answerable"]:
-            continue
-        asked = bot._question(q["question"], q.get("history") or ())
-        passages = list(bot.retriever.retrieve(asked.query, as_of=q.get("asked_on")))
+    for q, asked, passages in answerable_retrieved(bot, questions):
         golds = [str(a) for a in q.get("answers") or ()]
         gold_ids = {str(g) for g in q.get("gold_article_ids") or ()}
         correct, cited_gold, cited_answer = {}, {}, {}
@@ -124,6 +113,31 @@ def collect_choices(
             cited_answer[value] = bool(golds) and any(contains_answer(c.passage, golds) for c in citations)
         choices.append(Choice(q["id"], correct, cited_gold, cited_answer))
     return choices
+
+
+def dev_assistant(index_dir: Path | None, corpus: Path, *, progress: bool) -> Any:
+    """An :class:`assistant.Assistant` over ``corpus``'s index whose sentence embeddings are remembered
+    (the same sentences are embedded again at every value tried)."""
+    from assistant import Assistant
+    from core.settings import Settings
+    from evals.index_cache import prepare_index
+
+    settings = Settings()
+    index, _ = prepare_index(corpus, settings, index_dir=index_dir, progress=progress)
+    bot = Assistant(settings, index)
+    bot.selector.embed = memoized(index.embedder.embed_array)
+    return bot
+
+
+def answerable_retrieved(bot: Any, questions: Path) -> Iterator[tuple[dict[str, Any], Any, list[Any]]]:
+    """Each answerable question of ``questions``, resolved as the answer path does, with its passages."""
+    from evals.inputs import read_questions
+
+    for q in read_questions(questions):
+        if not q["answerable"]:
+            continue
+        asked = bot._question(q["question"], q.get("history") or ())
+        yield q, asked, list(bot.retriever.retrieve(asked.query, as_of=q.get("asked_on")))
 
 
 def print_choice_report(name: str, report: dict[str, Any]) -> None:

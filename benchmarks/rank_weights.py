@@ -67,45 +67,27 @@ class Item:
 
 def collect(corpus: Path, questions: Path, *, progress: bool) -> tuple[Any, list[Item]]:
     """The assistant over ``corpus`` and every answerable question's candidates, retrieved once."""
-    from assistant import Assistant
-    from assistant.answer_type import checked_kind, gives, want
+    from assistant.answer_type import want
     from assistant.evidence import links_elsewhere, passage_stems, sentences_of
     from assistant.neighbours import Neighbours, complete
     from assistant.recency import staleness
-    from assistant.refusal import STRICT_NEEDS
-    from benchmarks.calibrate_choice import memoized
+    from benchmarks.calibrate_choice import answerable_retrieved, dev_assistant
     from benchmarks.rank_features import FEATURES, features, hand_weights
-    from core.settings import Settings
-    from evals.index_cache import prepare_index
-    from evals.inputs import read_questions
     from evals.metrics import contains_answer
 
-    settings = Settings()
-    index, _ = prepare_index(corpus, settings, index_dir=None, progress=progress)
-    bot = Assistant(settings, index)
-    bot.selector.embed = memoized(index.embedder.embed_array)
+    bot = dev_assistant(None, corpus, progress=progress)
     hand = hand_weights(bot.selector)
     items = []
-    for q in read_questions(questions):
-        if not q["answerable"]:
-            continue
-        asked = bot._question(q["question"], q.get("history") or ())
-        passages = list(bot.retriever.retrieve(asked.query, as_of=q.get("asked_on")))
+    for q, asked, passages in answerable_retrieved(bot, questions):
         golds = [str(a) for a in q.get("answers") or ()]
         sel, question = bot.selector._memoized(), asked.question
         rows: list[np.ndarray] = []
         labels: list[bool] = []
         if question.terms and not (question.kind == "say" and question.speaker):
+            # The sentences and neighbours the selector sees (links to other stories left out).
             sentences = [s for s in sentences_of(passages) if not links_elsewhere(s.text)]
-            wanted, near = want(question), Neighbours(sentences_of(passages), passages)
-            if question.kind in STRICT_NEEDS:
-                sentences = [
-                    s
-                    for s in sentences
-                    if gives(question, s.text, wanted) or sel._completable(question, s, near, wanted)
-                ]
-            if checked_kind(wanted) is not None:
-                sentences = [s for s in sentences if sel._names_kind(question, s, near, wanted)]
+            wanted, near = want(question), Neighbours(sentences, passages)
+            sentences, _ = sel.candidates(question, sentences, near, wanted)
             stale = staleness(question.text, passages, sel.stale_penalty)
             for s in sentences:
                 if sel.support(question, s.stems, passage_stems(passages[s.passage])) < sel.min_support:
