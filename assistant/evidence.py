@@ -34,6 +34,9 @@ _LINK_LABEL = re.compile(
     re.I,
 )
 
+# An explainer's heading is a question of its own: "What do the images show?" (a quoted one ends in a quote).
+_ASKS = re.compile(r"\?\s*$")
+
 
 @dataclass(frozen=True)
 class Sentence:
@@ -69,6 +72,11 @@ def links_elsewhere(text: str) -> bool:
         return True
     glued = _GLUED_LABEL.match(text)
     return glued is not None and any(word.islower() for word in glued.group(1).split()[1:])
+
+
+def asks(text: str) -> bool:
+    """The sentence is a question of the article's own, outside quotes ("What do the images show?")."""
+    return bool(_ASKS.search(text))
 
 
 def reports_speech(text: str) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from assistant.answer_type import Want, gives, lacks, refers_back
-from assistant.evidence import Sentence
+from assistant.evidence import Sentence, asks
 from assistant.question import Question
 from core.types import Passage
 
@@ -66,6 +66,8 @@ def complete(question: Question, best: Sentence, neighbours: Neighbours, wanted:
     when ``best`` lacks it or calls the thing asked about only by its kind."""
     chosen = [best]
     before = neighbours.before(best)
+    if before is not None and asks(before.text):
+        before = None  # the article's own question: the sentence answers it, and stands without it
     if before is not None and refers_back(best.text):
         chosen.append(before)
     lacking = lacks(question, best.text, wanted)

@@ -46,6 +46,7 @@ from assistant.dates import other_year, placed_earlier
 from assistant.draft import Draft as Draft  # the answer path reads it here
 from assistant.evidence import (
     Sentence,
+    asks,
     closest_sentence,
     links_elsewhere,
     passage_stems,
@@ -95,10 +96,7 @@ OTHER_YEAR_PENALTY = 0.1
 EARLIER_PENALTY = 0.3
 # How a sentence that states something ends: a full stop, "!" or "?", maybe inside a quote or bracket.
 _STATEMENT_END = re.compile(r"[.!?…][\"'”’)\]]*\s*$")
-# A question of the article's own, outside quotes: an explainer's heading ("What do the images show?")
-# that the sentence after it answers.
-_ASKS = re.compile(r"\?\s*$")
-# What a sentence that states nothing loses: a headline, a byline, a list's lead-in, a question.
+# What a sentence that states nothing loses: a headline, a byline, a list's lead-in.
 NOT_STATEMENT_PENALTY = 0.1
 
 
@@ -202,16 +200,38 @@ class EvidenceSelector:
         score = 0.75 * self.coverage(
             terms, sentence.stems, core, SCORE_CONTEXT_WEIGHT
         ) + 0.25 * self.coverage(terms, context, core, SCORE_CONTEXT_WEIGHT)
+        return (score + self.adjustments(question, sentence, passage)) / (1.0 + 0.05 * rank)
+
+    def adjustments(self, question: Question, sentence: Sentence, passage: Passage) -> float:
+        """What a sentence gains or loses beyond the question's words it holds: a cause for "why", the
+        wanted piece (:func:`fit`), another year than asked or an earlier week, stating nothing."""
+        value = fit(question, sentence.text)
         if question.kind == "why":
-            score += 0.15 if _CAUSE.search(sentence.text) else -0.15
-        score += fit(question, sentence.text)
+            value += 0.15 if _CAUSE.search(sentence.text) else -0.15
         if other_year(question.text, sentence.text):
-            score -= OTHER_YEAR_PENALTY
+            value -= OTHER_YEAR_PENALTY
         elif asks_for_latest(question.text) and placed_earlier(sentence.text, passage.published):
-            score -= self.earlier_penalty  # "this week": a sentence about an earlier event is background
-        if not _STATEMENT_END.search(sentence.text) or _ASKS.search(sentence.text):
-            score -= NOT_STATEMENT_PENALTY  # "… predict the winners:", "What do the images show?"
-        return score / (1.0 + 0.05 * rank)
+            value -= self.earlier_penalty  # "this week": a sentence about an earlier event is background
+        if not _STATEMENT_END.search(sentence.text):
+            value -= NOT_STATEMENT_PENALTY  # a headline, a byline or a list's lead-in ("… the winners:")
+        return value
+
+    def answered_heading(
+        self, question: Question, sentence: Sentence, passages: Sequence[Passage], near: Neighbours
+    ) -> float | None:
+        """The score of a sentence that answers the article's own question right before it ("What do the
+        images show?"): how well that question matches the asking sentence (it retells no opening context;
+        its passage does), with the sentence's own :meth:`adjustments`; None without such a question."""
+        heading = near.before(sentence)
+        if heading is None or not asks(heading.text):
+            return None
+        asking = [t for t in question.terms if not question.core or t in question.core]
+        context = heading.stems | passage_stems(passages[heading.passage])
+        matched = 0.75 * self.coverage(asking, heading.stems) + 0.25 * self.coverage(
+            question.terms, context, question.core, SCORE_CONTEXT_WEIGHT
+        )
+        adjusted = matched + self.adjustments(question, sentence, passages[sentence.passage])
+        return adjusted / (1.0 + 0.05 * sentence.passage)
 
     def _best(self, question: Question, sentences: list[Sentence], passages: Sequence[Passage]) -> Draft:
         if not question.terms:
@@ -258,6 +278,8 @@ class EvidenceSelector:
         """The sentences that may answer, or none and why: a "when" or "how many" one gives a date or a
         number the question does not hold, "which state/movie" one names a state or a title — itself
         or with the sentence next to it."""
+        # The article's own questions ask, they do not answer (the sentence after one may).
+        sentences = [s for s in sentences if not asks(s.text)]
         needed = STRICT_NEEDS.get(question.kind)
         if needed is not None:
             sentences = [
@@ -299,14 +321,6 @@ class EvidenceSelector:
             for candidate in (sentence, near.before(sentence), near.after(sentence))
         )
 
-    def _heading_score(self, question: Question, heading: Sentence, passage: Passage) -> float:
-        asking = [t for t in question.terms if not question.core or t in question.core]
-        context = heading.stems | passage_stems(passage)
-        score = 0.75 * self.coverage(asking, heading.stems) + 0.25 * self.coverage(
-            question.terms, context, question.core, SCORE_CONTEXT_WEIGHT
-        )
-        return score / (1.0 + 0.05 * heading.passage)
-
     def _completable(self, question: Question, sentence: Sentence, near: Neighbours, wanted: Want) -> bool:
         return self._on_topic(question, sentence) and completes(question, sentence, near, wanted)
 
@@ -321,13 +335,9 @@ class EvidenceSelector:
         """The sentence's score; one that echoes the question scores as its pair with the neighbour that
         adds the missing piece."""
         score = self.score(question, sentence, passages[sentence.passage], sentence.passage)
-        heading = near.before(sentence)
-        if heading is not None and _ASKS.search(heading.text):
-            # It answers the article's own question: it scores as well as that question matches the asking
-            # sentence (the article's question retells no opening context; its passage does), and gains
-            # or loses for what it adds itself (a place for "where").
-            gain = fit(question, sentence.text) / (1.0 + 0.05 * sentence.passage)
-            score = max(score, self._heading_score(question, heading, passages[heading.passage]) + gain)
+        answered = self.answered_heading(question, sentence, passages, near)
+        if answered is not None:
+            score = max(score, answered)
         if (
             wanted.kind
             and echoes(question, sentence.text, wanted)

@@ -20,7 +20,6 @@ from assistant.neighbours import Neighbours
 from assistant.question import Question
 from assistant.recency import asks_for_latest, staleness
 from assistant.selection import (
-    _ASKS,
     _CAUSE,
     _STATEMENT_END,
     NOT_STATEMENT_PENALTY,
@@ -37,7 +36,7 @@ FEATURES = (
     "fit",  # answer_type.fit: the wanted piece given or lacking
     "other_year",  # -1: placed in another year than asked
     "earlier",  # -1: "this week" and placed before its story's week
-    "not_statement",  # -1: a headline, lead-in or question
+    "not_statement",  # -1: a headline or a lead-in
     "heading",  # what answering the article's own question adds over the sentence's own score
     "echo_lift",  # what echoing the question with a completing neighbour adds
     "stale",  # -the stale-story penalty of its passage
@@ -83,12 +82,8 @@ def features(
     year = other_year(question.text, text)
     earlier = not year and asks_for_latest(question.text) and placed_earlier(text, passage.published)
     base = selector.score(question, sentence, passage, rank)
-    heading, before = 0.0, near.before(sentence)
-    if before is not None and _ASKS.search(before.text):
-        answered = (
-            selector._heading_score(question, before, passages[before.passage]) + fit(question, text) / divide
-        )
-        heading = max(answered - base, 0.0)
+    answered = selector.answered_heading(question, sentence, passages, near)
+    heading = max(answered - base, 0.0) if answered is not None else 0.0
     # The product's own score (not a subclass's) less the parts above.
     total = EvidenceSelector._completed_score(selector, question, sentence, passages, near, wanted)
     lift = total - base - heading
@@ -102,7 +97,7 @@ def features(
             fit(question, text) / divide,
             -float(year) / divide,
             -float(earlier) / divide,
-            -float(not _STATEMENT_END.search(text) or bool(_ASKS.search(text))) / divide,
+            -float(not _STATEMENT_END.search(text)) / divide,
             heading,
             lift,
             -stale[sentence.passage],

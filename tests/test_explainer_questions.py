@@ -30,3 +30,16 @@ def test_a_question_is_not_an_answer_by_itself():
     # The article's question holds every word asked, but it states nothing: what follows it answers.
     result = assistant_over([passage(text, "rocket", "r1")]).ask("Where will the rocket launch?", [])
     assert result.answer.startswith("It will lift off from a pad at Kennedy Space Center in Florida.")
+
+
+def test_the_articles_questions_are_never_the_answer_even_one_after_another():
+    text = (
+        "Why did the King walk behind the coffin?\n\n"
+        "Why did the funeral start late?\n\n"
+        "The King walked behind the coffin because tradition asks the heir to lead the mourners."
+    )
+    result = assistant_over([passage(text, "funeral", "f1")]).ask(
+        "Why did the King walk behind the coffin?", []
+    )
+    assert result.answer.startswith("The King walked behind the coffin because tradition")
+    assert "?" not in result.answer

@@ -34,3 +34,10 @@ def test_only_questions_about_the_latest_news_mark_older_stories_down():
     # Stories within a few days of the newest one are not stale.
     recent = replace(OLD, published="2022-10-20")
     assert staleness(QUESTION, [recent, NEW], 0.45) == [0.0, 0.0]
+
+
+def test_the_selector_applies_its_own_stale_penalty():
+    bot = assistant_over([OLD, NEW])
+    bot.selector.stale_penalty = 0.0
+    # Without the penalty the older story, ranked first and matching as well, answers.
+    assert bot.ask(QUESTION, []).answer.startswith("Liz Truss became the new prime minister")
