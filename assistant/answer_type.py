@@ -42,10 +42,13 @@ _ANAPHOR = re.compile(
     r"^[“\"(]?\s*(?:It|He|She|They|Its|His|Her|Their|This|That|These|Those|"
     r"The\s+(?:[a-z][\w\-]*\s+){0,2}[a-z][\w\-]*(?=[\s,]))\b"
 )
-# A name where something is: "in Mexico City", "at Kennedy Space Center" (a bare "where" asks for one).
+# A name where something is: "in Mexico City", "at a Buffalo supermarket" (a bare "where" asks for one).
 _LOCATED = re.compile(
-    r"\b(?:in|at|near|outside|across|throughout)\s+(?:the\s+)?([A-Z][\w’'\-]+(?:\s+[A-Z][\w’'\-]+)*)"
+    r"\b(?:in|at|near|outside|across|throughout|from|into)\s+(?:the\s+|an?\s+)?"
+    r"([A-Z][\w’'\-]+(?:\s+[A-Z][\w’'\-]+)*)"
 )
+# "in Chinese history", "across European markets": a nationality, not a place.
+_NATIONALITY = re.compile(r"(?:ese|ian|ean|ish|can)$")
 # "Which kind of animal …": the kind asked for is the word after "kind of".
 _WH_X = re.compile(
     r"\b(?:which|what)\s+(?:(?:kind|type|sort|variety)\s+of\s+)?((?:[a-z][\w\-]*\s+){0,3}[a-z][\w\-]*)", re.I
@@ -146,10 +149,21 @@ def _adds(question_text: str, text: str, kind: str) -> bool:
     if kind == "date":
         pieces = [m.group(0) for m in DATE.finditer(text)]
     elif kind == "place":
-        pieces = [*places_in(text, ANY_PLACE), *(m.group(1) for m in _LOCATED.finditer(text))]
+        pieces = [*places_in(text, ANY_PLACE), *_located(text)]
     else:
         pieces = list(_names(text))
     return any((stems := set(tokenize(piece))) and not stems <= asked for piece in pieces)
+
+
+def _located(text: str) -> list[str]:
+    """The names after "in", "at", "from" …, without months, weekdays ("in January") and nationalities."""
+    found = []
+    for match in _LOCATED.finditer(text):
+        words = match.group(1).split()
+        if words[0].casefold() in _NOT_NAMES or (len(words) == 1 and _NATIONALITY.search(words[0])):
+            continue
+        found.append(match.group(1))
+    return found
 
 
 @lru_cache(maxsize=1024)
@@ -251,7 +265,8 @@ def strength(question: Question, text: str, wanted: Want | None = None) -> float
 
 def checked_kind(wanted: Want) -> str | None:
     """The kind "which X" asks for when a name of it can be told in text: a place ("state", "country",
-    :mod:`assistant.places`) or a work ("movie", "song", :mod:`assistant.works`); None otherwise."""
+    :mod:`assistant.places`: required) or a work ("movie", "song", :mod:`assistant.works`: preferred);
+    None otherwise."""
     if wanted.kind != "name":
         return None
     return place_kind(wanted.category) or work_kind(wanted.category)

@@ -11,11 +11,11 @@ used verbatim, each with its passage.
   sentence that echoes the question comes with the neighbour that gives the missing piece
   (:mod:`assistant.neighbours`). A quiz question's opening context counts half its asking sentence; a
   sentence that places its event in another year than asked loses a little, and for "this week" one that
-  places it before its story's week ("… last November"); "which country/state" needs one named, "which
-  movie/song" a quoted title. A verb's irregular forms count as the verb ("left" for "leave"). The best
-  one or two or three are kept. An explainer's own question ("What do the images show?") states nothing;
-  the sentence after it scores as well as that question matches the one asked. Links to other stories
-  that scraped text kept ("More:…") are never evidence.
+  places it before its story's week ("… last November"); "which country/state" needs one named, and
+  "which movie/song" prefers a title. A verb's irregular forms count as the verb ("left" for "leave").
+  The best one or two or three are kept. An explainer's own question ("What do the images show?") is
+  never evidence; the sentence after it scores as well as that question matches the one asked. Links to
+  other stories that scraped text kept ("More:…") are never evidence.
 - Not enough support (:meth:`EvidenceSelector.support`, the one measure every answer is held to), or
   passages that are all far from the question in the embedding model's space (:func:`relevance`) with
   support that does not make up for it (:meth:`EvidenceSelector.far`) → an empty draft, with the reason:
@@ -33,7 +33,6 @@ import numpy as np
 
 from assistant.answer_type import (
     Want,
-    checked_kind,
     echoes,
     fit,
     full_fit,
@@ -54,6 +53,7 @@ from assistant.evidence import (
     unique_sentences,
 )
 from assistant.neighbours import Neighbours, complete, completes
+from assistant.places import place_kind
 from assistant.question import Question
 from assistant.recency import STALE_PENALTY, asks_for_latest, staleness
 from assistant.refusal import STRICT_NEEDS, closeness, missing_name, relevance
@@ -276,8 +276,8 @@ class EvidenceSelector:
         self, question: Question, sentences: list[Sentence], near: Neighbours, wanted: Want
     ) -> tuple[list[Sentence], str | None]:
         """The sentences that may answer, or none and why: a "when" or "how many" one gives a date or a
-        number the question does not hold, "which state/movie" one names a state or a title — itself
-        or with the sentence next to it."""
+        number the question does not hold, a "which state/country" one names one — itself or with the
+        sentence next to it."""
         # The article's own questions ask, they do not answer (the sentence after one may).
         sentences = [s for s in sentences if not asks(s.text)]
         needed = STRICT_NEEDS.get(question.kind)
@@ -289,7 +289,7 @@ class EvidenceSelector:
             ]
             if not sentences:
                 return [], f"they don't give {needed[1]} for that"
-        kind = checked_kind(wanted)
+        kind = place_kind(wanted.category) if wanted.kind == "name" else None
         if kind is not None:
             sentences = [s for s in sentences if self._names_kind(question, s, near, wanted)]
             if not sentences:

@@ -120,6 +120,11 @@ def test_a_bare_where_is_answered_by_a_place_not_by_a_nationality():
     assert gives(leak, "China is home to 1.4 billion people, most of them affected.")
     assert gives(leak, "Americans are moving in numbers to Mexico City.")
     assert gives(leak, "The rocket sits at Kennedy Space Center.")
+    assert gives(leak, "The gunman opened fire at a Buffalo supermarket.")
+    assert gives(leak, "Russian forces withdrew from Kherson on Friday.")
+    # A month, a weekday or a nationality after "in" is no place.
+    assert not gives(leak, "The leak was discovered in January.")
+    assert not gives(leak, "It was the largest breach in Chinese history.")
     # "Which state" keeps asking for a state's name.
     assert want(analyze("Which state approved the measure?")).kind == "name"
     story = (
