@@ -24,16 +24,6 @@ _PRONOUN_START = re.compile(
 _NAME = re.compile(
     r"\b(?:[A-Z][a-z’'\-]+|[A-Z]\.(?:[A-Z]\.)*)(?:\s+(?:[A-Z][a-z’'\-]+|[A-Z]\.(?:[A-Z]\.)*))+"
 )
-# A link to another story that scraped text kept ("More:Parents were confused …", "Read more: …",
-# "RELATED: …"): another article's headline, not what this article says, so it is never evidence.
-_LINK_LABEL = re.compile(
-    r"^[“\"]?(?:(?:read|see|watch|listen)(?:\s+(?:more|also|this|next|the\s+rest\s+here))?|"
-    r"more(?:\s+(?:money|news|coverage|stories))?|related(?:\s+(?:stories|coverage|articles?|links?))?|"
-    r"also(?:\s+read)?|previously|recommended|top\s+headlines|(?:[a-z]+\s+)?newsletter|sign\s+up|subscribe)"
-    r"\s*:",
-    re.I,
-)
-
 # An explainer's heading is a question of its own: "What do the images show?" (a quoted one ends in a quote).
 _ASKS = re.compile(r"\?\s*$")
 
@@ -59,19 +49,6 @@ def sentences_of(passages: Sequence[Passage]) -> list[Sentence]:
                 )
             )
     return found
-
-
-# A kicker glued to a headline, as scraped links are ("The queen of corgis:Photos show …"): a label of a
-# few words, one of them lowercase (a dateline such as "El Paso:Two …" is capitalised throughout).
-_GLUED_LABEL = re.compile(r"^([A-Z][\w’'\-]*(?:\s+[\w’'\-]+){1,5}):(?=[A-Z“\"‘'])")
-
-
-def links_elsewhere(text: str) -> bool:
-    """The sentence is a link to another story ("More:…", "Read more: …"), not this article's text."""
-    if _LINK_LABEL.match(text):
-        return True
-    glued = _GLUED_LABEL.match(text)
-    return glued is not None and any(word.islower() for word in glued.group(1).split()[1:])
 
 
 def asks(text: str) -> bool:

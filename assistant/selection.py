@@ -47,7 +47,6 @@ from assistant.evidence import (
     Sentence,
     asks,
     closest_sentence,
-    links_elsewhere,
     passage_stems,
     sentences_of,
     unique_sentences,
@@ -60,6 +59,7 @@ from assistant.refusal import STRICT_NEEDS, closeness, missing_name, relevance
 from assistant.refusal import missing_need as missing_need  # the answer path reads it here
 from assistant.spoken import spoken_draft
 from assistant.verb_forms import holds_form
+from core.links import links_elsewhere
 from core.normalize import normalize_for_match
 from core.types import Passage
 
@@ -137,12 +137,12 @@ class EvidenceSelector:
         sentences = sentences_of(passages)
         if not sentences:
             return Draft((), "nothing relevant was found")
-        if question.kind == "say" and question.speaker:
-            return spoken_draft(question, sentences, exclude, self.max_speaker_sentences)
-        # Links to other stories that scraped text kept are not this article's words.
+        # Links to other stories that scraped text kept are not the articles' words.
         sentences = [s for s in sentences if not links_elsewhere(s.text)]
         if not sentences:
             return Draft((), "they hold only links to other stories")
+        if question.kind == "say" and question.speaker:
+            return spoken_draft(question, sentences, passages, exclude, self.max_speaker_sentences)
         fresh = [s for s in sentences if normalize_for_match(s.text) not in exclude]
         if not fresh:
             return Draft((), "they hold nothing beyond what was already said")

@@ -68,11 +68,12 @@ class Item:
 def collect(corpus: Path, questions: Path, *, progress: bool) -> tuple[Any, list[Item]]:
     """The assistant over ``corpus`` and every answerable question's candidates, retrieved once."""
     from assistant.answer_type import want
-    from assistant.evidence import links_elsewhere, passage_stems, sentences_of
+    from assistant.evidence import passage_stems, sentences_of
     from assistant.neighbours import Neighbours, complete
     from assistant.recency import staleness
     from benchmarks.calibrate_choice import answerable_retrieved, dev_assistant
     from benchmarks.rank_features import FEATURES, features, hand_weights
+    from core.links import links_elsewhere
     from evals.metrics import contains_answer
 
     bot = dev_assistant(None, corpus, progress=progress)

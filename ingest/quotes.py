@@ -14,6 +14,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from core.links import links_elsewhere
 from core.sentences import split_sentences
 from ingest.quotation_marks import MASK, mask_quotations
 from ingest.quote_names import (
@@ -31,7 +32,7 @@ from ingest.quote_names import (
     trim,
 )
 
-EXTRACTOR_VERSION = "2"  # bump when the rules change: stored quotes are then extracted again
+EXTRACTOR_VERSION = "3"  # bump when the rules change: stored quotes are then extracted again
 
 _VERBS = (
     "said|says|say|told|tells|added|adds|warned|warns|insisted|insists|argued|argues|claimed|claims|stated|"
@@ -105,6 +106,9 @@ class _Reader:
         previous: Quote | None = None
         for index, ((a, b), (outside, open_at_start, opens)) in enumerate(zip(spans, masked, strict=True)):
             sentence = self.text[a:b]
+            if links_elsewhere(sentence):  # another story's headline ("More:Biden says …"): no one's quote
+                previous = None
+                continue
             kind = "direct" if MASK in outside or open_at_start else "reported"
             self.unnamed = False
             found = self._attribute(outside, a)

@@ -1,7 +1,7 @@
 """A link to another story that scraped text kept ("More:…", "Read more: …") is never cited as what the
-article says (assistant.evidence.links_elsewhere), through the production Assistant on hand-made passages."""
+article says (core.links.links_elsewhere), through the production Assistant on hand-made passages."""
 
-from assistant.evidence import links_elsewhere
+from core.links import links_elsewhere
 from tests.passages import assistant_over, passage
 
 
@@ -43,3 +43,19 @@ def test_a_kicker_glued_to_another_storys_headline_is_a_link():
     # A dateline glued to its sentence is the article's own text.
     assert not links_elsewhere("El Paso:A group of 14 soldiers was detained on Saturday.")
     assert not links_elsewhere("Salem:The state’s iconic Douglas firs are declining.")
+
+
+def test_a_link_is_never_a_speakers_words():
+    from ingest.quotes import extract_quotes
+
+    text = "More:Biden says the Taliban are not good guys. Biden said the talks in Doha went well."
+    quotes = extract_quotes(text)
+    assert [text[q.start : q.end] for q in quotes] == ["Biden said the talks in Doha went well."]
+    linked = passage(
+        "More:Nduhungirehe says the talks with Washington collapsed. "
+        "Nduhungirehe said the talks were in their early stages.",
+        "rwanda",
+        "r1",
+    )
+    result = assistant_over([linked]).ask("What did Nduhungirehe say?", [])
+    assert "collapsed" not in result.answer and "early stages" in result.answer
