@@ -7,8 +7,8 @@ used verbatim, each with its passage.
   sentences right after where X goes on), across the passages, in reading order (:mod:`assistant.spoken`).
 - Other questions: sentences scored by the question's content words they hold (weighted by rarity), the
   passage's own rank, and whether they add what the question lacks (:mod:`assistant.answer_type`: a new
-  date for "when", number for "how many", name for "who"/"where"/"which X", a cause for "why"). A
-  sentence that echoes the question comes with the neighbour that gives the missing piece
+  date for "when", number for "how many", name for "who"/"which X", place for "where", a cause for
+  "why"). A sentence that echoes the question comes with the neighbour that gives the missing piece
   (:mod:`assistant.neighbours`). A quiz question's opening context counts half its asking sentence; a
   sentence that places its event in another year than asked loses a little, and for "this week" one that
   places it before its story's week ("… last November"); "which country/state" needs one named, and

@@ -92,10 +92,10 @@ def test_a_selection_parameter_is_scored_on_each_fold_at_the_value_fitted_on_the
     # Equal answer_contains: the value whose cited passages hold the answer more often wins, before
     # citation precision ("Sunak said …" cited from a passage that never names Rishi Sunak).
     cites = [
-        Choice(f"c{i}", {0.0: True, 0.2: True}, {0.0: (1, 2), 0.2: (1, 1)}, {0.0: True, 0.2: i % 2 == 0})
+        Choice(f"c{i}", {0.0: True, 0.2: True}, {0.0: (1, 1), 0.2: (1, 2)}, {0.0: i % 2 == 0, 0.2: True})
         for i in range(4)
     ]
-    assert fit_choice(cites, (0.0, 0.2)) == 0.0
+    assert fit_choice(cites, (0.0, 0.2)) == 0.2
     # Ties on both measures go to the smaller value: no correction the questions do not ask for.
     even = [Choice("q", {v: True for v in grid}, {v: (1, 1) for v in grid})]
     assert fit_choice(even, grid) == 0.0
