@@ -280,6 +280,8 @@ class EvidenceSelector:
         sentence next to it."""
         # The article's own questions ask, they do not answer (the sentence after one may).
         sentences = [s for s in sentences if not asks(s.text)]
+        if not sentences:
+            return [], "they only ask questions"
         needed = STRICT_NEEDS.get(question.kind)
         if needed is not None:
             sentences = [

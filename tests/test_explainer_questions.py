@@ -43,3 +43,9 @@ def test_the_articles_questions_are_never_the_answer_even_one_after_another():
     )
     assert result.answer.startswith("The King walked behind the coffin because tradition")
     assert "?" not in result.answer
+
+
+def test_passages_that_only_ask_questions_are_a_refusal():
+    text = "Where will the rocket launch?\n\nWhen will it fly?"
+    result = assistant_over([passage(text, "rocket", "r1")]).ask("Where will the rocket launch?", [])
+    assert result.refused and "they only ask questions" in result.answer
