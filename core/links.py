@@ -20,6 +20,9 @@ _LINK_LABEL = re.compile(
 # of our lives':Jennifer Lopez shares …"): a label of a few words, quoted or with a lowercase word in it
 # (a dateline such as "El Paso:Two …" or "Rio de Janeiro:Police …" is a place's name).
 _GLUED_LABEL = re.compile(r"^([“\"‘']?)([A-Z][\w’'\-]*(?:\s+[\w’'\-]+){1,7})[”\"’']?:(?=[A-Z“\"‘'])")
+_SPEECH_VERBS = frozenset(
+    "said says read reads added adds wrote writes told tweeted stated announced".split()
+)
 _NAME_PARTICLES = frozenset("de da do dos das du del della di la le el van von der of y and".split())
 
 
@@ -30,5 +33,10 @@ def links_elsewhere(text: str) -> bool:
     glued = _GLUED_LABEL.match(text)
     if glued is None:
         return False
+    if glued.group(1):
+        return True
     words = glued.group(2).split()[1:]
-    return bool(glued.group(1)) or any(w.islower() and w not in _NAME_PARTICLES for w in words)
+    # A speaker introduces a quotation the same way ('The statement read:"We want …').
+    if words[-1].casefold() in _SPEECH_VERBS:
+        return False
+    return any(w.islower() and w not in _NAME_PARTICLES for w in words)

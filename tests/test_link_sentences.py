@@ -43,6 +43,13 @@ def test_a_kicker_glued_to_another_storys_headline_is_a_link():
     # A dateline glued to its sentence is the article's own text.
     assert not links_elsewhere("El Paso:A group of 14 soldiers was detained on Saturday.")
     assert not links_elsewhere("Salem:The state’s iconic Douglas firs are declining.")
+    assert not links_elsewhere("Rio de Janeiro:Police said on Monday that the suspect fled.")
+    # A kicker before a quoted headline is a link; a speaker before a quotation is not.
+    assert links_elsewhere("US withdrawal:'Egregiously mishandled' or inevitably 'messy'?")
+    assert links_elsewhere("'Best night of our lives':Jennifer Lopez shares details from the wedding")
+    assert not links_elsewhere(
+        'A statement from the club explaining the decision read:"We want to be clear."'
+    )
 
 
 def test_a_link_is_never_a_speakers_words():
