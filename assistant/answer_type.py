@@ -223,9 +223,9 @@ def full_fit(question: Question) -> float:
 
 def fit(question: Question, text: str) -> float:
     """How a sentence's score changes for what it adds: a new date or number (when, how many) ±0.15; a
-    new name for who/where ±0.1; for "which X" +0.05 for a new name, -0.1 for calling X only by its kind
-    (the answer to "which X" may be a common noun, so a missing name alone costs nothing). The strength
-    of the match moves it further (:func:`strength`)."""
+    new name for who ±0.1, a place for "where" +0.1 (another name 0, none -0.1); for "which X" +0.05 for
+    a new name, -0.1 for calling X only by its kind (the answer to "which X" may be a common noun, so a
+    missing name alone costs nothing). The strength of the match moves it further (:func:`strength`)."""
     wanted = want(question)
     if not wanted.kind:
         return 0.0
@@ -234,6 +234,8 @@ def fit(question: Question, text: str) -> float:
         return gain + strength(question, text, wanted)
     if question.kind == "what":
         return -0.1 if names_by_kind(question, text, wanted) else 0.0
+    if wanted.kind == "place" and _adds(question.text, text, "name"):
+        return 0.0  # a new name that may be a place no list or preposition shows ("Shanghai police …")
     return -gain
 
 

@@ -125,6 +125,11 @@ def test_a_bare_where_is_answered_by_a_place_not_by_a_nationality():
     # A month, a weekday or a nationality after "in" is no place.
     assert not gives(leak, "The leak was discovered in January.")
     assert not gives(leak, "It was the largest breach in Chinese history.")
+    # A name that may be a place no list or preposition shows costs nothing; no name at all does.
+    from assistant.answer_type import fit
+
+    assert fit(leak, "The leaky database was run by Shanghai police.") == 0.0
+    assert fit(leak, "The leak was found by researchers last week.") < 0.0
     # "Which state" keeps asking for a state's name.
     assert want(analyze("Which state approved the measure?")).kind == "name"
     story = (
