@@ -62,8 +62,8 @@ KIND_BONUS = 0.1
 @dataclass(frozen=True)
 class Want:
     """What the answer must add: ``kind`` is "name", "place" (a bare "where"), "date", "number" or ""
-    (nothing strict), and the
-    words of "which X" ("wildly", "popular", "show" in "Which wildly popular show …"; the last is the noun)."""
+    (nothing strict), and the words of "which X" ("wildly", "popular", "show" in "Which wildly popular
+    show …"; the last is the noun)."""
 
     kind: str
     category: tuple[str, ...] = ()
