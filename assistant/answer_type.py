@@ -103,6 +103,12 @@ def _category(text: str) -> tuple[str, ...]:
     return tuple(w for w in words if tokenize(w))
 
 
+def describing_terms(question: Question) -> frozenset[str]:
+    """Stems of the words of "which X" ("mlb", "team" in "Which MLB team …"): they describe the answer,
+    which need not repeat them ("the Atlanta Braves")."""
+    return frozenset(t for word in _category(question.text) for t in tokenize(word))
+
+
 @lru_cache(maxsize=4096)
 def _names(text: str) -> tuple[str, ...]:
     """The names in ``text``: capitalised runs not opening the sentence, and quoted titles."""

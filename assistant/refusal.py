@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Sequence
 
-from assistant.answer_type import named_terms
+from assistant.answer_type import describing_terms, named_terms
 from assistant.counts import NUMBER
 from assistant.dates import DATE
 from assistant.question import Question
@@ -45,9 +45,10 @@ def missing_need(question: Question, text: str) -> str | None:
 def missing_name(question: Question, held: Collection[str], idf: Callable[[str], float]) -> tuple[str, float]:
     """The rarest name or number of the asking sentence that ``held`` (the stems of an answer and its
     passages) lacks, and its rarity (idf over that of a word never seen; 0.0 when nothing is missing).
-    Other words may be said another way ("reconsider" for "reassess"); names and numbers rarely."""
+    Other words may be said another way ("reconsider" for "reassess"); names and numbers rarely. The words
+    of "which X" describe the answer and need not be held: "MLB" in "Which MLB team …"."""
     core = question.core or frozenset(question.terms)
-    named = named_terms(question.text)
+    named = named_terms(question.text) - describing_terms(question)
     absent = [t for t in question.terms if t in core and t in named and t not in held]
     if not absent:
         return "", 0.0

@@ -94,6 +94,9 @@ OTHER_YEAR_PENALTY = 0.1
 # The same when the question asks for the latest news and the sentence places its event before its story's
 # week ("… last November", "in 2021" in a 2022 story). Chosen by cross-validation (benchmarks/calibrate.py).
 EARLIER_PENALTY = 0.3
+# How far below the best score a sentence may be and still answer in its place when the best one's passages
+# lack a name or number the question gives.
+NAMED_FALLBACK_RATIO = 0.5
 # How a sentence that states something ends: a full stop, "!" or "?", maybe inside a quote or bracket.
 _STATEMENT_END = re.compile(r"[.!?…][\"'”’)\]]*\s*$")
 # What a sentence that states nothing loses: a headline, a byline, a list's lead-in.
@@ -255,7 +258,31 @@ class EvidenceSelector:
         if at is None:
             return Draft((), "they don't cover what the question asks", support=max(supports))
         close = self._closest(question, [s for _, s in scored])
-        scored, support = scored[at:], supports[at]
+        draft = self._answer(question, scored[at:], passages, near, wanted, stale)
+        if draft.sentences:
+            return replace(draft, support=supports[at], sentence_relevance=close)
+        # The best answer's passages lack a name or number the question gives ("7-0"): a sentence scored
+        # close enough whose own passage holds them all answers instead ("… steamrolled to a 7-0 victory").
+        for i in range(at + 1, len(scored)):
+            if scored[i][0] < NAMED_FALLBACK_RATIO * scored[at][0]:
+                break
+            if supports[i] >= self.min_support and not self._lacks_name(question, scored[i][1], passages):
+                fallback = self._answer(question, scored[i:], passages, near, wanted, stale)
+                if fallback.sentences:
+                    return replace(fallback, support=supports[i], sentence_relevance=close)
+        return replace(draft, support=supports[at], sentence_relevance=close)
+
+    def _answer(
+        self,
+        question: Question,
+        scored: Sequence[tuple[float, Sentence]],
+        passages: Sequence[Passage],
+        near: Neighbours,
+        wanted: Want,
+        stale: Sequence[float],
+    ) -> Draft:
+        """The best of ``scored`` (best first) with the neighbour it needs and the next best that also
+        answer, or a refusal naming what they and their passages never mention."""
         best_score, best = scored[0]
         chosen = complete(question, best, near, wanted) if self._on_topic(question, best) else [best]
         for value, sentence in scored[1:]:
@@ -267,10 +294,11 @@ class EvidenceSelector:
                 chosen.append(sentence)
         word, missing = self.missing(question, chosen, passages)
         if missing >= self.max_missing:
-            return Draft((), f"they don't mention {word}", support, missing, sentence_relevance=close)
-        return Draft(
-            tuple(unique_sentences(chosen)), support=support, missing=missing, sentence_relevance=close
-        )
+            return Draft((), f"they don't mention {word}", missing=missing)
+        return Draft(tuple(unique_sentences(chosen)), missing=missing)
+
+    def _lacks_name(self, question: Question, sentence: Sentence, passages: Sequence[Passage]) -> bool:
+        return self.missing(question, [sentence], passages)[1] >= self.max_missing
 
     def candidates(
         self, question: Question, sentences: list[Sentence], near: Neighbours, wanted: Want

@@ -1,0 +1,59 @@
+"""The refusal for a name the passages never mention ("they don't mention Brazil"): the words of
+"which X" describe the answer and need not be said, and a sentence whose own passage holds the name
+answers when the best-scored one's passages lack it."""
+
+from tests.passages import assistant_over, passage
+
+BRAVES = (
+    "President Joe Biden welcomed the Atlanta Braves to the White House on Monday, celebrating their "
+    "World Series title with an event in the East Room."
+)
+ECHO = (
+    "The two-time defending champion Tampa Bay Lightning are well-schooled in the art of erasing deficits "
+    "in the Stanley Cup Final. They came back in every series this spring."
+)
+ROUT = (
+    "On Saturday night, Colorado steamrolled to a 7-0 win. "
+    "Lightning fans in Tampa Bay had not seen a Stanley Cup Final like it."
+)
+
+
+def ask(question: str, *passages):
+    return assistant_over(list(passages)).ask(question, [])
+
+
+def test_the_words_of_which_x_describe_the_answer_and_need_not_be_in_the_passages():
+    result = ask(
+        "Which MLB team visited the White House this week to celebrate its World Series title?",
+        passage(BRAVES, "braves", "b1"),
+    )
+    assert not result.refused and "Atlanta Braves" in result.answer
+
+
+def test_a_name_of_the_question_that_is_not_part_of_which_x_is_still_required():
+    result = ask(
+        "Which team visited the White House in Tokyo this week to celebrate its World Series title?",
+        passage(BRAVES, "braves", "b1"),
+    )
+    assert result.refused and "they don't mention Tokyo" in result.answer
+
+
+def test_a_lower_scored_sentence_whose_passage_holds_the_questions_number_answers_instead():
+    result = ask(
+        "Which team routed the two-time defending champion Tampa Bay Lightning 7-0 to take a lead in "
+        "the Stanley Cup Final?",
+        passage(ECHO, "echo", "e1"),
+        passage(ROUT, "rout", "r1"),
+    )
+    assert not result.refused, result.answer
+    assert "Colorado steamrolled to a 7-0 win" in result.answer
+    assert {c.article_id for c in result.citations} == {"rout"}
+
+
+def test_without_a_sentence_holding_the_name_the_refusal_stands():
+    result = ask(
+        "Which team routed the two-time defending champion Tampa Bay Lightning 7-0 to take a lead in "
+        "the Stanley Cup Final?",
+        passage(ECHO, "echo", "e1"),
+    )
+    assert result.refused and "they don't mention 7" in result.answer
