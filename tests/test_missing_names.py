@@ -57,3 +57,14 @@ def test_without_a_sentence_holding_the_name_the_refusal_stands():
         passage(ECHO, "echo", "e1"),
     )
     assert result.refused and "they don't mention 7" in result.answer
+
+
+def test_initials_need_not_be_written_the_same_way():
+    # "D.C." in the question, "DC" in the passage: a letter alone names nothing.
+    result = ask(
+        "Which team from Washington, D.C. won the U.S. Open Cup this week?",
+        passage(
+            "The Washington, DC team won the US Open Cup final on Saturday, beating Orlando.", "dc", "d1"
+        ),
+    )
+    assert not result.refused, result.answer
