@@ -88,7 +88,11 @@ eval-realtimeqa: install
 			--fail-under answer_contains=0.70 --fail-under cited_answer_recall=0.75 \
 			--fail-under false_refusal_rate=0.08 && \
 		$(PY) -m evals run --corpus $(SHARED)/realtimeqa/corpus.jsonl --questions evals/datasets/news_unanswerable.jsonl \
-			--out evals/out/realtimeqa-unanswerable --fail-under refusal_rate=0.80; \
+			--out evals/out/realtimeqa-unanswerable --fail-under refusal_rate=0.80 && \
+		$(PY) -m evals run --corpus $(SHARED)/realtimeqa/corpus.jsonl --questions evals/datasets/news_answerable.jsonl \
+			--out evals/out/realtimeqa-answerable --fail-under hit@10=0.95 --fail-under answer_contains=0.75 \
+			--fail-under cited_answer_recall=0.85 --fail-under false_refusal_rate=0.10 \
+			--fail-under quote_verified=1.0; \
 	else echo "$(SHARED)/realtimeqa is absent: skipping the realtimeqa eval"; fi
 
 # "What did X say?" over the BBC corpus: 27 people and organisations quoted there, 6 names never quoted.
