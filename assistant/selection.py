@@ -285,6 +285,7 @@ class EvidenceSelector:
         answer, or a refusal naming what they and their passages never mention."""
         best_score, best = scored[0]
         chosen = complete(question, best, near, wanted) if self._on_topic(question, best) else [best]
+        completed = len(chosen)
         for value, sentence in scored[1:]:
             if len(chosen) >= self.max_sentences or value < self.keep_ratio * best_score:
                 break
@@ -292,10 +293,47 @@ class EvidenceSelector:
             fresher = stale[sentence.passage] <= stale[best.passage]
             if sentence not in chosen and fresher and not lacks(question, sentence.text, wanted):
                 chosen.append(sentence)
+        chosen = self._with_asking_match(question, chosen, completed, scored, passages, wanted, stale)
         word, missing = self.missing(question, chosen, passages)
         if missing >= self.max_missing:
             return Draft((), f"they don't mention {word}", missing=missing)
         return Draft(tuple(unique_sentences(chosen)), missing=missing)
+
+    def _with_asking_match(
+        self,
+        question: Question,
+        chosen: list[Sentence],
+        completed: int,
+        scored: Sequence[tuple[float, Sentence]],
+        passages: Sequence[Passage],
+        wanted: Want,
+        stale: Sequence[float],
+    ) -> list[Sentence]:
+        """``chosen`` with the sentence that best matches a quiz question's asking sentence, when that one
+        holds more of it than any chosen sentence: sentences that retell the opening context ("… senators
+        announced an agreement …") outscore the one that answers "Which measure did lawmakers leave out?".
+        It takes a free place, or that of a sentence added for its score (not the best one or the
+        neighbours completing it, the first ``completed``) that gives nothing the question lacks."""
+        asking = tuple(t for t in question.terms if t in question.core)
+        if not question.core or len(asking) == len(question.terms):
+            return chosen
+        alone = replace(question, terms=asking, core=frozenset())
+        held = max(self.coverage(asking, s.stems) for s in chosen)
+        others = [s for _, s in scored if s not in chosen]
+        match = max(
+            others,
+            key=lambda s: self.score(alone, s, passages[s.passage], s.passage) - stale[s.passage],
+            default=None,
+        )
+        if match is None or self.coverage(asking, match.stems) <= held:
+            return chosen
+        if len(chosen) >= self.max_sentences:
+            added = [i for i in range(completed, len(chosen)) if not gives(question, chosen[i].text, wanted)]
+            if not added:
+                return chosen
+            drop = min(added, key=lambda i: (self.coverage(asking, chosen[i].stems), -i))
+            chosen = chosen[:drop] + chosen[drop + 1 :]
+        return [*chosen, match]
 
     def _lacks_name(self, question: Question, sentence: Sentence, passages: Sequence[Passage]) -> bool:
         return self.missing(question, [sentence], passages)[1] >= self.max_missing
