@@ -13,13 +13,15 @@ used verbatim, each with its passage.
   sentence that places its event in another year than asked loses a little, and for "this week" one that
   places it before its story's week ("… last November"); "which country/state" needs one named, and
   "which movie/song" prefers a title. A verb's irregular forms count as the verb ("left" for "leave").
-  The best one or two or three are kept. An explainer's own question ("What do the images show?") is
+  The best one or two or three are kept; when they mostly retell a quiz question's opening context, the
+  one that best matches its asking sentence joins them. An explainer's own question ("What do the images show?") is
   never evidence; the sentence after it scores as well as that question matches the one asked. Links to
   other stories that scraped text kept ("More:…") are never evidence.
 - Not enough support (:meth:`EvidenceSelector.support`, the one measure every answer is held to), or
   passages that are all far from the question in the embedding model's space (:func:`relevance`) with
-  support that does not make up for it (:meth:`EvidenceSelector.far`) → an empty draft, with the reason:
-  the answer path refuses.
+  support that does not make up for it (:meth:`EvidenceSelector.far`), or a name or number of the question
+  that neither the answer nor its passages hold (unless a sentence scored close enough has a passage
+  that holds them all) → an empty draft, with the reason: the answer path refuses.
 """
 
 from __future__ import annotations
