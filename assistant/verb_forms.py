@@ -1,4 +1,5 @@
-"""The forms of an irregular verb, so a question's "leave" finds the article's "left".
+"""The forms of an irregular verb, so a question's "leave" finds the article's "left" (and the verbs of
+naming, so "called" finds "named").
 
 The search stemmer joins "leaves"/"leaving" to "leave" but not "left", "won" to "win" or "held" to "hold":
 news questions ask in one tense ("Which measure did lawmakers leave out?") and the copy reports in
@@ -41,10 +42,15 @@ weep wept wept; win won won; withdraw withdrew withdrawn; withhold withheld with
 """
 
 
+# Verbs of naming stand for one another: "What is the bill called?" is answered by "… named the Inflation
+# Reduction Act" ("title" is left out: it is mostly the noun, "won the title").
+_NAMING = "call name dub nickname"
+
+
 @lru_cache(maxsize=1)
 def _table() -> dict[str, frozenset[str]]:
     table: dict[str, set[str]] = {}
-    for entry in _IRREGULAR.split(";"):
+    for entry in [*_IRREGULAR.split(";"), _NAMING]:
         stems = {stem for word in entry.split() for stem in tokenize(word)}
         for stem in stems:
             table.setdefault(stem, set()).update(stems)

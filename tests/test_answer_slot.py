@@ -59,6 +59,22 @@ def test_a_question_in_one_tense_finds_the_answer_reported_in_another():
     assert not holds_form("measur", frozenset(tokenize("The measure passed.")))
 
 
+def test_a_verb_of_naming_in_the_question_finds_another_in_the_answer():
+    story = (
+        "The Senate on Sunday passed Democrats' $750 billion health care, tax and climate bill on a party-line "
+        "vote. The sweeping bill, named the Inflation Reduction Act, is the largest climate investment in US "
+        "history."
+    )
+    result = _ask(
+        "The Senate passed Democrats' $750 billion health care, tax and climate package on a party-line vote "
+        "this week. What is the bill called?",
+        story,
+    )
+    assert "Inflation Reduction Act" in result.answer
+    assert holds_form("call", frozenset(tokenize("a ship dubbed the Titanic")))
+    assert not holds_form("call", frozenset(tokenize("He won the title.")))
+
+
 def test_counts_and_dates_keep_their_rules_in_their_own_modules():
     question = "How many migrants crossed the border?"
     assert unit(question) == frozenset(tokenize("migrants"))
