@@ -9,7 +9,9 @@ and relevance thresholds off, keeping the rarity of the rarest word of the askin
 and its passage lack (``Draft.missing``), the answer's support and the closest passage's cosine with the
 question averaged with the closest best-scored sentence's (:func:`assistant.selection.closeness`). At
 thresholds (s, m, r, k) a question is refused when its answer at s was a refusal, its missing rarity is
-≥ m, or its closeness is < r while its support is < k.
+≥ m, or its closeness is < r while its support is < k. Where m is at or below the answer's missing rarity,
+the question is answered again at (s, m), as the answer path may then answer with a lower-scored sentence
+whose passage holds every name of the question.
 
 Only thresholds that keep the team's seed set (evals/datasets/seed.jsonl over data/articles, its own
 index) perfect are candidates: every answerable seed question answered right, every other one refused.
@@ -35,7 +37,7 @@ import logging
 import random
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -88,11 +90,18 @@ class Case:
     outcomes: dict[float, Outcome]
     # assistant.selection.closeness: the closest passage's and closest sentence's cosines with the question
     relevance: float | None = None
+    # The answer at (min_support, max_missing) where max_missing is at or below the missing rarity of the
+    # answer at that min_support: the answer path then refuses, or answers with a lower-scored sentence
+    # whose passage holds every name of the question (its missing rarity is below max_missing).
+    bounded: dict[tuple[float, float], Outcome] = field(default_factory=dict)
+
+    def outcome(self, min_support: float, max_missing: float) -> Outcome:
+        return self.bounded.get((min_support, max_missing), self.outcomes[min_support])
 
     def refused(
         self, min_support: float, max_missing: float, min_relevance: float = 0.0, strong_support: float = 1.01
     ) -> bool:
-        outcome = self.outcomes[min_support]
+        outcome = self.outcome(min_support, max_missing)
         far = (
             self.relevance is not None and self.relevance < min_relevance and outcome.support < strong_support
         )
@@ -101,7 +110,7 @@ class Case:
     def correct(
         self, min_support: float, max_missing: float, min_relevance: float = 0.0, strong_support: float = 1.01
     ) -> bool:
-        return self.outcomes[min_support].correct and not self.refused(
+        return self.outcome(min_support, max_missing).correct and not self.refused(
             min_support, max_missing, min_relevance, strong_support
         )
 
@@ -216,7 +225,6 @@ def collect(
     from core.settings import Settings
     from evals.index_cache import prepare_index
     from evals.inputs import read_questions
-    from evals.metrics import contains_answer
 
     settings = Settings()
     index, _ = prepare_index(corpus, settings, index_dir=index_dir, progress=progress)
@@ -230,19 +238,31 @@ def collect(
             asked = bot._question(q["question"], q.get("history") or ())
             passages = list(bot.retriever.retrieve(asked.query, as_of=q.get("asked_on")))
             golds = [str(a) for a in q.get("answers") or ()]
-            outcomes = {}
+            outcomes: dict[float, Outcome] = {}
+            bounded: dict[tuple[float, float], Outcome] = {}
             closest: float | None = None
             for min_support in (*SUPPORT_GRID, MIN_SUPPORT):
                 bot.selector.min_support = min_support
-                draft = bot.selector.select(asked.question, passages, exclude=asked.exclude)
-                answer = bot._extract(asked, passages)
-                correct = bool(golds) and not answer.refused and contains_answer(answer.answer, golds)
-                outcomes[min_support] = Outcome(answer.refused, draft.missing, correct, draft.support)
+                outcomes[min_support], draft = _answered(bot, asked, passages, golds)
                 closest = draft.sentence_relevance if draft.sentence_relevance is not None else closest
-            cases.append(
-                Case(q["id"], bool(q["answerable"]), outcomes, closeness(relevance(passages), closest))
-            )
+                # Where the missing rarity refuses, the answer path may answer with another sentence.
+                for max_missing in (m for m in MISSING_GRID if m <= draft.missing):
+                    bot.selector.max_missing = max_missing
+                    bounded[min_support, max_missing], _ = _answered(bot, asked, passages, golds)
+                bot.selector.max_missing = float("inf")
+            close = closeness(relevance(passages), closest)
+            cases.append(Case(q["id"], bool(q["answerable"]), outcomes, close, bounded))
     return cases
+
+
+def _answered(bot: Any, asked: Any, passages: list[Any], golds: list[str]) -> tuple[Outcome, Any]:
+    """The answer path's outcome at the selector's current thresholds, and the selector's draft."""
+    from evals.metrics import contains_answer
+
+    draft = bot.selector.select(asked.question, passages, exclude=asked.exclude)
+    answer = bot._extract(asked, passages)
+    correct = bool(golds) and not answer.refused and contains_answer(answer.answer, golds)
+    return Outcome(answer.refused, draft.missing, correct, draft.support), draft
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -99,3 +99,14 @@ def test_a_selection_parameter_is_scored_on_each_fold_at_the_value_fitted_on_the
     # Ties on both measures go to the smaller value: no correction the questions do not ask for.
     even = [Choice("q", {v: True for v in grid}, {v: (1, 1) for v in grid})]
     assert fit_choice(even, grid) == 0.0
+
+
+def test_where_the_missing_rarity_refuses_the_answer_given_instead_counts() -> None:
+    # The best answer lacks a name (rarity 0.9); at a rarity threshold at or below that, the answer path
+    # answers with another sentence whose passage holds it.
+    plain = _case(1, True, 0.6, 0.9)
+    fallback = Outcome(False, 0.0, True, 0.6)
+    rescued = Case("q1", True, plain.outcomes, bounded={(s, 0.5): fallback for s in SUPPORT_GRID})
+    assert plain.refused(SUPPORT_GRID[0], 0.5) and not plain.correct(SUPPORT_GRID[0], 0.5)
+    assert not rescued.refused(SUPPORT_GRID[0], 0.5) and rescued.correct(SUPPORT_GRID[0], 0.5)
+    assert not rescued.refused(SUPPORT_GRID[0], 1.01)  # above its rarity nothing changes
