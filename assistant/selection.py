@@ -14,9 +14,9 @@ used verbatim, each with its passage.
   places it before its story's week ("… last November"); "which country/state" needs one named, and
   "which movie/song" prefers a title. A verb's irregular forms count as the verb ("left" for "leave").
   The best one or two or three are kept; when they mostly retell a quiz question's opening context, the
-  one that best matches its asking sentence joins them. An explainer's own question ("What do the images show?") is
-  never evidence; the sentence after it scores as well as that question matches the one asked. Links to
-  other stories that scraped text kept ("More:…") are never evidence.
+  one that best matches its asking sentence joins them. An explainer's own question ("What do the images
+  show?") is never evidence; the sentence after it scores as well as that question matches the one asked.
+  Links to other stories that scraped text kept ("More:…") are never evidence.
 - Not enough support (:meth:`EvidenceSelector.support`, the one measure every answer is held to), or
   passages that are all far from the question in the embedding model's space (:func:`relevance`) with
   support that does not make up for it (:meth:`EvidenceSelector.far`), or a name or number of the question

@@ -83,3 +83,8 @@ def assistant_over(
         retriever=StaticRetriever(passages),  # type: ignore[arg-type]
         generator=generator,
     )
+
+
+def ask_over(question: str, *passages: Passage) -> Any:
+    """The production Assistant's Answer to ``question`` from ``passages`` alone, with no history."""
+    return assistant_over(list(passages)).ask(question, [])

@@ -1,7 +1,8 @@
 """A quiz question's asking sentence gets an answer sentence of its own: when the chosen sentences match
 mostly the opening context, the one that best matches what is asked joins them."""
 
-from tests.passages import assistant_over, passage
+from tests.passages import ask_over as ask
+from tests.passages import passage
 
 QUESTION = (
     "A bipartisan group of senators announced an agreement on gun safety legislation this week, but a few "
@@ -16,10 +17,6 @@ LEFT_OUT = (
     "Also left out is a federal ban on military-style assault weapons, another measure Democrats have "
     "pushed for years."
 )
-
-
-def ask(question: str, *passages):
-    return assistant_over(list(passages)).ask(question, [])
 
 
 def test_the_sentence_matching_the_asking_sentence_joins_those_retelling_the_context():

@@ -2,7 +2,8 @@
 "which X" describe the answer and need not be said, and a sentence whose own passage holds the name
 answers when the best-scored one's passages lack it."""
 
-from tests.passages import assistant_over, passage
+from tests.passages import ask_over as ask
+from tests.passages import passage
 
 BRAVES = (
     "President Joe Biden welcomed the Atlanta Braves to the White House on Monday, celebrating their "
@@ -16,10 +17,6 @@ ROUT = (
     "On Saturday night, Colorado steamrolled to a 7-0 win. "
     "Lightning fans in Tampa Bay had not seen a Stanley Cup Final like it."
 )
-
-
-def ask(question: str, *passages):
-    return assistant_over(list(passages)).ask(question, [])
 
 
 def test_the_words_of_which_x_describe_the_answer_and_need_not_be_in_the_passages():
