@@ -48,9 +48,12 @@ def missing_name(question: Question, held: Collection[str], idf: Callable[[str],
     Other words may be said another way ("reconsider" for "reassess"); names and numbers rarely. The words
     of "which X" describe the answer and need not be held: "MLB" in "Which MLB team …"."""
     core = question.core or frozenset(question.terms)
-    named = named_terms(question.text) - describing_terms(question)
     # A letter alone ("D.C." gives "d", "c") is not held against passages that write "DC".
-    named = {t for t in named if not (len(t) == 1 and t.isalpha())}
+    named = {
+        t
+        for t in named_terms(question.text) - describing_terms(question)
+        if not (len(t) == 1 and t.isalpha())
+    }
     absent = [t for t in question.terms if t in core and t in named and t not in held]
     if not absent:
         return "", 0.0
