@@ -134,6 +134,7 @@ class EvidenceSelector:
         self.min_support = min_support
         self.max_missing = max_missing
         self.keep_ratio = keep_ratio
+        self._adjusted: dict[tuple[str, str, str, str], float] | None = None  # see _memoized
 
     def select(
         self, question: Question, passages: Sequence[Passage], *, exclude: Collection[str] = ()
@@ -162,7 +163,9 @@ class EvidenceSelector:
         return close is not None and close < self.min_relevance and draft.support < self.strong_support
 
     def _memoized(self) -> EvidenceSelector:
-        """This selector with ``idf`` remembered for one question (each lookup reads the index)."""
+        """This selector with ``idf`` and each sentence's :meth:`adjustments` remembered for one question:
+        each idf lookup reads the index, and a sentence is scored again for a quiz question's asking
+        sentence."""
         memo: dict[str, float] = {}
         idf = self.idf
 
@@ -173,6 +176,7 @@ class EvidenceSelector:
 
         view = copy.copy(self)
         view.idf = remembered
+        view._adjusted = {}
         return view
 
     # --- sentences that answer ------------------------------------------------------------------------
@@ -210,6 +214,15 @@ class EvidenceSelector:
     def adjustments(self, question: Question, sentence: Sentence, passage: Passage) -> float:
         """What a sentence gains or loses beyond the question's words it holds: a cause for "why", the
         wanted piece (:func:`fit`), another year than asked or an earlier week, stating nothing."""
+        # What it depends on: the question's words (not which of them count) and the sentence's story.
+        key = (question.text, question.kind, sentence.text, passage.published)
+        if self._adjusted is None:
+            return self._adjustments(question, sentence, passage)
+        if key not in self._adjusted:
+            self._adjusted[key] = self._adjustments(question, sentence, passage)
+        return self._adjusted[key]
+
+    def _adjustments(self, question: Question, sentence: Sentence, passage: Passage) -> float:
         value = fit(question, sentence.text)
         if question.kind == "why":
             value += 0.15 if _CAUSE.search(sentence.text) else -0.15
@@ -259,10 +272,10 @@ class EvidenceSelector:
         at = next((i for i, value in enumerate(supports) if value >= self.min_support), None)
         if at is None:
             return Draft((), "they don't cover what the question asks", support=max(supports))
-        close = self._closest(question, [s for _, s in scored])
+        ranked = [s for _, s in scored]
         draft = self._answer(question, scored[at:], passages, near, wanted, stale)
         if draft.sentences:
-            return replace(draft, support=supports[at], sentence_relevance=close)
+            return self._measured(question, draft, supports[at], ranked)
         # The best answer's passages lack a name or number the question gives ("7-0"): a sentence scored
         # close enough whose own passage holds them all answers instead ("… steamrolled to a 7-0 victory").
         for i in range(at + 1, len(scored)):
@@ -271,8 +284,17 @@ class EvidenceSelector:
             if supports[i] >= self.min_support and not self._lacks_name(question, scored[i][1], passages):
                 fallback = self._answer(question, scored[i:], passages, near, wanted, stale)
                 if fallback.sentences:
-                    return replace(fallback, support=supports[i], sentence_relevance=close)
-        return replace(draft, support=supports[at], sentence_relevance=close)
+                    return self._measured(question, fallback, supports[i], ranked)
+        return replace(draft, support=supports[at])
+
+    def _measured(
+        self, question: Question, draft: Draft, support: float, ranked: Sequence[Sentence]
+    ) -> Draft:
+        """``draft`` with its support and, where :meth:`far` may read it, the question's closeness to the
+        closest of the best-scored sentences: the embedding model's forward pass is most of an answer's
+        time, and support from ``strong_support`` on makes closeness moot."""
+        close = self._closest(question, ranked) if support < self.strong_support else None
+        return replace(draft, support=support, sentence_relevance=close)
 
     def _answer(
         self,

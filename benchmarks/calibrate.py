@@ -231,6 +231,7 @@ def collect(
     bot = Assistant(settings, index)
     bot.selector.max_missing = float("inf")
     bot.selector.min_relevance = 0.0
+    bot.selector.strong_support = float("inf")  # closeness is then measured for every answer
     bot.selector.embed = memoized(index.embedder.embed_array)  # the same sentences at every min_support
     cases = []
     for path in question_files:

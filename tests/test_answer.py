@@ -401,3 +401,22 @@ def test_an_on_topic_chunk_with_no_sentence_close_to_the_question_is_a_refusal()
     # The words of the question all there make up for it, as with far chunks.
     assert "4,000" in bot.ask("How many homes got power back after the storm?", []).answer
     assert batches and max(batches) <= 1 + MAX_EMBEDDED_SENTENCES
+
+
+def test_the_sentences_are_embedded_only_where_their_closeness_can_refuse():
+    """The embedding model's forward pass is most of an answer's time: an answer whose words cover the
+    question (support from strong_support on) stands whatever its closeness, so it is not measured."""
+    bot = assistant_over([replace(p, dense_score=0.6) for p in PASSAGES])
+    embedded: list[str] = []
+
+    def embed(texts):
+        embedded.extend(texts)
+        return np.tile([1.0, 0.0], (len(texts), 1))
+
+    bot.selector.embed = embed
+    assert "4,000" in bot.ask("How many homes got power back after the storm?", []).answer
+    assert embedded == []
+    assert (
+        "4,000" in bot.ask("How many homes got power back after the storm hit the coastal valley?", []).answer
+    )
+    assert embedded[0] == "How many homes got power back after the storm hit the coastal valley?"
