@@ -159,6 +159,31 @@ def test_oversampled_dense_search_equals_the_where_search(index, monkeypatch, fi
     assert with_where and [p.chunk_id for p in oversampled] == [p.chunk_id for p in with_where]
 
 
+def test_an_oversampled_search_that_falls_short_is_widened_before_the_exact_one(index, monkeypatch):
+    # The first oversampled search asks for 1 hit: too few of them pass the filter.
+    filters = Filters(published_from="2022-06-14")
+    query = "council budget storm flood live coverage"
+    monkeypatch.setattr(retrieve, "EXACT_MAX", -1)
+    with_where = HybridRetriever(index, mode="dense").retrieve(
+        query, k=5, filters=filters, as_of="2022-06-30"
+    )
+    monkeypatch.setattr(retrieve, "WHERE_MAX_ROWS", 0)
+    monkeypatch.setattr(retrieve, "OVERSAMPLE_FACTOR", 0.0)
+    monkeypatch.setattr(retrieve, "OVERSAMPLE_SLACK", 1)
+    asked: list[int] = []
+    query_vectors = index.vectors.query
+
+    def counted(vector, n, where=None, ids=None):
+        assert where is None and ids is None, "a filtered search where a wider unfiltered one would do"
+        asked.append(n)
+        return query_vectors(vector, n, where, ids)
+
+    monkeypatch.setattr(index.vectors, "query", counted)
+    widened = HybridRetriever(index, mode="dense").retrieve(query, k=5, filters=filters, as_of="2022-06-30")
+    assert with_where and [p.chunk_id for p in widened] == [p.chunk_id for p in with_where]
+    assert asked[0] == 1 and asked == sorted(asked) and len(asked) > 1
+
+
 @pytest.mark.parametrize(
     ("filters", "as_of"),
     [
