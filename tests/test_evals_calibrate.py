@@ -3,7 +3,16 @@ thresholds, and held-out figures that use only the thresholds fitted without the
 
 from __future__ import annotations
 
-from benchmarks.calibrate import SUPPORT_GRID, Case, Outcome, cross_validate, figures, fit, folds
+from benchmarks.calibrate import (
+    SUPPORT_GRID,
+    Case,
+    Outcome,
+    cross_validate,
+    figures,
+    fit,
+    folds,
+    repeated,
+)
 
 
 def _case(i: int, answerable: bool, support: float, missing: float, correct: bool = True) -> Case:
@@ -45,6 +54,18 @@ def test_held_out_figures_come_from_thresholds_fitted_on_the_other_folds() -> No
     assert pooled["refusal_rate"] == round(10 / 11, 4) and pooled["false_refusal_rate"] == 0.0
     for fold in report["folds"]:
         assert fold["held_out"]["n_answerable"] + fold["held_out"]["n_unanswerable"] in (6, 7)
+
+
+def test_repeated_cross_validation_spreads_the_held_out_figures_over_fold_seeds() -> None:
+    cases = [*_cases(), _case(300, False, 0.62, 0.0)]
+    candidates = [(s, m, 0.0, 1.01) for s in SUPPORT_GRID for m in (0.5, 1.01)]
+    runs = [cross_validate(cases, 5, seed, candidates)["pooled_held_out"] for seed in (3, 4, 5)]
+    spread = repeated(cases, 5, (3, 4, 5), candidates)
+    for name in ("refusal_rate", "false_refusal_rate", "answer_contains"):
+        values = [run[name] for run in runs]
+        assert spread[name]["min"] == min(values) and spread[name]["max"] == max(values)
+        assert spread[name]["mean"] == round(sum(values) / 3, 4)
+    assert spread["refusal_rate"]["max"] == round(10 / 11, 4)
 
 
 def test_relevance_refuses_on_topic_questions_that_support_cannot_tell_apart() -> None:
