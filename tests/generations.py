@@ -38,4 +38,7 @@ def start_ingest(index_dir: Path, corpus: Path, env: dict[str, str] | None = Non
 
 
 def cites(answer: dict[str, Any], article_id: str) -> bool:
+    # An error ("No articles indexed" from a replica that has no snapshot yet) cites nothing either.
+    if "error" in answer:
+        return False
     return not answer["refused"] and any(c["article_id"] == article_id for c in answer["citations"])
