@@ -328,6 +328,12 @@ def test_a_replica_index_switches_to_each_verified_snapshot_between_requests(tmp
                 follower = IndexFollower(replica_index, lock, check_every=0, replica=puller)
                 try:
                     assert follower.generation.number == 1  # type: ignore[union-attr]
+                    # The follower started the puller's thread; its first pull must be over before the
+                    # next snapshot is published, or it (not the pull below) would fetch that one.
+                    deadline = time.monotonic() + 30
+                    while puller.last_checked is None:
+                        assert time.monotonic() < deadline, puller.status()
+                        time.sleep(0.01)
                     # A request in flight finishes on its snapshot while the switch waits for it.
                     in_flight, switch_waiting = threading.Event(), threading.Event()
                     seen: list[object] = []
