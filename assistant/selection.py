@@ -214,10 +214,10 @@ class EvidenceSelector:
     def adjustments(self, question: Question, sentence: Sentence, passage: Passage) -> float:
         """What a sentence gains or loses beyond the question's words it holds: a cause for "why", the
         wanted piece (:func:`fit`), another year than asked or an earlier week, stating nothing."""
-        # What it depends on: the question's words (not which of them count) and the sentence's story.
-        key = (question.text, question.kind, sentence.text, passage.published)
         if self._adjusted is None:
             return self._adjustments(question, sentence, passage)
+        # What it depends on: the question's words (not which of them count) and the sentence's story.
+        key = (question.text, question.kind, sentence.text, passage.published)
         if key not in self._adjusted:
             self._adjusted[key] = self._adjustments(question, sentence, passage)
         return self._adjusted[key]
