@@ -23,7 +23,7 @@ def test_article_endpoint_shows_versions_and_correction_and_404_after_deletion(t
     from web import api
     from web.service import ChatService
 
-    settings = Settings(index_dir=tmp_path / "index", fetch_host_interval_s=0, fetch_timeout_s=2)
+    settings = Settings(index_dir=tmp_path / "index", fetch_host_interval_s=0, fetch_timeout_s=20)
     index = Index(settings.index_dir, HashingEmbedder())
     app = FastAPI()
     app.state.service = ChatService(settings, Assistant(settings, index))

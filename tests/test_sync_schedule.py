@@ -17,7 +17,7 @@ from vectorstore.index import Index
 
 
 def test_health_fields_and_stale_after_three_intervals(tmp_path: Path) -> None:
-    settings = Settings(index_dir=tmp_path / "index", fetch_host_interval_s=0, fetch_timeout_s=2)
+    settings = Settings(index_dir=tmp_path / "index", fetch_host_interval_s=0, fetch_timeout_s=20)
     index = Index(settings.index_dir, HashingEmbedder())
     empty = freshness(index, interval_minutes=10)
     assert empty == {"newest_published": None, "last_sync": None, "sources": [], "stale": False}
@@ -47,7 +47,7 @@ def test_the_app_syncs_in_the_background_and_reports_it_in_health(tmp_path: Path
     from web.service import ChatService
 
     settings = Settings(
-        index_dir=tmp_path / "index", fetch_host_interval_s=0, fetch_timeout_s=2, sync_interval=60
+        index_dir=tmp_path / "index", fetch_host_interval_s=0, fetch_timeout_s=20, sync_interval=60
     )
     index = Index(settings.index_dir, HashingEmbedder())
     with serve_site() as site:

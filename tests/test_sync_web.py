@@ -29,7 +29,7 @@ def site() -> Iterator[Site]:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(index_dir=tmp_path / "index", fetch_host_interval_s=0, fetch_timeout_s=2)
+    return Settings(index_dir=tmp_path / "index", fetch_host_interval_s=0, fetch_timeout_s=20)
 
 
 @pytest.fixture

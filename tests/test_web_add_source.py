@@ -4,6 +4,7 @@ real Chroma), a local news site with one page that never answers, and the event 
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Callable
@@ -73,7 +74,7 @@ def test_a_refused_change_answers_at_once_without_a_status(tmp_path: Path):
 
 def test_run_with_status_reports_until_the_work_is_done():
     release = threading.Event()
-    ticks = iter(range(100))
+    ticks = itertools.count()  # as many ticks as the loop takes
 
     def work() -> str:
         release.wait(30)

@@ -255,7 +255,7 @@ def test_a_source_added_from_the_tab_is_browsed_and_its_corrected_article_cited_
     from web.service import ChatService
 
     settings = Settings(
-        index_dir=tmp_path / "index", fetch_host_interval_s=0, fetch_timeout_s=2, admin_token="admin-5"
+        index_dir=tmp_path / "index", fetch_host_interval_s=0, fetch_timeout_s=20, admin_token="admin-5"
     )
     service = ChatService(settings, Assistant(settings, Index(settings.index_dir, HashingEmbedder())))
     with serve_site() as site:

@@ -139,7 +139,7 @@ def test_the_chat_answers_with_a_highlighted_source(
     save(page, screenshots, "chat")
 
     chat.get_by_role("button", name="Like").last.click()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
     while not (feedback_path.exists() and feedback_path.read_text(encoding="utf-8").endswith("\n")):
         assert time.monotonic() < deadline, "no feedback recorded"
         time.sleep(0.1)
