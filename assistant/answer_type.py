@@ -49,6 +49,22 @@ _LOCATED = re.compile(
 )
 # "in Chinese history", "across European markets": a nationality, not a place.
 _NATIONALITY = re.compile(r"(?:ese|ian|ean|ish|can)$")
+# Words that say where someone or something is from: alone ("the British royal family") they name no one,
+# so they do not answer "who" or "which X" ("British Airways" is a name, "British" is not); they may hint at
+# where (:func:`fit`).
+_DEMONYMS = frozenset(
+    (
+        "american british english scottish welsh irish french german italian spanish portuguese dutch belgian "
+        "swiss austrian swedish norwegian danish finnish icelandic polish czech slovak hungarian romanian "
+        "bulgarian greek turkish russian ukrainian belarusian georgian armenian serbian croatian bosnian "
+        "albanian chinese japanese korean taiwanese vietnamese thai filipino indonesian malaysian indian "
+        "pakistani afghan bangladeshi nepalese iranian iraqi syrian lebanese israeli palestinian "
+        "jordanian saudi emirati qatari yemeni egyptian libyan tunisian algerian moroccan nigerian ghanaian "
+        "kenyan ethiopian somali sudanese ugandan rwandan congolese tanzanian zimbabwean canadian mexican "
+        "cuban haitian jamaican brazilian argentine argentinian chilean colombian peruvian venezuelan "
+        "australian european african asian arab"
+    ).split()
+)
 # "Which kind of animal …": the kind asked for is the word after "kind of".
 _WH_X = re.compile(
     r"\b(?:which|what)\s+(?:(?:kind|type|sort|variety)\s+of\s+)?((?:[a-z][\w\-]*\s+){0,3}[a-z][\w\-]*)", re.I
@@ -156,7 +172,9 @@ def _adds(question_text: str, text: str, kind: str) -> bool:
         pieces = [m.group(0) for m in DATE.finditer(text)]
     elif kind == "place":
         pieces = [*places_in(text, ANY_PLACE), *_located(text)]
-    else:
+    elif kind == "name":
+        pieces = [name for name in _names(text) if _possessive(name).casefold() not in _DEMONYMS]
+    else:  # "mention": any name, a nationality included
         pieces = list(_names(text))
     return any((stems := set(tokenize(piece))) and not stems <= asked for piece in pieces)
 
@@ -240,8 +258,10 @@ def fit(question: Question, text: str) -> float:
         return gain + strength(question, text, wanted)
     if question.kind == "what":
         return -0.1 if names_by_kind(question, text, wanted) else 0.0
-    if wanted.kind == "place" and _adds(question.text, text, "name"):
-        return 0.0  # a new name that may be a place no list or preposition shows ("Shanghai police …")
+    if wanted.kind == "place" and _adds(question.text, text, "mention"):
+        # A new name that may be a place no list or preposition shows ("Shanghai police …", "Chinese
+        # citizens").
+        return 0.0
     return -gain
 
 

@@ -3,7 +3,7 @@ Assistant on hand-made passages (no index, no model), and the rules it rests on.
 
 from __future__ import annotations
 
-from assistant.answer_type import lacks, names_by_kind, want
+from assistant.answer_type import fit, lacks, names_by_kind, want
 from assistant.counts import adds_count, unit
 from assistant.dates import other_year, placed_earlier
 from assistant.question import analyze
@@ -170,3 +170,22 @@ def test_an_echo_of_the_asking_sentence_brings_its_neighbour_despite_a_long_open
         story,
     )
     assert "Barry Bonds" in result.answer
+
+
+def test_a_nationality_alone_names_no_one_who_is_asked_for():
+    who = analyze("Who is first in the line of succession to the throne?")
+    assert lacks(who, "Here is what we know about the Dutch royal family's line of succession.")
+    assert not lacks(who, "Princess Amalia, the king's eldest daughter, is first in line to the throne.")
+    airline = analyze("Which airline resumed its flights to Kyiv?")
+    assert not lacks(airline, "British Airways said it resumed its flights on Monday.")  # a name, not a nationality
+    # For "where" it still hints at the place: no gain, but not the loss of a sentence that names nothing.
+    where = analyze("Where did the data leak happen?")
+    assert fit(where, "The data of one billion Chinese citizens leaked.") == 0.0
+    assert fit(where, "The data of one billion citizens leaked.") < 0.0
+    story = (
+        "Here is what we know about the Dutch royal family's line of succession to the throne. "
+        "The king has three daughters. "
+        "Princess Amalia, the king's eldest daughter, is first in line to the throne."
+    )
+    result = _ask("Who is first in the line of succession to the throne?", story)
+    assert result.answer.startswith("Princess Amalia") and "Dutch" not in result.answer
