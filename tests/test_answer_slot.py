@@ -177,7 +177,9 @@ def test_a_nationality_alone_names_no_one_who_is_asked_for():
     assert lacks(who, "Here is what we know about the Dutch royal family's line of succession.")
     assert not lacks(who, "Princess Amalia, the king's eldest daughter, is first in line to the throne.")
     airline = analyze("Which airline resumed its flights to Kyiv?")
-    assert not lacks(airline, "British Airways said it resumed its flights on Monday.")  # a name, not a nationality
+    assert not lacks(
+        airline, "British Airways said it resumed its flights on Monday."
+    )  # a name, not a nationality
     # For "where" it still hints at the place: no gain, but not the loss of a sentence that names nothing.
     where = analyze("Where did the data leak happen?")
     assert fit(where, "The data of one billion Chinese citizens leaked.") == 0.0
