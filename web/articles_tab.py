@@ -97,14 +97,22 @@ def ingest_upload(
     return "\n".join(lines)
 
 
-def change_source(service: ChatService, action: str, url: str, token: str | None, *, local: bool) -> str:
-    """Add (register and sync) or remove a web source, for whoever may change the archive."""
+def source_change_refusal(service: ChatService, url: str, token: str | None, *, local: bool) -> str | None:
+    """Why a source change is refused before any work starts (who asks, no URL); None if it may go on."""
     refusal = admin_refusal(service, token, local=local, what="Source changes")
     if refusal:
         return refusal
-    url = (url or "").strip()
-    if not url:
+    if not (url or "").strip():
         return "Enter the URL of a feed, sitemap, WordPress API listing or article page first."
+    return None
+
+
+def change_source(service: ChatService, action: str, url: str, token: str | None, *, local: bool) -> str:
+    """Add (register and sync) or remove a web source, for whoever may change the archive."""
+    refusal = source_change_refusal(service, url, token, local=local)
+    if refusal:
+        return refusal
+    url = url.strip()
     try:
         if action == "remove":
             removed = service.remove_web_source(url)
@@ -291,6 +299,10 @@ def build_articles_tab(
             from web.background import run_with_status
 
             local, shown = _is_local(request), render.esc((url or "").strip())
+            refusal = source_change_refusal(service, url, admin_token, local=local)
+            if refusal:  # nothing to wait for: no worker, no status line
+                yield refusal, sources_html(service.web_sources())
+                return
             doing = "Fetching and indexing" if action == "add" else "Removing"
             for message in run_with_status(
                 lambda: change_source(service, action, url, admin_token, local=local),
