@@ -11,7 +11,7 @@ import numpy as np
 from assistant.question import SAY_VERBS, Question, is_role
 from core.normalize import normalize_for_match
 from core.sentences import split_sentences
-from core.tokenize import tokenize
+from core.tokenize import tokenize, word_stems
 from core.types import Passage
 
 # Case-sensitive: "State" in "Secretary of State" is not the verb "state".
@@ -141,11 +141,13 @@ def _continues(text: str) -> bool:
 
 
 def unique_sentences(sentences: Sequence[Sentence]) -> list[Sentence]:
-    """The sentences without repeats of the same text (normalized), first one kept."""
-    seen: set[str] = set()
+    """The sentences without repeats, first one kept. A repeat has the same words in the same order, up
+    to punctuation and word endings: stories that reuse a paragraph often drop a comma or change a verb's
+    ending ("deliver"/"delivers"), and an answer should not cite the same statement twice."""
+    seen: set[tuple[str, ...] | str] = set()
     kept = []
     for sentence in sentences:
-        key = normalize_for_match(sentence.text)
+        key: tuple[str, ...] | str = tuple(word_stems(sentence.text)) or normalize_for_match(sentence.text)
         if key not in seen:
             seen.add(key)
             kept.append(sentence)

@@ -153,3 +153,9 @@ def tokenize(text: str) -> list[str]:
     """Lowercased, stemmed word tokens without stopwords; the same for chunks and queries."""
     words = [w for w in _WORD.findall(unicodedata.normalize("NFKC", text).casefold()) if w not in _STOPWORDS]
     return list(_stemmer().stemWords(words))
+
+
+def word_stems(text: str) -> list[str]:
+    """Every word lowercased and stemmed, stopwords kept ("not" and "he" tell two statements apart):
+    the same sentence up to punctuation and word endings gives the same list."""
+    return list(_stemmer().stemWords(_WORD.findall(unicodedata.normalize("NFKC", text).casefold())))

@@ -78,6 +78,35 @@ def test_each_passage_text_is_cited_once_even_when_retrieved_twice():
     assert len(quotes) == len(set(quotes)) == 1
 
 
+def test_the_same_sentence_told_by_two_stories_is_cited_once():
+    from tests.passages import passage
+
+    # Two stories reuse one paragraph, one with a comma less and "delivers" for "deliver".
+    first = passage(
+        "The mission intends to land astronaut crews on the moon on the Artemis II and Artemis III missions, "
+        "slated for 2024 and 2025, respectively, and eventually deliver crewed missions to Mars.",
+        "artemis-a",
+        "a1",
+    )
+    second = passage(
+        "The mission intends to land astronaut crews on the moon on the Artemis II and Artemis III missions, "
+        "slated for 2024 and 2025 respectively, and eventually delivers crewed missions to Mars.",
+        "artemis-b",
+        "b1",
+    )
+    result = ask(
+        "When will the Artemis III mission land astronaut crews on the moon?", passages=[first, second]
+    )
+    assert not result.refused and "2025" in result.answer
+    assert len(result.citations) == 1 and result.answer.count("Artemis III") == 1
+    # A word more is another statement: both stay.
+    denied = replace(second, text=second.text.replace("eventually", "not eventually"))
+    both = ask(
+        "When will the Artemis III mission land astronaut crews on the moon?", passages=[first, denied]
+    )
+    assert len(both.citations) == 2
+
+
 def test_nothing_retrieved_is_a_refusal_and_an_empty_index_an_error():
     assert ask("What did Nduhungirehe say?", passages=[]).refused
     empty = Assistant(BOT.settings, StaticIndex(chunk_ids=()), retriever=StaticRetriever([]))  # type: ignore[arg-type]
