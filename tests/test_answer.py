@@ -314,6 +314,38 @@ def test_which_state_prefers_the_sentence_that_names_a_state():
     assert strength(country, "She is Italy's first female prime minister.", want(country)) > 0.0
 
 
+def test_which_city_wants_a_city_the_question_does_not_name():
+    from tests.passages import passage
+
+    echo = (
+        "Before he gave the order, President Biden wanted to understand where the al Qaeda leader was hiding."
+    )
+    fact = (
+        "The al Qaeda leader, killed on a balcony in Kabul, had been hiding there for months, officials said."
+    )
+    result = ask(
+        "In which city was the al Qaeda leader hiding?",
+        passages=[passage(echo, "order", "o1"), passage(fact, "strike", "s1")],
+    )
+    # "President Biden" is a name, but not a city's.
+    assert (
+        not result.refused
+        and result.answer.startswith("The al Qaeda leader, killed")
+        and "Biden" not in result.answer
+    )
+    # A sentence that names no city other than the question's does not answer.
+    told = passage("The al Qaeda leader was hiding in a house in Kabul, officials said.", "strike", "s1")
+    again = ask("Was the al Qaeda leader hiding in Kabul? In which other city did he live?", passages=[told])
+    assert again.refused and "they don't name a city" in again.answer
+    # A city that is also a state's name is a city ("New York"), with or without its accents; where a story
+    # was filed is not what it tells.
+    from assistant.places import places_in
+
+    assert places_in("Lawmakers in New York and Sao Paulo agreed.", "city") == ("New York", "Sao Paulo")
+    assert places_in("Washington (CNN) Officials said so on Monday in March.", "city") == ()
+    assert places_in("PARIS — Officials in Bogotá said so.", "city") == ("Bogotá",)
+
+
 def test_the_asking_sentence_outweighs_an_opening_context_that_retells_the_lede():
     from tests.passages import passage
 
