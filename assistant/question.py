@@ -59,7 +59,9 @@ _KIND_PATTERNS = (
     (
         "when",
         re.compile(
-            r"^(?:and\s+)?when\b|\bwhat\s+(?:year|date|day|month|time)\b|\bwhen\s+(?:did|was|is|will)\b", re.I
+            r"^(?:and\s+)?when\b|\bwhat\s+(?:year|date|day|month|time)\b|\bwhich\s+(?:year|date|day|month)\b|"
+            r"\bwhen\s+(?:did|was|is|will)\b",
+            re.I,
         ),
     ),
     (

@@ -17,6 +17,8 @@ from assistant.question import analyze
             "Fiji’s minister of defense",
         ),
         ("When did Rubio revoke visas?", "when", None),
+        ("In what year was the record set?", "when", None),
+        ("In which year did the Queen take the throne?", "when", None),
         ("How many migrants will Rwanda accept?", "how_many", None),
         ("What percentage of adults disapprove?", "how_many", None),
         ("Where is the glacier located?", "where", None),
