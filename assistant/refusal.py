@@ -9,7 +9,7 @@ from collections.abc import Callable, Collection, Sequence
 from assistant.answer_type import describing_terms, named_terms
 from assistant.counts import NUMBER
 from assistant.dates import DATE
-from assistant.question import Question
+from assistant.question import Question, is_role
 from core.tokenize import tokenize
 from core.types import Passage
 
@@ -47,6 +47,7 @@ def missing_name(question: Question, held: Collection[str], idf: Callable[[str],
     passages) lacks, and its rarity (idf over that of a word never seen; 0.0 when nothing is missing).
     Other words may be said another way ("reconsider" for "reassess"); names and numbers rarely. The words
     of "which X" describe the answer and need not be held: "MLB" in "Which MLB team …"."""
+    held = set(held) | _owners_of_held(question.text, held)
     core = question.core or frozenset(question.terms)
     # A letter alone ("D.C." gives "d", "c") is not held against passages that write "DC".
     named = {
@@ -60,6 +61,24 @@ def missing_name(question: Question, held: Collection[str], idf: Callable[[str],
     ceiling = idf("\x00unseen") or 1.0
     rarest = max(absent, key=idf)
     return _word_for(question.text, rarest), idf(rarest) / ceiling
+
+
+# "Disney's 'Aladdin'", "Apple's iPhone": a name owning another name.
+_OWNER = re.compile(
+    r"([A-Z][\w\-.&]*(?:\s+[A-Z][\w\-.&]*)*)(?:’s|'s)\s+[“\"'‘]?([A-Z][\w\-.&’']*(?:\s+[A-Z][\w\-.&’']*)*)"
+)
+
+
+def _owners_of_held(text: str, held: Collection[str]) -> set[str]:
+    """The stems of names that own a name ``held`` holds: the owned name is found, and its owner only says
+    whose it is ("Disney's 'Aladdin'" in a passage that says 'Aladdin'). Not the owner of a role: "Disney's
+    CEO" is another person than any "CEO" of the passages."""
+    owners: set[str] = set()
+    for match in _OWNER.finditer(text):
+        owned = set(tokenize(match.group(2)))
+        if owned and owned <= set(held) and not is_role(match.group(2)):
+            owners |= set(tokenize(match.group(1)))
+    return owners
 
 
 def _word_for(text: str, stem: str) -> str:

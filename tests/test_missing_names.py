@@ -65,3 +65,25 @@ def test_initials_need_not_be_written_the_same_way():
         ),
     )
     assert not result.refused, result.answer
+
+
+GOTTFRIED = (
+    "Gilbert Gottfried, the comedian with the unmistakable screechy voice, has died at 67. "
+    "He voiced the wisecracking parrot Iago in 'Aladdin' and was a regular on late-night television."
+)
+
+
+def test_the_owner_of_a_name_the_passages_hold_need_not_be_named_again():
+    # "Disney's 'Aladdin'": the passage says 'Aladdin' and not whose it is.
+    question = "Gilbert Gottfried died this week. Which wisecracking bird did he voice in Disney's 'Aladdin'?"
+    result = ask(question, passage(GOTTFRIED, "gottfried", "g1"))
+    assert not result.refused and "Iago" in result.answer
+    # The owner of something the passages do not name, or of a role, is still required.
+    assert ask(
+        "Gilbert Gottfried died this week. Which bird did he voice in Disney's 'Hercules'?",
+        passage(GOTTFRIED, "gottfried", "g1"),
+    ).refused
+    assert ask("Who is Disney's chief executive?", passage(GOTTFRIED, "gottfried", "g1")).refused
+    assert ask(
+        "Who is Disney's CEO?", passage(GOTTFRIED + " The CEO praised him.", "gottfried", "g1")
+    ).refused
