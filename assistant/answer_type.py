@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from assistant.counts import adds_count, count_strength
-from assistant.dates import DATE
+from assistant.dates import DATE, YEAR
 from assistant.places import ANY_PLACE, place_kind, places_in
 from assistant.question import NOUN_PHRASE_ENDS, Question
 from assistant.works import titles_in, work_kind
@@ -65,6 +65,8 @@ _DEMONYMS = frozenset(
         "australian european african asian arab"
     ).split()
 )
+# "In what year …", "Which year …" in the asking sentence.
+_ASKS_YEAR = re.compile(r"\b(?:what|which)\s+year\b", re.I)
 # "Which kind of animal …": the kind asked for is the word after "kind of".
 _WH_X = re.compile(
     r"\b(?:which|what)\s+(?:(?:kind|type|sort|variety)\s+of\s+)?((?:[a-z][\w\-]*\s+){0,3}[a-z][\w\-]*)", re.I
@@ -168,7 +170,9 @@ def _adds(question_text: str, text: str, kind: str) -> bool:
     asked = _question_stems(question_text)
     if kind == "number":
         return adds_count(question_text, text)
-    if kind == "date":
+    if kind == "date" and _ASKS_YEAR.search(question_text.rstrip().rsplit(". ", 1)[-1]):
+        pieces = YEAR.findall(text)  # "In what year …": a weekday or a month is no answer
+    elif kind == "date":
         pieces = [m.group(0) for m in DATE.finditer(text)]
     elif kind == "place":
         pieces = [*places_in(text, ANY_PLACE), *_located(text)]

@@ -21,16 +21,17 @@ DATE = re.compile(
 _EVENT_YEAR = re.compile(
     r"\bin\s+(?:(?:early|late|mid-?)\s*)?(?:[A-Z][a-z]+\.?\s+(?:\d{1,2},\s+)?)?((?:19|20)\d\d)\b"
 )
-_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+# A year, alone: what answers "In what year …".
+YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 
 def other_year(question: str, sentence: str) -> bool:
     """The question names a year and the sentence places its event only in other years."""
-    asked = set(_YEAR.findall(question.rstrip().rsplit(". ", 1)[-1]))
+    asked = set(YEAR.findall(question.rstrip().rsplit(". ", 1)[-1]))
     if not asked:
         return False
     placed = {m.group(1) for m in _EVENT_YEAR.finditer(sentence)}
-    return bool(placed) and not placed & asked and not asked & set(_YEAR.findall(sentence))
+    return bool(placed) and not placed & asked and not asked & set(YEAR.findall(sentence))
 
 
 # What places an event before the story's own week: "last November", "last year", "two years ago",

@@ -52,6 +52,23 @@ def test_when_needs_a_date_and_who_finds_the_name():
     assert ask("When will the agreement be signed?").refused
 
 
+def test_what_year_needs_a_year_not_a_weekday():
+    from tests.passages import passage
+
+    today = passage(
+        "The average price of regular gas set a new record of $4.17 a gallon on Tuesday, above the previous record.",
+        "gas",
+        "g1",
+    )
+    before = passage("That previous record of $4.11 a gallon was set in July 2008.", "record", "r1")
+    question = (
+        "Gas prices hit a new high this week. In what year was the previous record of $4.11 a gallon set?"
+    )
+    result = ask(question, passages=[today, before])
+    assert not result.refused and "2008" in result.answer and "Tuesday" not in result.answer
+    assert ask(question, passages=[today]).refused
+
+
 def test_how_many_needs_a_number_in_a_relevant_sentence():
     assert "4,000" in ask("How many homes got power back after the storm?").answer
     assert ask("How many migrants will Rwanda accept?").refused
