@@ -232,11 +232,26 @@ def _kind_pattern(category: tuple[str, ...]) -> re.Pattern[str] | None:
 
 def gives(question: Question, text: str, wanted: Want | None = None) -> bool:
     """Whether the sentence adds a new piece of the wanted kind outside the words that call the thing
-    asked about by its kind ("South Korean" in "the wildly popular South Korean show" does not count)."""
+    asked about by its kind ("South Korean" in "the wildly popular South Korean show" does not count) and
+    the names built on that kind ("Food and Drug Administration" for "which drug")."""
     wanted = wanted or want(question)
-    pattern = _kind_pattern(wanted.category)
-    rest = pattern.sub(" ", text) if pattern is not None else text
+    rest = text
+    for pattern in (_named_for_kind(wanted.category), _kind_pattern(wanted.category)):
+        rest = pattern.sub(" ", rest) if pattern is not None else rest
     return adds(question, rest, wanted)
+
+
+@lru_cache(maxsize=256)
+def _named_for_kind(category: tuple[str, ...]) -> re.Pattern[str] | None:
+    """Names with the kind asked about inside, not last: "Food and Drug Administration" is no drug but is
+    named for them; "University of Texas" is a university ("of" does not join a name here)."""
+    head = category[-1] if category else ""
+    if len(head) < 3:
+        return None
+    word = r"[A-Z][\w’'\-]*"
+    joins = r"(?:(?:and|for|the|&)\s+)*"
+    kind = rf"{re.escape(head[0].upper())}{re.escape(head[1:])}s?"
+    return re.compile(rf"\b(?:{word}\s+{joins})*{kind}\s+{joins}{word}(?:\s+{word})*")
 
 
 # The score a sentence gains for giving the wanted piece (and loses for lacking it), by question kind.

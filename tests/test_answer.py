@@ -201,6 +201,25 @@ def test_a_sentence_that_echoes_which_x_comes_with_the_neighbour_that_names_it()
     assert SHOW[cited.start - 40 : cited.end - 40] == cited.quote and quote_verified(cited)
 
 
+def test_a_name_built_on_the_kind_asked_is_not_one_of_that_kind():
+    from assistant.answer_type import gives, want
+    from tests.passages import passage
+
+    text = (
+        "A weekly dose of a medication recently approved by the US Food and Drug Administration to treat "
+        "type 2 diabetes may help adults without diabetes lose weight, a new study found. "
+        "People taking the highest dose of the drug, Mounjaro, lost about 52 pounds."
+    )
+    question = "A recently approved diabetes medication helped people without diabetes lose weight. Which drug was it?"
+    result = ask(question, passages=[passage(text, "weight", "w1")])
+    assert not result.refused and "Mounjaro" in result.answer
+    # An agency named for drugs is not a drug; a university named "of" somewhere is a university.
+    drug = analyze("Which drug was approved?")
+    assert not gives(drug, "The Food and Drug Administration approved it.", want(drug))
+    university = analyze("Which university did she attend?")
+    assert gives(university, "She studied at the University of Texas.", want(university))
+
+
 def test_a_sentence_opening_with_the_x_comes_with_the_sentence_before_it():
     from tests.passages import passage
 
