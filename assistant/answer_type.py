@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from assistant.counts import adds_count, count_strength
 from assistant.dates import DATE, YEAR
-from assistant.places import ANY_PLACE, place_kind, places_in
+from assistant.places import ANY_PLACE, DATELINE, place_kind, places_in
 from assistant.question import NOUN_PHRASE_ENDS, Question
 from assistant.works import titles_in, work_kind
 from core.tokenize import tokenize
@@ -25,8 +25,6 @@ from core.tokenize import tokenize
 _NAME = re.compile(
     r"(?:[A-Z][\w’'&.\-]*|\d+(?:st|nd|rd|th)?)(?:\s+(?:(?:of|de|la|the|and|for)\s+)?(?:[A-Z][\w’'&.\-]*))*"
 )
-# "Colombo, Sri Lanka (CNN) —", "NEW YORK —": where the story was filed, not what it is about.
-_DATELINE = re.compile(r"^(?:[A-Z][\w.’'\-]*[\s,]+){0,4}(?:\(?(?:CNN|AP|Reuters|AFP)\)?\s*)?[—–-]\s+")
 _QUOTED = re.compile(r"[“\"‘]([^”\"’]{2,60})[”\"’]")
 # Capitalised words that are not names of what is asked about.
 _NOT_NAMES = frozenset(
@@ -130,7 +128,7 @@ def describing_terms(question: Question) -> frozenset[str]:
 @lru_cache(maxsize=4096)
 def _names(text: str) -> tuple[str, ...]:
     """The names in ``text``: capitalised runs not opening the sentence, and quoted titles."""
-    text = _DATELINE.sub("", text)
+    text = DATELINE.sub("", text)
     found = [m.group(1) for m in _QUOTED.finditer(text)]
     opener = re.match(r"^[“\"(]?\s*[A-Z][\w’'\-]*", text)
     for match in _NAME.finditer(text):

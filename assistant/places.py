@@ -45,12 +45,14 @@ _STATES = (
     "South Dakota|Tennessee|Texas|Utah|Vermont|Virginia|Washington|West Virginia|Wisconsin|Wyoming"
 )
 _CONTINENTS = "Africa|Antarctica|Asia|Australia|Europe|North America|South America|Latin America|the Arctic"
-# The noun of "which X" → the names of its kind (cities: :func:`_city_names`).
-_KINDS = {"country": _COUNTRIES, "nation": _COUNTRIES, "state": _STATES, "city": ""}
+# The noun of "which X" → the names of its kind.
+_KINDS = {"country": _COUNTRIES, "nation": _COUNTRIES, "state": _STATES}
 # Any of them: what a bare "where" question is most often answered by (with names after "in", "at").
 ANY_PLACE = "place"
 _PATTERNS = {**_KINDS, ANY_PLACE: f"{_CONTINENTS}|{_COUNTRIES}|{_STATES}"}
+# "Which city": its names are a list too long for one pattern (:func:`_city_names`).
 CITY = "city"
+_ASKED_KINDS = frozenset({*_KINDS, CITY})
 # Cities' names that news copy uses for something else.
 _NOT_CITIES = frozenset(
     "March Nice Mobile Reading Orange Police Central Union Liberty Independence Federal Mission University "
@@ -63,8 +65,11 @@ _CITY_AND_STATE = frozenset({"New York", "Washington", "Singapore", "Hong Kong"}
 _CAPITALISED_RUN = re.compile(
     r"[A-Z][\w’'.\-]*(?:\s(?:(?:de|del|da|do|la|le|of|on|upon|am|an|en)\s)?[A-Z][\w’'.\-]*)*"
 )
-# Where a story was filed, not what it tells: "Washington (CNN)", "NEW YORK —", "Colombo, Sri Lanka (AP) —".
-_DATELINE = re.compile(r"^\s*(?:[A-Z][\w.’'\-]*,?\s+){1,4}?(?:\((?:CNN|AP|Reuters|AFP)[^)]*\)|[—–-]\s)")
+# Where a story was filed, not what it tells: "NEW YORK —", "Colombo, Sri Lanka (CNN) —", "Washington (CNN)".
+DATELINE = re.compile(
+    r"^(?:[A-Z][\w.’'\-]*[\s,]+){0,4}(?:\(?(?:CNN|AP|Reuters|AFP)\)?\s*)?[—–-]\s+|"
+    r"^(?:[A-Z][\w.’'\-]*[\s,]+){1,4}\((?:CNN|AP|Reuters|AFP)[^)]*\)\s*"
+)
 
 
 def place_kind(category: tuple[str, ...]) -> str | None:
@@ -73,7 +78,7 @@ def place_kind(category: tuple[str, ...]) -> str | None:
         return None
     head = re.sub(r"(?:’s|'s|’|')$", "", category[-1].lower())
     head = head[:-1] if head.endswith("s") and head[:-1] in _KINDS else head
-    return head if head in _KINDS else None
+    return head if head in _ASKED_KINDS else None
 
 
 @lru_cache(maxsize=8)
@@ -94,7 +99,7 @@ def _cities_in(text: str) -> tuple[str, ...]:
     """The longest city names within each run of capitalised words ("New York" in "New York Governor")."""
     names = _city_names()
     found = []
-    dateline = _DATELINE.match(text)
+    dateline = DATELINE.match(text)
     for run in _CAPITALISED_RUN.finditer(text, dateline.end() if dateline else 0):
         words = run.group(0).split()
         start = 0

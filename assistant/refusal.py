@@ -76,7 +76,7 @@ def _owners_of_held(text: str, held: Collection[str]) -> set[str]:
     owners: set[str] = set()
     for match in _OWNER.finditer(text):
         owned = set(tokenize(match.group(2)))
-        if owned and owned <= set(held) and not is_role(match.group(2)):
+        if owned and owned.issubset(held) and not is_role(match.group(2)):
             owners |= set(tokenize(match.group(1)))
     return owners
 
