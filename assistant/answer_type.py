@@ -143,13 +143,14 @@ def _names(text: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=1024)
 def named_terms(text: str) -> frozenset[str]:
-    """Stems of the names and numbers a question gives ("Brazil", "2027", "Lagos"): words an answer's
+    """Stems of the names and numbers a question gives ("Brazil", "2027", "Lagos", "7-0"): words an answer's
     passage cannot say another way, unlike "redesigned" or "reconsider"."""
     from core.sentences import split_sentences
 
     # Each sentence's first word is capitalised anyway ("… this week. Approximately how many …?").
     names = [name for a, b in split_sentences(text) for name in _names(text[a:b])]
-    numbers = [m.group(0) for m in re.finditer(r"\b\d[\d,.]*\b", text)]
+    # Not a number that measures the word it is joined to ("15-week ban", "3-year-old"): it describes.
+    numbers = [m.group(0) for m in re.finditer(r"\b\d[\d,.]*\b(?!-[A-Za-z])", text)]
     return frozenset(t for piece in (*names, *numbers) for t in tokenize(piece))
 
 

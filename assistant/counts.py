@@ -1,7 +1,9 @@
 """What answers "how many X": a count of X that the question does not already give.
 
 A figure ("4,000"), a number word ("three"), or an order of magnitude of the thing counted ("hundreds of
-migrants"); not a date, and for things other than money not a sum of money. Rules, not a model.
+migrants"); not a date, and for things other than money not a sum of money. "How much did they pay",
+"What is the price of …" want a sum of money ("$900 million", "900 million dollars"), and "What percentage
+…" a percentage ("52%", "52 percent"). Rules, not a model.
 """
 
 from __future__ import annotations
@@ -33,6 +35,39 @@ UNIT_BONUS = 0.15
 _COUNTS_THINGS = re.compile(r"\bhow\s+many\b", re.I)
 _CURRENCY = re.compile(r"[$£€¥]")
 _MONEY = frozenset(tokenize("dollars pounds euros money"))
+# The asking sentence asks for a sum: "How much did FSG pay …", "How much does it cost", "What is the price".
+_ASKS_MONEY = re.compile(
+    r"\bhow\s+much\b.*\b(?:costs?|costing|pa(?:y|ys|id|ying)|spen[dt]s?|worth|s(?:ell|ells|old)\s+for|"
+    r"priced?|charge[sd]?|fined?|fees?|owed?|earn(?:s|ed)?|salary|wages?|raised?|revenue|income|profits?|budget|"
+    r"bid|money|dollars|fund(?:s|ing)?)\b|"
+    r"\bwhat\s+(?:is|was|are|were|will\s+be)\s+the\s+(?:\w+\s+)?(?:price|cost|fine|fee|salary)\b",
+    re.I,
+)
+_ASKS_PERCENTAGE = re.compile(r"\b(?:what|which)\s+(?:percentage|percent)\b", re.I)
+# How a sum of money or a percentage is written after its figure ("900 million dollars", "52 percent").
+_SCALE = r"(?:\s+(?:thousand|million|billion|trillion))?"
+_MONEY_AFTER = re.compile(rf"^{_SCALE}\s+(?:dollars|pounds|euros|cents|yen|yuan|rupees|francs|pesos)\b", re.I)
+_PERCENT_AFTER = re.compile(r"^(?:%|\s*(?:percent|per\s+cent|percentage\s+points?)\b)", re.I)
+
+
+@lru_cache(maxsize=1024)
+def measure(question_text: str) -> str:
+    """What the asking sentence's figure must be: "a sum of money", "a percentage", or "a number"."""
+    asking = question_text.rstrip().rsplit(". ", 1)[-1]
+    if _ASKS_PERCENTAGE.search(asking):
+        return "a percentage"
+    if _ASKS_MONEY.search(asking):
+        return "a sum of money"
+    return "a number"
+
+
+def _measures(text: str, start: int, end: int, wanted: str) -> bool:
+    """Whether the figure at ``text[start:end]`` is written as ``wanted`` (:func:`measure`)."""
+    if wanted == "a sum of money":
+        return bool(_CURRENCY.search(text[max(0, start - 2) : start]) or _MONEY_AFTER.match(text[end:]))
+    if wanted == "a percentage":
+        return text[start:end].endswith("%") or bool(_PERCENT_AFTER.match(text[end:]))
+    return True
 
 
 @lru_cache(maxsize=1024)
@@ -60,6 +95,14 @@ def adds_count(question_text: str, text: str) -> bool:
     asked = frozenset(tokenize(question_text))
     counted = unit(question_text)
     undated = DATE.sub(" ", text)
+    wanted = measure(question_text)
+    if wanted != "a number":
+        return any(
+            re.search(r"\d", m.group(0))
+            and m.group(0).strip(".,%") not in question_text
+            and _measures(undated, m.start(), m.end(), wanted)
+            for m in NUMBER.finditer(undated)
+        )
     counts_things = (
         bool(counted) and _COUNTS_THINGS.search(question_text) is not None and not counted & _MONEY
     )

@@ -52,7 +52,9 @@ _KIND_PATTERNS = (
     (
         "how_many",
         re.compile(
-            r"\bhow\s+(?:many|much|long|far|old|big|large|high|often|soon)\b|\bwhat\s+(?:percentage|percent|number|amount|share)\b",
+            r"\bhow\s+(?:many|much|long|far|old|big|large|high|often|soon)\b|\bwhat\s+(?:percentage|percent|number|amount|share)\b|"
+            # "What is the price of …": a sum, as "how much does … cost".
+            r"\bwhat\s+(?:is|was|are|were|will\s+be)\s+the\s+(?:\w+\s+)?(?:price|cost|fine|fee|salary)\b",
             re.I,
         ),
     ),

@@ -43,6 +43,7 @@ from assistant.answer_type import (
     names_kind_asked,
     want,
 )
+from assistant.counts import measure
 from assistant.dates import other_year, placed_earlier
 from assistant.draft import Draft as Draft  # the answer path reads it here
 from assistant.evidence import (
@@ -380,7 +381,8 @@ class EvidenceSelector:
                 if gives(question, s.text, wanted) or self._completable(question, s, near, wanted)
             ]
             if not sentences:
-                return [], f"they don't give {needed[1]} for that"
+                what = measure(question.text) if question.kind == "how_many" else needed[1]
+                return [], f"they don't give {what} for that"
         kind = place_kind(wanted.category) if wanted.kind == "name" else None
         if kind is not None:
             sentences = [s for s in sentences if self._names_kind(question, s, near, wanted)]

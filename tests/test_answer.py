@@ -472,6 +472,53 @@ def test_a_sum_of_money_is_no_count_of_things():
     assert "1,000 robots" in ask("How many robots will the factory make?", passages=[counted]).answer
 
 
+def test_how_much_was_paid_or_cost_wants_a_sum_of_money():
+    from tests.passages import passage
+
+    question = "How much did Fenway Sports Group pay for the Pittsburgh Penguins?"
+    banners = passage(
+        "With five Stanley Cup banners in the rafters, the Pittsburgh Penguins' owners are handing the keys "
+        "to Fenway Sports Group.",
+        "pens",
+        "p1",
+    )
+    refused = ask(question, passages=[banners])
+    assert refused.refused and refused.notes == ("they don't give a sum of money for that",)
+    paid = passage("Fenway Sports Group paid $900 million for the Pittsburgh Penguins.", "pens", "p1")
+    assert "$900 million" in ask(question, passages=[paid]).answer
+    written = passage(
+        "Fenway Sports Group paid 900 million dollars for the Pittsburgh Penguins.", "pens", "p1"
+    )
+    assert "900 million dollars" in ask(question, passages=[written]).answer
+    # "What is the price of …" asks for a sum too; "How much more …" compares, a figure of any kind answers.
+    pieces = passage("The nuggets come in servings of eight, 12 or 36 pieces at KFC stores.", "kfc", "k1")
+    assert ask("What is the price of an eight-piece order of KFC nuggets?", passages=[pieces]).refused
+    sharper = passage(
+        "The Webb telescope sees light 100 times fainter than the Hubble telescope.", "jw", "j1"
+    )
+    assert (
+        "100 times"
+        in ask("How much more powerful is Webb than the Hubble telescope?", passages=[sharper]).answer
+    )
+
+
+def test_what_percentage_wants_a_percentage():
+    from tests.passages import passage
+
+    question = "What percentage of Kentucky voters rejected the abortion amendment?"
+    states = passage(
+        "Voters in three states, Kentucky among them, rejected the abortion amendment.", "ky", "k1"
+    )
+    refused = ask(question, passages=[states])
+    assert refused.refused and refused.notes == ("they don't give a percentage for that",)
+    share = passage("In Kentucky, 52% of voters rejected the abortion amendment on Tuesday.", "ky", "k1")
+    assert "52%" in ask(question, passages=[share]).answer
+    spelled = passage(
+        "In Kentucky, 52 percent of voters rejected the abortion amendment on Tuesday.", "ky", "k1"
+    )
+    assert "52 percent" in ask(question, passages=[spelled]).answer
+
+
 def test_an_on_topic_chunk_with_no_sentence_close_to_the_question_is_a_refusal():
     """The closeness the refusal reads averages the closest chunk's cosine and the closest sentence's: a
     chunk near the question whose sentences are all far from it does not answer."""

@@ -87,3 +87,18 @@ def test_the_owner_of_a_name_the_passages_hold_need_not_be_named_again():
     assert ask(
         "Who is Disney's CEO?", passage(GOTTFRIED + " The CEO praised him.", "gottfried", "g1")
     ).refused
+
+
+def test_a_number_that_only_measures_a_word_it_is_joined_to_need_not_be_in_the_passages():
+    # "15-week" describes the ban the question names by its state; "7-0" above is a result and stays required.
+    result = ask(
+        "On what date will the Supreme Court take up Mississippi's 15-week abortion ban?",
+        passage(
+            "The Supreme Court heard arguments in the Texas case on Nov. 1 and will take up the Mississippi "
+            "abortion case on Dec. 1.",
+            "roe",
+            "r1",
+        ),
+    )
+    assert not result.refused, result.answer
+    assert "Dec. 1" in result.answer
