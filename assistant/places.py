@@ -68,7 +68,7 @@ _CAPITALISED_RUN = re.compile(
 # Where a story was filed, not what it tells: "NEW YORK —", "Colombo, Sri Lanka (CNN) —", "Washington (CNN)".
 DATELINE = re.compile(
     r"^(?:[A-Z][\w.’'\-]*[\s,]+){0,4}(?:\(?(?:CNN|AP|Reuters|AFP)\)?\s*)?[—–-]\s+|"
-    r"^(?:[A-Z][\w.’'\-]*[\s,]+){1,4}\((?:CNN|AP|Reuters|AFP)[^)]*\)\s*"
+    r"^(?:[A-Z][\w.’'\-]*[\s,]+){0,4}\((?:CNN|AP|Reuters|AFP)[^)]*\)\s*"
 )
 
 

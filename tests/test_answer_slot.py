@@ -191,3 +191,10 @@ def test_a_nationality_alone_names_no_one_who_is_asked_for():
     )
     result = _ask("Who is first in the line of succession to the throne?", story)
     assert result.answer.startswith("Princess Amalia") and "Dutch" not in result.answer
+
+
+def test_the_outlet_of_a_dateline_names_no_one_who_is_asked_for():
+    question = analyze("Who is Instacart's chief executive?")
+    told = "(CNN Business) In the early days of the pandemic, shoppers for Instacart had plenty of orders."
+    assert lacks(question, told)
+    assert not lacks(question, "(CNN Business) Fidji Simo runs Instacart.")
