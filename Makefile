@@ -89,6 +89,8 @@ eval-realtimeqa: install
 			--fail-under false_refusal_rate=0.08 && \
 		$(PY) -m evals run --corpus $(SHARED)/realtimeqa/corpus.jsonl --questions evals/datasets/news_unanswerable.jsonl \
 			--out evals/out/realtimeqa-unanswerable --fail-under refusal_rate=0.80 && \
+		$(PY) -m evals run --corpus $(SHARED)/realtimeqa/corpus.jsonl --questions evals/datasets/news_unanswerable_sampled.jsonl \
+			--out evals/out/realtimeqa-unanswerable-sampled --fail-under refusal_rate=0.25 && \
 		$(PY) -m evals run --corpus $(SHARED)/realtimeqa/corpus.jsonl --questions evals/datasets/news_answerable.jsonl \
 			--out evals/out/realtimeqa-answerable --fail-under hit@10=0.95 --fail-under answer_contains=0.75 \
 			--fail-under cited_answer_recall=0.85 --fail-under false_refusal_rate=0.10 \

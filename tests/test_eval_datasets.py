@@ -14,7 +14,10 @@ DATASETS = Path(__file__).resolve().parent.parent / "evals" / "datasets"
 ANSWERABLE = DATASETS / "news_answerable.jsonl"
 
 
-@pytest.mark.parametrize("name", ["seed.jsonl", "news_unanswerable.jsonl", "news_answerable.jsonl"])
+@pytest.mark.parametrize(
+    "name",
+    ["seed.jsonl", "news_unanswerable.jsonl", "news_unanswerable_sampled.jsonl", "news_answerable.jsonl"],
+)
 def test_each_set_reads_with_unique_ids(name):
     questions = read_questions(DATASETS / name)
     ids = [q["id"] for q in questions]
