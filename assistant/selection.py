@@ -75,8 +75,8 @@ CONTEXT_WEIGHT = 0.8
 # The same when ranking sentences: the opening context often retells the story's lede, while the asking
 # sentence names the fact wanted ("… buses to Washington, DC. Which additional city did he designate?").
 SCORE_CONTEXT_WEIGHT = 0.5
-# Refusal thresholds, chosen by cross-validation on the RealtimeQA dev questions and the unanswerable
-# set (benchmarks/calibrate.py): an answer must cover the question (support) and hold, with its passage,
+# Refusal thresholds, chosen by cross-validation on the RealtimeQA dev questions and the project's own quiz
+# questions against the unanswerable set (benchmarks/calibrate.py): an answer must cover the question (support) and hold, with its passage,
 # every rare word of the asking sentence (missing rarity below MAX_MISSING).
 MIN_SUPPORT = 0.25
 MAX_MISSING = 0.25
@@ -88,7 +88,7 @@ MAX_MISSING = 0.25
 # sentence: an on-topic chunk may hold no sentence near the question. A short question about a rare name
 # sits far from every chunk too, but its words are all there. Chosen with the thresholds above.
 MIN_RELEVANCE = 0.575
-STRONG_SUPPORT = 0.75
+STRONG_SUPPORT = 0.65
 # How much of the question a sentence must hold alone before a neighbour may complete it.
 ECHO_COVERAGE = 0.5
 # What a sentence loses when the question names a year and the sentence places its event in another one:
