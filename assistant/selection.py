@@ -76,8 +76,9 @@ CONTEXT_WEIGHT = 0.8
 # sentence names the fact wanted ("… buses to Washington, DC. Which additional city did he designate?").
 SCORE_CONTEXT_WEIGHT = 0.5
 # Refusal thresholds, chosen by cross-validation on the RealtimeQA dev questions and the project's own quiz
-# questions against the unanswerable set (benchmarks/calibrate.py): an answer must cover the question (support) and hold, with its passage,
-# every rare word of the asking sentence (missing rarity below MAX_MISSING).
+# questions against the unanswerable set (benchmarks/calibrate.py): an answer must cover the question
+# (support) and hold, with its passage, every rare word of the asking sentence (missing rarity below
+# MAX_MISSING).
 MIN_SUPPORT = 0.25
 MAX_MISSING = 0.25
 # The evidence should also be close to the question as a whole, not only share its words: an answer whose
