@@ -65,6 +65,7 @@ class Assistant:
             max_sentences=settings.answer_max_sentences,
             # The question's closeness to single sentences, beside its closeness to whole chunks.
             embed=getattr(getattr(index, "embedder", None), "embed_array", None),
+            known_query=getattr(getattr(index, "embedder", None), "recent_query", None),
         )
         # The language model (settings.answerer), or None for extractive answers only. A backend that
         # cannot be built here raises assistant.llm.LLMUnavailable (core.errors.Unavailable).

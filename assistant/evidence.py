@@ -176,15 +176,23 @@ _MAX_SENTENCE_CHARS = 600
 
 
 def closest_sentence(
-    embed: Callable[[Sequence[str]], np.ndarray], question: str, sentences: Sequence[Sentence]
+    embed: Callable[[Sequence[str]], np.ndarray],
+    question: str,
+    sentences: Sequence[Sentence],
+    known: Callable[[str], np.ndarray | None] | None = None,
 ) -> float | None:
     """The embedding model's highest cosine of the question and one of ``sentences`` (the first
-    :data:`MAX_EMBEDDED_SENTENCES`), None when there is none to compare."""
+    :data:`MAX_EMBEDDED_SENTENCES`), None when there is none to compare. ``known``: the question's vector
+    when retrieval already embedded it (None otherwise); it is then not embedded again."""
     texts = [s.text for s in sentences if len(s.text) <= _MAX_SENTENCE_CHARS][:MAX_EMBEDDED_SENTENCES]
     if not texts:
         return None
+    asked = known(question) if known is not None else None
     try:
-        vectors = _on_one_thread(embed, [question, *texts])  # unit vectors: the dot product is the cosine
+        # Unit vectors: the dot product is the cosine.
+        if asked is not None:
+            return float(np.max(_on_one_thread(embed, texts) @ asked))
+        vectors = _on_one_thread(embed, [question, *texts])
     except ValueError:
         # A text beyond the model's window (an allowed question can hold more word pieces than it takes):
         # no sentence closeness then; the refusal reads the chunks' closeness alone.

@@ -122,6 +122,7 @@ class EvidenceSelector:
         min_relevance: float = MIN_RELEVANCE,
         strong_support: float = STRONG_SUPPORT,
         embed: Callable[[Sequence[str]], np.ndarray] | None = None,
+        known_query: Callable[[str], np.ndarray | None] | None = None,
         earlier_penalty: float = EARLIER_PENALTY,
         stale_penalty: float = STALE_PENALTY,
     ) -> None:
@@ -129,6 +130,7 @@ class EvidenceSelector:
         self.stale_penalty = stale_penalty
         self.idf = idf
         self.embed = embed  # the embedding model, for the question's closeness to single sentences
+        self.known_query = known_query  # the question's vector if retrieval embedded it lately
         self.min_relevance = min_relevance
         self.strong_support = strong_support
         self.max_sentences = max_sentences
@@ -392,7 +394,9 @@ class EvidenceSelector:
         return sentences, None
 
     def _closest(self, question: Question, ranked: Sequence[Sentence]) -> float | None:
-        return closest_sentence(self.embed, question.text, ranked) if self.embed is not None else None
+        if self.embed is None:
+            return None
+        return closest_sentence(self.embed, question.text, ranked, self.known_query)
 
     def missing(
         self, question: Question, chosen: Sequence[Sentence], passages: Sequence[Passage]

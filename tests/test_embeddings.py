@@ -77,3 +77,37 @@ def test_given_token_ids_are_embedded_as_the_model_would_its_own_tokens(model: L
 def test_given_ids_longer_than_the_window_are_refused(model: LocalEmbeddings):
     with pytest.raises(ValueError, match="exceed"):
         model.embed_array(["a short text"], token_ids=[[101] + [2000] * 300 + [102]])
+
+
+def test_a_question_retrieval_embedded_is_compared_with_sentences_without_embedding_it_again(
+    model: LocalEmbeddings,
+):
+    from assistant.evidence import Sentence, closest_sentence
+
+    question = "Which wildly popular show was green lit for a second season?"
+    assert model.recent_query(question) is None
+    model.embed_query(question)
+    known = model.recent_query(question)
+    assert known is not None and known.shape == (DIMENSIONS,)
+    embedded: list[str] = []
+
+    def embed(texts):
+        embedded.extend(texts)
+        return model.embed_array(texts)
+
+    text = "Netflix said the wildly popular South Korean show is green lit for a second season."
+    sentences = [Sentence(0, 0, len(text), text, 0, frozenset())]
+    reused = closest_sentence(embed, question, sentences, model.recent_query)
+    assert question not in embedded and len(embedded) == 1
+    again = closest_sentence(embed, question, sentences)
+    assert question in embedded
+    assert reused is not None and again is not None and abs(reused - again) < 2e-3
+
+
+def test_only_the_latest_queries_are_kept(model: LocalEmbeddings):
+    from vectorstore.embeddings import RECENT_QUERIES
+
+    for i in range(RECENT_QUERIES + 1):
+        model.embed_query(f"query number {i}")
+    assert model.recent_query("query number 0") is None
+    assert model.recent_query(f"query number {RECENT_QUERIES}") is not None

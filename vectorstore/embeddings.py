@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -104,6 +106,8 @@ class ModelTokenizer:
 
 # all-MiniLM-L6-v2 reads at most this many word pieces (special tokens included); longer input is cut.
 MODEL_MAX_TOKENS = 256
+# Queries whose vectors are kept for the answer step (one per request in flight is plenty).
+RECENT_QUERIES = 64
 
 
 class LocalEmbeddings(Embeddings):
@@ -122,6 +126,10 @@ class LocalEmbeddings(Embeddings):
         self._loaded: Any = None
         self._tokenizer: ModelTokenizer | None = None
         self._extra_inputs: dict[str, Any] = {}  # what the model's preprocessing adds to ids and mask
+        # The last queries' vectors: the answerer compares the question with sentences after retrieval
+        # embedded it, and embedding it again in that batch cost a fifth to a half of the batch.
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._recent_lock = threading.Lock()
 
     @property
     def _model(self) -> Any:
@@ -264,6 +272,17 @@ class LocalEmbeddings(Embeddings):
         if self.query_threads > 0:
             torch.set_num_threads(self.query_threads)
         try:
-            return _unit(np.asarray(model.encode([text], batch_size=1, show_progress_bar=False)))[0].tolist()
+            vector = _unit(np.asarray(model.encode([text], batch_size=1, show_progress_bar=False)))[0]
         finally:
             torch.set_num_threads(previous)
+        with self._recent_lock:
+            self._recent[text] = vector
+            self._recent.move_to_end(text)
+            while len(self._recent) > RECENT_QUERIES:
+                self._recent.popitem(last=False)
+        return vector.tolist()
+
+    def recent_query(self, text: str) -> np.ndarray | None:
+        """The vector :meth:`embed_query` gave ``text`` among the last :data:`RECENT_QUERIES`, or None."""
+        with self._recent_lock:
+            return self._recent.get(text)
