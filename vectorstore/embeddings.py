@@ -127,7 +127,8 @@ class LocalEmbeddings(Embeddings):
         self._tokenizer: ModelTokenizer | None = None
         self._extra_inputs: dict[str, Any] = {}  # what the model's preprocessing adds to ids and mask
         # The last queries' vectors: the answerer compares the question with sentences after retrieval
-        # embedded it, and embedding it again in that batch cost a fifth to a half of the batch.
+        # embedded it; embedding it again made that batch a row longer, and often wider (the question is
+        # usually its longest text).
         self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
         self._recent_lock = threading.Lock()
 
