@@ -12,7 +12,7 @@ import re
 from functools import lru_cache
 
 from assistant.dates import DATE
-from assistant.question import NOUN_PHRASE_ENDS
+from assistant.question import ASKS_PRICE, NOUN_PHRASE_ENDS
 from core.tokenize import tokenize
 
 NUMBER = re.compile(
@@ -39,8 +39,7 @@ _MONEY = frozenset(tokenize("dollars pounds euros money"))
 _ASKS_MONEY = re.compile(
     r"\bhow\s+much\b.*\b(?:costs?|costing|pa(?:y|ys|id|ying)|spen[dt]s?|worth|s(?:ell|ells|old)\s+for|"
     r"priced?|charge[sd]?|fined?|fees?|owed?|earn(?:s|ed)?|salary|wages?|raised?|revenue|income|profits?|budget|"
-    r"bid|money|dollars|fund(?:s|ing)?)\b|"
-    r"\bwhat\s+(?:is|was|are|were|will\s+be)\s+the\s+(?:\w+\s+)?(?:price|cost|fine|fee|salary)\b",
+    r"bid|money|dollars|fund(?:s|ing)?)\b|" + ASKS_PRICE,
     re.I,
 )
 _ASKS_PERCENTAGE = re.compile(r"\b(?:what|which)\s+(?:percentage|percent)\b", re.I)
@@ -109,7 +108,7 @@ def adds_count(question_text: str, text: str) -> bool:
     for match in NUMBER.finditer(undated):
         piece = match.group(0)
         if re.search(r"\d", piece):
-            if counts_things and _CURRENCY.search(undated[max(0, match.start() - 2) : match.start()]):
+            if counts_things and _measures(undated, match.start(), match.end(), "a sum of money"):
                 continue
             if piece.strip(".,%") not in question_text:
                 return True

@@ -48,13 +48,15 @@ NOUN_PHRASE_ENDS = frozenset(
     "stood fled".split()
 )
 
+# "What is the price of …": a sum, as "how much does … cost" (assistant.counts wants money for it).
+ASKS_PRICE = r"\bwhat\s+(?:is|was|are|were|will\s+be)\s+the\s+(?:\w+\s+)?(?:price|cost|fine|fee|salary)\b"
+
 _KIND_PATTERNS = (
     (
         "how_many",
         re.compile(
             r"\bhow\s+(?:many|much|long|far|old|big|large|high|often|soon)\b|\bwhat\s+(?:percentage|percent|number|amount|share)\b|"
-            # "What is the price of …": a sum, as "how much does … cost".
-            r"\bwhat\s+(?:is|was|are|were|will\s+be)\s+the\s+(?:\w+\s+)?(?:price|cost|fine|fee|salary)\b",
+            + ASKS_PRICE,
             re.I,
         ),
     ),
