@@ -33,7 +33,7 @@ _NOT_NAMES = frozenset(
         "which this that these those it its he she they his her their we our you i there here then however "
         "also more most some many mr mrs ms dr sen rep gov st ap cnn usa today monday tuesday wednesday "
         "thursday friday saturday sunday january february march april may june july august september october "
-        "november december jan feb mar apr jun jul aug sep sept oct nov dec"
+        "november december jan feb mar apr jun jul aug sep sept oct nov dec former acting interim late"
     ).split()
 )
 _ANAPHOR = re.compile(
@@ -234,6 +234,9 @@ def gives(question: Question, text: str, wanted: Want | None = None) -> bool:
     asked about by its kind ("South Korean" in "the wildly popular South Korean show" does not count) and
     the names built on that kind ("Food and Drug Administration" for "which drug")."""
     wanted = wanted or want(question)
+    if wanted.kind == "name" and place_kind(wanted.category) is not None:
+        # "Which state", "which university": only a name of that kind answers (:mod:`assistant.places`).
+        return bool(names_kind_asked(question, text, wanted))
     rest = text
     for pattern in (_named_for_kind(wanted.category), _kind_pattern(wanted.category)):
         rest = pattern.sub(" ", rest) if pattern is not None else rest
@@ -285,11 +288,13 @@ def fit(question: Question, text: str) -> float:
 
 def lacks(question: Question, text: str, wanted: Want | None = None) -> bool:
     """The sentence does not give what the question asks for: no new piece of the wanted kind (who,
-    where, when, how many), or for "which X" X called only by its kind."""
+    where, when, how many, a place or institution of the kind asked), or for "which X" X called only by
+    its kind."""
     wanted = wanted or want(question)
     if not wanted.kind or gives(question, text, wanted):
         return False
-    return question.kind != "what" or names_by_kind(question, text, wanted)
+    required = place_kind(wanted.category) is not None
+    return question.kind != "what" or required or names_by_kind(question, text, wanted)
 
 
 def echoes(question: Question, text: str, wanted: Want | None = None) -> bool:

@@ -22,6 +22,15 @@ NUMBER = re.compile(
     re.I,
 )
 _HOW_MANY_X = re.compile(r"\bhow\s+(?:many|much)\s+((?:[a-z][\w\-]*\s+){0,3}[a-z][\w\-]*)", re.I)
+# "How many miles wide": the unit is the noun; the adjective after it says what it measures.
+_DIMENSIONS = frozenset("wide long tall high deep old away thick across apart".split())
+# Units of measure: "how many miles" is not answered by a figure of something else ("10 feet", "2,000").
+_UNITS = frozenset(
+    tokenize(
+        "miles kilometers kilometres km feet foot meters metres inches yards acres hectares tons tonnes "
+        "kilograms kg degrees mph minutes hours days weeks months years decades centuries"
+    )
+)
 # Counts that say only the order of magnitude ("Millions of …", "one of these"): an answer to "how
 # many" that gives no more is weaker than one with a figure ("2 million").
 _VAGUE_COUNT = frozenset(
@@ -82,6 +91,8 @@ def unit(text: str) -> frozenset[str]:
         if word in NOUN_PHRASE_ENDS or word in {"and", "or"} or (word.endswith("ed") and len(word) > 4):
             break
         words.append(word)
+    while len(words) > 1 and words[-1] in _DIMENSIONS:
+        words.pop()
     return frozenset(tokenize(words[-1])) if words else frozenset()
 
 
@@ -105,8 +116,11 @@ def adds_count(question_text: str, text: str) -> bool:
     counts_things = (
         bool(counted) and _COUNTS_THINGS.search(question_text) is not None and not counted & _MONEY
     )
+    measured = counted & _UNITS
     for match in NUMBER.finditer(undated):
         piece = match.group(0)
+        if measured and not measured & set(_following(undated, match.end())):
+            continue  # "10 feet" does not say how many miles
         if re.search(r"\d", piece):
             if counts_things and _measures(undated, match.start(), match.end(), "a sum of money"):
                 continue
@@ -120,6 +134,11 @@ def adds_count(question_text: str, text: str) -> bool:
         if counted & set(tokenize(" ".join(undated[match.end() :].split()[:4]))):
             return True
     return False
+
+
+def _following(text: str, end: int) -> list[str]:
+    """The stems of the three words after a figure ending at ``end`` ("miles" in "75 miles wide")."""
+    return tokenize(" ".join(text[end:].split()[:3]))
 
 
 @lru_cache(maxsize=8192)
@@ -138,7 +157,7 @@ def count_strength(question_text: str, text: str, gain: float) -> float:
         if piece.strip(".,%") in question_text:
             continue
         figures += 1
-        following = tokenize(" ".join(undated[match.end() :].split()[:3]))
+        following = _following(undated, match.end())
         if counted and counted & set(following):
             return UNIT_BONUS
     return -gain if vague and not figures else 0.0

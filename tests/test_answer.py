@@ -414,6 +414,44 @@ def test_which_state_is_refused_when_the_passages_name_no_other_state():
     assert "Virginia" in ask(question, passages=[named]).answer
 
 
+def test_a_title_word_before_a_name_is_no_new_name():
+    from assistant.answer_type import gives
+    from assistant.question import analyze
+
+    question = analyze(
+        "Peloton will cut 2,800 jobs as John Foley steps down as CEO. Who was named the company's new CEO?"
+    )
+    # "Former" is capitalised as a title, not a name: the sentence about Foley names no one new.
+    assert not gives(question, "– Former Peloton CEO John Foley, on cutting 2,800 jobs at the company.")
+    assert gives(question, "Barry McCarthy, a former Spotify executive, was named the company's new CEO.")
+
+
+def test_which_university_or_town_is_refused_when_the_passages_name_none():
+    from tests.passages import passage
+
+    family = passage(
+        "Olivia Newton-John's daughter, Chloe Lattanzi, posed with her fiance, James Driskill, in 2015.",
+        "onj",
+        "o1",
+    )
+    question = "Which university did Olivia Newton-John's daughter attend?"
+    refused = ask(question, passages=[family])
+    # A person's name is no university's.
+    assert refused.refused and "they don't name a university" in refused.answer
+    studied = passage(
+        family.text + " Chloe Lattanzi studied at the University of Southern California.", "onj", "o1"
+    )
+    assert "University of Southern California" in ask(question, passages=[studied]).answer
+    landfill = passage("Trains hauled the coal ash to a landfill in Alabama over 18 months.", "ash", "a1")
+    town = ask("In which Alabama town is the coal ash landfill?", passages=[landfill])
+    assert town.refused and "they don't name a town" in town.answer
+    from assistant.places import places_in
+
+    assert places_in("Researchers at the University of Florida and Boston College agreed.", "university")
+    assert places_in("The university said so.", "university") == ()
+    assert places_in("The ash went to Uniontown, a small farming town.", "town") == ("Uniontown",)
+
+
 def test_a_sentence_that_places_its_event_in_another_year_than_asked_scores_lower():
     from tests.passages import passage
 
@@ -475,6 +513,25 @@ def test_a_sum_of_money_is_no_count_of_things():
     assert "$20,000" in ask("How much will the robot cost?", passages=[priced]).answer
     counted = passage("Musk said the factory would make 1,000 robots once it is running.", "bot", "r1")
     assert "1,000 robots" in ask("How many robots will the factory make?", passages=[counted]).answer
+
+
+def test_how_many_units_of_measure_wants_a_figure_in_that_unit():
+    from tests.passages import passage
+
+    question = "About how many miles wide is the Thwaites Glacier?"
+    feet = passage(
+        "Its collapse could raise sea levels by up to 10 feet, the Thwaites Glacier study found.", "ice", "g1"
+    )
+    refused = ask(question, passages=[feet])
+    assert refused.refused and refused.notes == ("they don't give a number for that",)
+    wide = passage("The Thwaites Glacier is about 80 miles wide, the study found.", "ice", "g1")
+    assert "80 miles wide" in ask(question, passages=[wide]).answer
+    # Things counted are not units: any figure of them answers.
+    crew = passage("The Thwaites Glacier study team counted 12 researchers on the ice.", "ice", "g1")
+    assert (
+        "12 researchers"
+        in ask("How many researchers worked on the Thwaites Glacier?", passages=[crew]).answer
+    )
 
 
 def test_how_much_was_paid_or_cost_wants_a_sum_of_money():
