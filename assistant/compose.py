@@ -97,7 +97,8 @@ def refuse(reason: str, passages: Sequence[Passage], related: Sequence[Sentence]
             continue
         seen.add(passage.chunk_id)
         citations.append(citation(len(citations) + 1, passage, sentence.start, sentence.end))
-    text = f"{REFUSAL[:-1]} — {reason}." if reason else REFUSAL
+    # A reason may end on an abbreviation's own dot ("they don't mention D.C.").
+    text = f"{REFUSAL[:-1]} — {reason.removesuffix('.')}." if reason else REFUSAL
     if citations:
         text += " " + RELATED_LEAD
     return Answer(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Sequence
+from functools import lru_cache
 
 from assistant.answer_type import describing_terms, named_terms
 from assistant.counts import NUMBER
@@ -49,7 +50,7 @@ def missing_name(question: Question, held: Collection[str], idf: Callable[[str],
     of "which X" describe the answer and need not be held: "MLB" in "Which MLB team …"."""
     held = set(held) | _owners_of_held(question.text, held)
     core = question.core or frozenset(question.terms)
-    # A letter alone ("D.C." gives "d", "c") is not held against passages that write "DC".
+    # An initial alone ("W." of "George W. Bush") is not held against passages that leave it out.
     named = {
         t
         for t in named_terms(question.text) - describing_terms(question)
@@ -82,5 +83,22 @@ def _owners_of_held(text: str, held: Collection[str]) -> set[str]:
 
 
 def _word_for(text: str, stem: str) -> str:
-    """The question's own word for a stem ("Brazil" for "brazil")."""
-    return next((w for w in re.findall(r"[\w’'\-]+", text) if tokenize(w) == [stem]), stem)
+    """The question's own word for a stem ("Brazil" for "brazil", "D.C." for "dc")."""
+    return next((w for w in re.findall(r"(?:[A-Za-z]\.){2,}|[\w’'\-]+", text) if tokenize(w) == [stem]), stem)
+
+
+# A run of capitalised words, with the small words a name keeps inside it ("District of Columbia").
+_NAME_RUN = re.compile(r"[A-Z][a-z]+(?:\s+(?:(?:of|the|and|for)\s+)?[A-Z][a-z]+)+")
+
+
+@lru_cache(maxsize=4096)
+def initialisms(text: str) -> frozenset[str]:
+    """The initials of the names ``text`` writes out, as search terms: "dc" for "District of Columbia",
+    "us" for "United States" (and for "the United States Senate", any run of two or more of its words)."""
+    found: set[str] = set()
+    for run in _NAME_RUN.finditer(text):
+        initials = [w[0].lower() for w in run.group().split() if w[0].isupper()]
+        for start in range(len(initials) - 1):
+            for end in range(start + 2, len(initials) + 1):
+                found.add("".join(initials[start:end]))
+    return frozenset(found)

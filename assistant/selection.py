@@ -58,7 +58,7 @@ from assistant.neighbours import Neighbours, complete, completes
 from assistant.places import place_kind
 from assistant.question import Question
 from assistant.recency import STALE_PENALTY, asks_for_latest, staleness
-from assistant.refusal import STRICT_NEEDS, closeness, missing_name, relevance
+from assistant.refusal import STRICT_NEEDS, closeness, initialisms, missing_name, relevance
 from assistant.refusal import missing_need as missing_need  # the answer path reads it here
 from assistant.spoken import spoken_draft
 from assistant.verb_forms import holds_form
@@ -404,7 +404,8 @@ class EvidenceSelector:
         """:func:`missing_name` of the chosen sentences and their passages."""
         held: set[str] = set()
         for sentence in chosen:
-            held |= sentence.stems | passage_stems(passages[sentence.passage])
+            passage = passages[sentence.passage]
+            held |= sentence.stems | passage_stems(passage) | initialisms(f"{passage.title}. {passage.text}")
         return missing_name(question, held, self.idf)
 
     def _on_topic(self, question: Question, sentence: Sentence) -> bool:

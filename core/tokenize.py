@@ -8,6 +8,9 @@ from functools import lru_cache
 from typing import Any
 
 _WORD = re.compile(r"\w+")
+# A search term is a word, or letters with dots ("u.s.", "d.c." once casefolded), which lose the dots:
+# news writes "U.S." where a reader types "US", and both must be one term, not "u" and "us".
+_TERM = re.compile(r"(?:[a-z]\.){2,}|\w+")
 _STOPWORDS = frozenset(
     [
         "a",
@@ -151,7 +154,8 @@ def _stemmer() -> Any:
 
 def tokenize(text: str) -> list[str]:
     """Lowercased, stemmed word tokens without stopwords; the same for chunks and queries."""
-    words = [w for w in _WORD.findall(unicodedata.normalize("NFKC", text).casefold()) if w not in _STOPWORDS]
+    terms = _TERM.findall(unicodedata.normalize("NFKC", text).casefold())
+    words = [w for w in (t.replace(".", "") if "." in t else t for t in terms) if w not in _STOPWORDS]
     return list(_stemmer().stemWords(words))
 
 

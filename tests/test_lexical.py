@@ -180,3 +180,24 @@ def test_scores_are_the_bm25_the_index_always_ranked_by(tmp_path):
     assert hits == pytest.approx(expected)
     # A word asked twice counts twice.
     assert dict(lexical.search("council council", 5))["c1"] == pytest.approx(2 * expected["c1"])
+
+
+def test_an_acronym_is_one_term_with_or_without_its_dots(tmp_path):
+    # News writes "U.S." where a reader types "US": both must be the same search term, not "u" and "us".
+    assert tokenize("U.S.") == tokenize("US") == tokenize("us")
+    assert tokenize("the U.K. and the U.N.") == tokenize("the UK and the UN")
+    assert tokenize("Washington, D.C.,") == tokenize("Washington DC")
+    assert tokenize("U.S.-led talks") == tokenize("US-led talks")
+    assert tokenize("George W. Bush") == ["georg", "w", "bush"]  # a lone initial stays a letter
+    texts = Texts({"us": "The U.S. Senate passed the bill on Friday.", "other": "The state senate met."})
+    lexical = synced(tmp_path, {"us": ("a", "Wire", -1), "other": ("b", "Wire", -1)}, texts)
+    assert lexical.search("US Senate", 5)[0][0] == "us"
+
+
+def test_an_index_of_an_older_schema_is_rebuilt_from_the_store(tmp_path):
+    # A change of fields or of tokenization bumps the schema version: terms indexed the old way are dropped.
+    synced(tmp_path)
+    (tmp_path / "tantivy" / "version").write_text("0")
+    texts = Texts(TEXTS)
+    lexical = synced(tmp_path, texts=texts)
+    assert lexical.ids == sorted(META) and sorted(texts.asked) == sorted(META)

@@ -57,7 +57,7 @@ def test_without_a_sentence_holding_the_name_the_refusal_stands():
 
 
 def test_initials_need_not_be_written_the_same_way():
-    # "D.C." in the question, "DC" in the passage: a letter alone names nothing.
+    # "D.C." in the question, "DC" in the passage: one term.
     result = ask(
         "Which team from Washington, D.C. won the U.S. Open Cup this week?",
         passage(
@@ -65,6 +65,28 @@ def test_initials_need_not_be_written_the_same_way():
         ),
     )
     assert not result.refused, result.answer
+
+
+def test_initials_are_held_by_the_name_they_stand_for():
+    # "D.C." is held by "District of Columbia", "US" by "United States"; not by words that merely begin so.
+    tax = (
+        "WASHINGTON – Taxpayers have until April 18 to file, because of the Emancipation Day holiday in the District of "
+        "Columbia, the IRS said on Monday."
+    )
+    question = "What is the filing deadline, pushed back by a holiday in Washington, D.C.?"
+    result = ask(question, passage(tax, "tax", "t1"))
+    assert not result.refused and "April 18" in result.answer, result.answer
+    mars = (
+        "The rover landed on Mars on Thursday, NASA said, after a seven-month flight from the United States."
+    )
+    result = ask("When did the US rover land on Mars?", passage(mars, "mars", "m1"))
+    assert not result.refused, result.answer
+    dated = "WASHINGTON – The deadline is April 18, the tax agency said. Delays come from computer crashes."
+    result = ask(
+        "What is the filing deadline, pushed back by a holiday in Washington, D.C.?",
+        passage(dated, "d", "d1"),
+    )
+    assert result.refused and "they don't mention D.C. The closest" in result.answer, result.answer
 
 
 GOTTFRIED = (

@@ -32,7 +32,8 @@ from core.tokenize import tokenize
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "1"  # bump when the fields change: an index of another version is rebuilt
+# Bump when the fields or core.tokenize's terms change: an index of another version is rebuilt.
+SCHEMA_VERSION = "2"
 WRITER_HEAP = 64_000_000  # bytes the writer buffers before it writes a segment
 FETCH_BATCH = 1024  # term-set size per lookup query
 K1, B = 1.5, 0.75  # the BM25 parameters the ranking uses
