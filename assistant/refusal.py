@@ -11,7 +11,7 @@ from assistant.answer_type import describing_terms, named_terms
 from assistant.counts import NUMBER
 from assistant.dates import DATE
 from assistant.question import Question, is_role
-from core.tokenize import tokenize
+from core.tokenize import INITIALS, tokenize
 from core.types import Passage
 
 # What an answer to a "when" or "how many" question must hold, and how a refusal names it.
@@ -84,7 +84,7 @@ def _owners_of_held(text: str, held: Collection[str]) -> set[str]:
 
 def _word_for(text: str, stem: str) -> str:
     """The question's own word for a stem ("Brazil" for "brazil", "D.C." for "dc")."""
-    return next((w for w in re.findall(r"(?:[A-Za-z]\.){2,}|[\w’'\-]+", text) if tokenize(w) == [stem]), stem)
+    return next((w for w in re.findall(rf"{INITIALS}|[\w’'\-]+", text, re.I) if tokenize(w) == [stem]), stem)
 
 
 # A run of capitalised words, with the small words a name keeps inside it ("District of Columbia").

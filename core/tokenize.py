@@ -8,9 +8,10 @@ from functools import lru_cache
 from typing import Any
 
 _WORD = re.compile(r"\w+")
-# A search term is a word, or letters with dots ("u.s.", "d.c." once casefolded), which lose the dots:
-# news writes "U.S." where a reader types "US", and both must be one term, not "u" and "us".
-_TERM = re.compile(r"(?:[a-z]\.){2,}|\w+")
+# Letters with dots, "u.s.", "d.c." once casefolded: one search term without the dots, since news writes
+# "U.S." where a reader types "US", and both must be one term, not "u" and "us".
+INITIALS = r"(?:[a-z]\.){2,}"
+_TERM = re.compile(rf"{INITIALS}|\w+")
 _STOPWORDS = frozenset(
     [
         "a",
