@@ -48,6 +48,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # also runnable as ``python benchmarks/calibrate.py``
     sys.path.insert(0, str(REPO))
@@ -171,16 +173,78 @@ def figures(
 def grid(keep: Sequence[Case] = ()) -> list[Thresholds]:
     """Every combination of the grids under which the ``keep`` questions all come out right (answerable
     ones answered correctly, the others refused): the seed set, which must stay perfect."""
-    return [
-        t
-        for t in itertools.product(SUPPORT_GRID, MISSING_GRID, RELEVANCE_GRID, STRONG_GRID)
-        if all(c.correct(*t) if c.answerable else c.refused(*t) for c in keep)
-    ]
+    candidates = list(itertools.product(SUPPORT_GRID, MISSING_GRID, RELEVANCE_GRID, STRONG_GRID))
+    if not keep:
+        return candidates
+    table = Table(keep, candidates)
+    right = np.where(table.answerable[:, None], table.correct, table.refused).all(axis=0)
+    return [t for t, ok in zip(candidates, right, strict=True) if ok]
+
+
+class Table:
+    """Each question's outcome at every candidate: ``refused[i, j]`` and ``correct[i, j]`` of ``cases[i]``
+    at ``candidates[j]``, as :meth:`Case.refused` and :meth:`Case.correct` say. Fitting scores tens of
+    thousands of candidates on every fold: array sums instead of a call per question and candidate."""
+
+    def __init__(self, cases: Sequence[Case], candidates: Sequence[Thresholds]) -> None:
+        self.cases = list(cases)
+        self.candidates = list(candidates)
+        self.answerable = np.array([c.answerable for c in self.cases], dtype=bool)
+        values = np.array(self.candidates, dtype=float).reshape(-1, 4)
+        max_missing, min_relevance, strong_support = values[:, 1], values[:, 2], values[:, 3]
+        # The answer depends on (min_support, max_missing) alone; the other two only judge it.
+        pairs = sorted({(t[0], t[1]) for t in self.candidates})
+        pair_of = np.array([pairs.index((t[0], t[1])) for t in self.candidates], dtype=int)
+        self.refused = np.zeros((len(self.cases), len(self.candidates)), dtype=bool)
+        self.correct = np.zeros_like(self.refused)
+        for i, case in enumerate(self.cases):
+            answers = [case.outcome(*pair) for pair in pairs]
+            said_no = np.array([o.refused for o in answers])[pair_of]
+            missing = np.array([o.missing for o in answers])[pair_of]
+            support = np.array([o.support for o in answers])[pair_of]
+            right = np.array([o.correct for o in answers])[pair_of]
+            far = (
+                (case.relevance < min_relevance) & (support < strong_support)
+                if case.relevance is not None
+                else np.zeros(len(self.candidates), dtype=bool)
+            )
+            self.refused[i] = said_no | (missing >= max_missing) | far
+            self.correct[i] = right & ~self.refused[i]
+
+    def figures(self, rows: Sequence[int], j: int) -> Figures:
+        """:func:`figures` of the questions ``rows`` at ``candidates[j]``."""
+        rows = np.asarray(rows, dtype=int)
+        answerable, unanswerable = rows[self.answerable[rows]], rows[~self.answerable[rows]]
+        n_a, n_u = len(answerable), len(unanswerable)
+        return Figures(
+            *self.candidates[j],
+            int(self.refused[unanswerable, j].sum()) / n_u if n_u else None,
+            int(self.refused[answerable, j].sum()) / n_a if n_a else None,
+            int(self.correct[answerable, j].sum()) / n_a if n_a else None,
+            n_a,
+            n_u,
+        )
+
+    def fit(self, rows: Sequence[int]) -> int:
+        """The candidate with the best :attr:`Figures.objective` on the questions ``rows``, the first of
+        the grid among equals (as ``max`` over :func:`figures` would pick)."""
+        rows = np.asarray(rows, dtype=int)
+        answerable, unanswerable = rows[self.answerable[rows]], rows[~self.answerable[rows]]
+        zero = np.zeros(len(self.candidates))
+        refusal = self.refused[unanswerable].sum(axis=0) / len(unanswerable) if len(unanswerable) else zero
+        false = self.refused[answerable].sum(axis=0) / len(answerable) if len(answerable) else zero
+        right = self.correct[answerable].sum(axis=0) / len(answerable) if len(answerable) else zero
+        best = np.ones(len(self.candidates), dtype=bool)
+        for key in (refusal - false, right, -false):  # the objective's order
+            best &= key == key[best].max()
+        return int(np.flatnonzero(best)[0])
 
 
 def fit(cases: Sequence[Case], candidates: Sequence[Thresholds] | None = None) -> Figures:
     """The thresholds among ``candidates`` (default: the whole grid) with the best objective on ``cases``."""
-    return max((figures(cases, *t) for t in candidates or grid()), key=lambda f: f.objective)
+    table = Table(cases, candidates or grid())
+    every = range(len(table.cases))
+    return table.figures(every, table.fit(every))
 
 
 def folds(cases: Sequence[Case], k: int, seed: int) -> list[list[Case]]:
@@ -196,14 +260,22 @@ def folds(cases: Sequence[Case], k: int, seed: int) -> list[list[Case]]:
 
 
 def cross_validate(
-    cases: Sequence[Case], k: int, seed: int, candidates: Sequence[Thresholds] | None = None
+    cases: Sequence[Case],
+    k: int,
+    seed: int,
+    candidates: Sequence[Thresholds] | None = None,
+    table: Table | None = None,
 ) -> dict[str, Any]:
+    """Thresholds fitted on k-1 folds, scored on the held-out one; ``table``: :class:`Table` of ``cases``
+    and ``candidates`` when the caller already made it."""
+    table = table or Table(cases, candidates or grid())
+    row = {id(case): i for i, case in enumerate(table.cases)}
     per_fold = []
     held_out: list[tuple[Case, Figures]] = []
-    parts = folds(cases, k, seed)
+    parts = folds(table.cases, k, seed)
     for i, test in enumerate(parts):
-        train = [c for j, part in enumerate(parts) if j != i for c in part]
-        chosen = fit(train, candidates)
+        train = [row[id(c)] for j, part in enumerate(parts) if j != i for c in part]
+        chosen = table.figures(train, table.fit(train))
         scored = figures(test, *_thresholds(chosen))
         per_fold.append({"fold": i + 1, "train": asdict(chosen), "held_out": asdict(scored)})
         held_out += [(c, chosen) for c in test]
@@ -224,7 +296,8 @@ def repeated(
 ) -> dict[str, dict[str, float]]:
     """The pooled held-out figures of a k-fold cross-validation per fold seed, as mean, min and max over
     ``seeds``: one dealing of a few hundred questions into folds can be lucky or not by a question or two."""
-    runs = [cross_validate(cases, k, seed, candidates)["pooled_held_out"] for seed in seeds]
+    table = Table(cases, candidates or grid())
+    runs = [cross_validate(cases, k, seed, table=table)["pooled_held_out"] for seed in seeds]
     return {
         name: {
             "mean": round(sum(run[name] for run in runs) / len(runs), 4),

@@ -131,3 +131,39 @@ def test_where_the_missing_rarity_refuses_the_answer_given_instead_counts() -> N
     assert plain.refused(SUPPORT_GRID[0], 0.5) and not plain.correct(SUPPORT_GRID[0], 0.5)
     assert not rescued.refused(SUPPORT_GRID[0], 0.5) and rescued.correct(SUPPORT_GRID[0], 0.5)
     assert not rescued.refused(SUPPORT_GRID[0], 1.01)  # above its rarity nothing changes
+
+
+def test_the_table_scores_every_candidate_as_the_questions_themselves_do() -> None:
+    from dataclasses import replace
+
+    from benchmarks.calibrate import MISSING_GRID, RELEVANCE_GRID, STRONG_GRID, Table
+
+    # Supports, missing rarities and closeness spread over the grids; one answer rescued below its rarity.
+    cases = [
+        replace(_case(i, i % 3 != 0, 0.25 + 0.03 * i, (0.1 * i) % 1.0), relevance=0.3 + 0.025 * i)
+        for i in range(15)
+    ]
+    cases.append(
+        Case(
+            "rescued",
+            True,
+            cases[4].outcomes,
+            0.65,
+            {(s, 0.3): Outcome(False, 0.0, True, 0.6) for s in SUPPORT_GRID},
+        )
+    )
+    candidates = [
+        (s, m, r, k)
+        for s in SUPPORT_GRID[::3]
+        for m in MISSING_GRID[::4]
+        for r in RELEVANCE_GRID[::4]
+        for k in STRONG_GRID[::3]
+    ] + [(s, 0.3, 0.0, 1.01) for s in SUPPORT_GRID[::3]]
+    table = Table(cases, candidates)
+    for j, t in enumerate(candidates):
+        assert list(table.refused[:, j]) == [c.refused(*t) for c in cases]
+        assert list(table.correct[:, j]) == [c.correct(*t) for c in cases]
+    rows = range(len(cases))
+    assert table.figures(rows, table.fit(rows)) == max(
+        (figures(cases, *t) for t in candidates), key=lambda f: f.objective
+    )
