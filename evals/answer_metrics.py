@@ -71,13 +71,35 @@ def _gold_pattern(gold: str) -> re.Pattern[str] | None:
 
 
 def contains_answer(text: str, golds: Iterable[str]) -> bool:
-    """Whether one of ``golds`` appears in ``text``, both normalized, not inside a longer word."""
+    """Whether one of ``golds`` appears in ``text``, both normalized, not inside a longer word; a gold sum
+    of money also matches the same sum written another way ("$12,600,000" for "$12.6 million")."""
     haystack = normalize_text(text)
+    sums: set[tuple[str, float]] | None = None
     for gold in golds:
         pattern = _gold_pattern(gold)
         if pattern is not None and pattern.search(haystack):
             return True
+        if _MONEY.fullmatch(gold.strip(_END_PUNCT)):
+            sums = _sums(_MARKER.sub(" ", text)) if sums is None else sums
+            if _sums(gold) & sums:
+                return True
     return False
+
+
+# A sum of money: a currency sign, a figure, maybe a scale ("$12.6 million", "£40m", "$1.5bn").
+_MONEY = re.compile(
+    r"([$£€])\s?(\d[\d,]*(?:\.\d+)?)(?:\s?(thousand|million|billion|trillion|k|m|bn|tn)\b)?", re.I
+)
+_SCALES = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9}
+_SCALES |= {"trillion": 1e12, "tn": 1e12}
+
+
+def _sums(text: str) -> set[tuple[str, float]]:
+    """The sums of money ``text`` writes, as (currency sign, amount)."""
+    return {
+        (sign, round(float(figure.replace(",", "")) * _SCALES.get((scale or "").lower(), 1.0), 2))
+        for sign, figure, scale in _MONEY.findall(text)
+    }
 
 
 def quote_in_passage(citation: Mapping[str, Any]) -> bool:

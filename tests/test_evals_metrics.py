@@ -19,6 +19,18 @@ def test_answer_matching_normalizes_case_quotes_space_and_end_punctuation() -> N
     assert metrics.normalize_gold(" “Yes.” ") == "yes"
 
 
+def test_a_sum_of_money_matches_however_it_is_written() -> None:
+    assert metrics.contains_answer("The card sold for $12,600,000 on Sunday. [1]", ["$12.6 million"])
+    assert metrics.contains_answer("a $12.6 million sale [1]", ["$12,600,000"])
+    assert metrics.contains_answer("It fetched $ 1.5bn, it said.", ["$1.5 billion"])
+    assert metrics.contains_answer("about £40m", ["£40 million"])
+    # Another sum, another currency, or the figure without its currency is not the answer.
+    assert not metrics.contains_answer("The card sold for $12,500,000.", ["$12.6 million"])
+    assert not metrics.contains_answer("It cost £12.6 million.", ["$12.6 million"])
+    assert not metrics.contains_answer("12.6 million people watched.", ["$12.6 million"])
+    assert not metrics.contains_answer("$126 million", ["$12.6 million"])
+
+
 def test_a_correct_cited_answer_scores_on_every_metric() -> None:
     correct = answer(
         "The works will cost 7.5 million pounds. [1]",
