@@ -90,8 +90,16 @@ def contains_answer(text: str, golds: Iterable[str]) -> bool:
 _MONEY = re.compile(
     r"([$£€])\s?(\d[\d,]*(?:\.\d+)?)(?:\s?(thousand|million|billion|trillion|k|m|bn|tn)\b)?", re.I
 )
-_SCALES = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9}
-_SCALES |= {"trillion": 1e12, "tn": 1e12}
+_SCALES = {
+    "thousand": 1e3,
+    "k": 1e3,
+    "million": 1e6,
+    "m": 1e6,
+    "billion": 1e9,
+    "bn": 1e9,
+    "trillion": 1e12,
+    "tn": 1e12,
+}
 
 
 def _sums(text: str) -> set[tuple[str, float]]:
