@@ -194,7 +194,8 @@ class Table:
         max_missing, min_relevance, strong_support = values[:, 1], values[:, 2], values[:, 3]
         # The answer depends on (min_support, max_missing) alone; the other two only judge it.
         pairs = sorted({(t[0], t[1]) for t in self.candidates})
-        pair_of = np.array([pairs.index((t[0], t[1])) for t in self.candidates], dtype=int)
+        position = {pair: i for i, pair in enumerate(pairs)}
+        pair_of = np.array([position[t[0], t[1]] for t in self.candidates], dtype=int)
         self.refused = np.zeros((len(self.cases), len(self.candidates)), dtype=bool)
         self.correct = np.zeros_like(self.refused)
         for i, case in enumerate(self.cases):
